@@ -1,0 +1,91 @@
+//! Typed settings, one struct per concern. Each binary flattens the sections it needs into its clap
+//! command line, so every setting is a flag and an environment variable with a documented default,
+//! and a bad value stops the process at boot with a clear message.
+
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::SecretString;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+
+/// Postgres connection.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseSettings {
+    /// Postgres URL.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/ocean_sync",
+        hide_env_values = true
+    )]
+    pub url: SecretString,
+    /// Largest number of pooled connections per process.
+    #[arg(long = "db-max-connections", env = "OCEAN_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    /// Opens a pool; fails fast (5 s) when Postgres is unreachable.
+    pub async fn connect(&self) -> anyhow::Result<PgPool> {
+        use anyhow::Context;
+        use secrecy::ExposeSecret;
+        PgPoolOptions::new()
+            .max_connections(self.max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(self.url.expose_secret())
+            .await
+            .context("Failed to connect to Postgres (DATABASE_URL)")
+    }
+}
+
+/// Redis connection and the job queue that lives in it.
+#[derive(Args, Debug, Clone)]
+pub struct RedisSettings {
+    /// Redis URL.
+    #[arg(
+        long = "redis-url",
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379/",
+        hide_env_values = true
+    )]
+    pub url: SecretString,
+    /// Name of the sync job queue; every api, scheduler and worker of one deployment must agree on it.
+    /// It also prefixes every key the queue writes, so two deployments can share one Redis.
+    #[arg(long = "queue-name", env = "OCEAN_QUEUE_NAME", default_value = "ocean:sync-accounts")]
+    pub queue_name: String,
+}
+
+/// Where the marketplace lives. Production: base `https://fs.tokopedia.net`, auth
+/// `https://accounts.tokopedia.com/token`; the defaults point at the local simulator.
+#[derive(Args, Debug, Clone)]
+pub struct MarketplaceSettings {
+    /// Base URL of the Tokopedia Open API.
+    #[arg(long = "tokopedia-base-url", env = "OCEAN_TOKOPEDIA_BASE_URL", default_value = "http://127.0.0.1:8090")]
+    pub base_url: String,
+    /// Token endpoint of Tokopedia's OAuth server.
+    #[arg(
+        long = "tokopedia-auth-url",
+        env = "OCEAN_TOKOPEDIA_AUTH_URL",
+        default_value = "http://127.0.0.1:8090/token"
+    )]
+    pub auth_url: String,
+    /// Timeout of one marketplace HTTP request, in seconds.
+    #[arg(long = "marketplace-timeout-secs", env = "OCEAN_MARKETPLACE_TIMEOUT_SECS", default_value_t = 30)]
+    pub timeout_secs: u64,
+    /// Requests per second allowed per (app, endpoint) from this process; the marketplace's documented
+    /// default bucket is 5 req/s.
+    #[arg(long = "marketplace-rate-per-sec", env = "OCEAN_MARKETPLACE_RATE_PER_SEC", default_value_t = 5)]
+    pub rate_per_sec: u32,
+    /// How many times one request is retried after a 429 before the sync gives up.
+    #[arg(long = "marketplace-max-429-retries", env = "OCEAN_MARKETPLACE_MAX_429_RETRIES", default_value_t = 5)]
+    pub max_rate_limit_retries: u32,
+}
+
+/// Keys that seal account credentials at rest.
+#[derive(Args, Debug, Clone)]
+pub struct CryptoSettings {
+    /// Comma-separated `key_id:base64(32 bytes)` list. The first key seals new secrets; the others only
+    /// open secrets sealed before a rotation. Generate a key with `openssl rand -base64 32`.
+    #[arg(long = "encryption-keys", env = "OCEAN_ENCRYPTION_KEYS", hide_env_values = true)]
+    pub keys: SecretString,
+}

@@ -1,0 +1,268 @@
+//! `integration_accounts`: creation with sealed secrets, reads, and the sync lifecycle (lease, fenced
+//! success and failure writes).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgConnection, PgExecutor, types::Json};
+
+use crate::crypto::{CryptoError, Keyring};
+use crate::domain::{AccountCredentials, AccountId, AccountSecrets, Feature, SyncTrigger};
+
+/// An account as the api and the worker read it. Lease internals and ciphertext stay out of it, apart
+/// from `has_secret`.
+#[derive(Debug, Clone, FromRow)]
+pub struct Account {
+    pub id: AccountId,
+    pub integration_id: String,
+    pub account_name: String,
+    pub account_identifier: String,
+    pub credentials: Json<AccountCredentials>,
+    pub has_secret: bool,
+    pub status: String,
+    pub enabled: bool,
+    pub auto_sync: bool,
+    pub sync_interval_minutes: i32,
+    pub features: Vec<String>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub sync_count: i32,
+    pub error_count: i32,
+    pub last_error: Option<String>,
+    pub metadata: Json<Value>,
+    pub is_primary: bool,
+    pub next_sync_at: Option<DateTime<Utc>>,
+    pub sync_requested_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn has_feature(&self, feature: Feature) -> bool {
+        self.features.iter().any(|f| f == feature.as_str())
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = r#"
+    id, integration_id, account_name, account_identifier, credentials,
+    secret_ciphertext IS NOT NULL AS has_secret, status, enabled, auto_sync, sync_interval_minutes,
+    features, last_sync_at, sync_count, error_count, last_error, metadata, is_primary, next_sync_at,
+    sync_requested_at, created_at, updated_at
+"#;
+
+/// What it takes to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub integration_id: String,
+    pub account_name: String,
+    pub account_identifier: String,
+    pub credentials: AccountCredentials,
+    pub secrets: AccountSecrets,
+    pub enabled: bool,
+    pub auto_sync: bool,
+    pub sync_interval_minutes: i32,
+    pub features: Vec<Feature>,
+    pub is_primary: bool,
+    pub metadata: Value,
+}
+
+/// Inserts an account, sealing its secrets. The integration's first account becomes primary; asking for
+/// primary demotes the current one in the same transaction. A new enabled account is due at once.
+pub async fn insert(conn: &mut PgConnection, keyring: &Keyring, new: &NewAccount) -> Result<Account, sqlx::Error> {
+    if new.is_primary {
+        sqlx::query("UPDATE integration_accounts SET is_primary = false, updated_at = now() WHERE integration_id = $1 AND is_primary")
+            .bind(&new.integration_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let sealed = keyring.seal(&new.secrets.to_plaintext());
+    let features: Vec<&str> = new.features.iter().map(|f| f.as_str()).collect();
+    let sql = format!(
+        r#"
+        INSERT INTO integration_accounts (
+            integration_id, account_name, account_identifier, credentials, secret_ciphertext, secret_key_id,
+            status, enabled, auto_sync, sync_interval_minutes, features, metadata, is_primary, next_sync_at)
+        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN 'pending' ELSE 'inactive' END, $7, $8, $9, $10, $11,
+            $12 OR NOT EXISTS (SELECT 1 FROM integration_accounts WHERE integration_id = $1 AND is_primary),
+            now())
+        RETURNING {ACCOUNT_COLUMNS}"#
+    );
+    sqlx::query_as(&sql)
+        .bind(&new.integration_id)
+        .bind(&new.account_name)
+        .bind(&new.account_identifier)
+        .bind(Json(&new.credentials))
+        .bind(&sealed.bytes)
+        .bind(&sealed.key_id)
+        .bind(new.enabled)
+        .bind(new.auto_sync)
+        .bind(new.sync_interval_minutes)
+        .bind(&features)
+        .bind(&new.metadata)
+        .bind(new.is_primary)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// All accounts of an integration, oldest first.
+pub async fn list(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<Account>, sqlx::Error> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE integration_id = $1 ORDER BY id");
+    sqlx::query_as(&sql).bind(integration_id).fetch_all(db).await
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE id = $1");
+    sqlx::query_as(&sql).bind(id).fetch_optional(db).await
+}
+
+/// Opens the account's sealed secrets.
+pub async fn secrets(
+    db: impl PgExecutor<'_>,
+    keyring: &Keyring,
+    id: AccountId,
+) -> Result<Option<AccountSecrets>, SecretsError> {
+    let row: Option<(Option<Vec<u8>>, Option<String>)> =
+        sqlx::query_as("SELECT secret_ciphertext, secret_key_id FROM integration_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    let Some((Some(bytes), Some(key_id))) = row else { return Ok(None) };
+    let plaintext = keyring.open(&key_id, &bytes)?;
+    serde_json::from_slice(&plaintext).map(Some).map_err(|_| SecretsError::Corrupt)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("stored credentials are not in the expected format")]
+    Corrupt,
+}
+
+/// Records that someone asked for a sync, before the job is enqueued (Postgres is the truth: the
+/// scheduler re-emits requests whose job never started). Returns false for unknown or disabled accounts.
+pub async fn request_sync(db: impl PgExecutor<'_>, id: AccountId, trigger: SyncTrigger) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts
+           SET sync_requested_at = COALESCE(sync_requested_at, now()),
+               sync_requested_trigger = COALESCE(sync_requested_trigger, $2)
+           WHERE id = $1 AND enabled"#,
+    )
+    .bind(id)
+    .bind(trigger.as_str())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records a sync request for every enabled account of the integration; returns their ids.
+pub async fn request_sync_all(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<AccountId>, sqlx::Error> {
+    sqlx::query_scalar(
+        r#"UPDATE integration_accounts
+           SET sync_requested_at = COALESCE(sync_requested_at, now()),
+               sync_requested_trigger = COALESCE(sync_requested_trigger, 'sync_all')
+           WHERE integration_id = $1 AND enabled
+           RETURNING id"#,
+    )
+    .bind(integration_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A held sync lease. `token` is the fencing token every result write must present.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    pub account_id: AccountId,
+    pub token: i64,
+}
+
+/// Takes the account's sync lease if nobody holds a live one. Starting a sync also consumes any pending
+/// sync request and sets the next due time one interval from now (due time counts from the last start).
+pub async fn acquire_lease(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+    owner: &str,
+    ttl: std::time::Duration,
+) -> Result<Option<Lease>, sqlx::Error> {
+    let token: Option<i64> = sqlx::query_scalar(
+        r#"UPDATE integration_accounts
+           SET lease_token = lease_token + 1,
+               lease_owner = $2,
+               lease_expires_at = now() + make_interval(secs => $3),
+               last_sync_started_at = now(),
+               next_sync_at = now() + make_interval(mins => sync_interval_minutes),
+               sync_requested_at = NULL,
+               sync_requested_trigger = NULL
+           WHERE id = $1 AND enabled AND (lease_expires_at IS NULL OR lease_expires_at < now())
+           RETURNING lease_token"#,
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(ttl.as_secs_f64())
+    .fetch_optional(db)
+    .await?;
+    Ok(token.map(|token| Lease { account_id: id, token }))
+}
+
+/// Checks, inside the caller's transaction, that `lease` is still the newest one, and keeps it so until
+/// commit (a newer lease must wait for this transaction). False means a newer sync took over.
+pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, sqlx::Error> {
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT lease_token FROM integration_accounts WHERE id = $1 FOR SHARE")
+            .bind(lease.account_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(current == Some(lease.token))
+}
+
+/// Marks a finished successful sync and releases the lease. False if the lease was lost.
+pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<&Value>) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts
+           SET status = 'active', last_sync_at = now(), sync_count = sync_count + 1, last_error = NULL,
+               metadata = CASE WHEN $3::jsonb IS NULL THEN metadata ELSE metadata || jsonb_build_object('shop_info', $3::jsonb) END,
+               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+           WHERE id = $1 AND lease_token = $2"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(shop)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Marks a failed sync and releases the lease. False if the lease was lost.
+pub async fn record_failure(db: impl PgExecutor<'_>, lease: Lease, error: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts
+           SET status = 'error', error_count = error_count + 1, last_error = $3,
+               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+           WHERE id = $1 AND lease_token = $2"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Saves how far orders have been read, fenced by the lease.
+pub async fn save_orders_cursor(
+    conn: &mut PgConnection,
+    lease: Lease,
+    cursor: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE integration_accounts SET orders_cursor = $3 WHERE id = $1 AND lease_token = $2")
+        .bind(lease.account_id)
+        .bind(lease.token)
+        .bind(cursor)
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn orders_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT orders_cursor FROM integration_accounts WHERE id = $1").bind(id).fetch_one(db).await
+}

@@ -1,0 +1,113 @@
+//! `integration_logs`: one row per sync attempt and per audited API call.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgExecutor};
+
+use crate::domain::{AccountId, SyncTrigger};
+
+/// Outcome of a sync attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    /// Another sync of the account was running; nothing was done.
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// One sync attempt, as logged.
+#[derive(Debug, Clone)]
+pub struct SyncLog<'a> {
+    pub integration_id: &'a str,
+    pub account_id: AccountId,
+    pub trigger: SyncTrigger,
+    pub outcome: Outcome,
+    pub message: Option<String>,
+    pub products_synced: i32,
+    pub orders_synced: i32,
+    pub details: Value,
+    pub duration_ms: i64,
+}
+
+pub async fn insert_sync(db: impl PgExecutor<'_>, log: &SyncLog<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        r#"INSERT INTO integration_logs
+           (integration_id, account_id, kind, trigger, outcome, message, products_synced, orders_synced, details, duration_ms)
+           VALUES ($1, $2, 'sync', $3, $4, $5, $6, $7, $8, $9)"#,
+    )
+    .bind(log.integration_id)
+    .bind(log.account_id)
+    .bind(log.trigger.as_str())
+    .bind(log.outcome.as_str())
+    .bind(&log.message)
+    .bind(log.products_synced)
+    .bind(log.orders_synced)
+    .bind(&log.details)
+    .bind(log.duration_ms)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records a mutating API call. `details` must never hold secret values.
+pub async fn insert_audit(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+    account_id: Option<AccountId>,
+    actor_user_id: i64,
+    action: &str,
+    details: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        r#"INSERT INTO integration_logs (integration_id, account_id, kind, outcome, action, actor_user_id, details)
+           VALUES ($1, $2, 'audit', 'success', $3, $4, $5)"#,
+    )
+    .bind(integration_id)
+    .bind(account_id)
+    .bind(action)
+    .bind(actor_user_id)
+    .bind(details)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A log row as read back.
+#[derive(Debug, Clone, FromRow)]
+pub struct LogEntry {
+    pub id: i64,
+    pub account_id: Option<AccountId>,
+    pub kind: String,
+    pub trigger: Option<String>,
+    pub outcome: String,
+    pub action: Option<String>,
+    pub message: Option<String>,
+    pub products_synced: i32,
+    pub orders_synced: i32,
+    pub details: Value,
+    pub duration_ms: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Newest first.
+pub async fn for_account(db: impl PgExecutor<'_>, account_id: AccountId, limit: i64) -> Result<Vec<LogEntry>, sqlx::Error> {
+    sqlx::query_as(
+        r#"SELECT id, account_id, kind, trigger, outcome, action, message, products_synced, orders_synced, details,
+                  duration_ms, created_at
+           FROM integration_logs WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"#,
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

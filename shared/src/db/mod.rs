@@ -1,0 +1,16 @@
+//! The Postgres data layer. Functions take an executor (`&PgPool` or a transaction) so callers decide
+//! transaction boundaries; SQL lives here and nowhere else.
+
+pub mod accounts;
+pub mod catalog;
+pub mod logs;
+pub mod schedule;
+pub mod users;
+
+/// Name of the unique constraint or index behind a failed statement, for mapping it to 409/422.
+pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}

@@ -1,0 +1,134 @@
+//! Domain vocabulary shared by every process: account ids, sync triggers, statuses, features and the
+//! two halves of an account's credentials (public identifiers and sealed secrets).
+
+use std::fmt;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Primary key of `integration_accounts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct AccountId(pub i64);
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why a sync runs. Stored in `integration_logs.trigger`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncTrigger {
+    /// The account's interval elapsed.
+    Schedule,
+    /// Someone pressed Sync Now (API or console).
+    Manual,
+    /// Part of a sync-all request.
+    SyncAll,
+}
+
+impl SyncTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::Manual => "manual",
+            Self::SyncAll => "sync_all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "schedule" => Some(Self::Schedule),
+            "manual" => Some(Self::Manual),
+            "sync_all" => Some(Self::SyncAll),
+            _ => None,
+        }
+    }
+}
+
+/// `integration_accounts.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Inactive,
+    Error,
+    Pending,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Error => "error",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+/// What an account syncs (the design's feature checkboxes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    ProductManagement,
+    OrderManagement,
+    InventorySync,
+    Logistics,
+    ShopInfo,
+    Webhooks,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 6] = [
+        Self::ProductManagement,
+        Self::OrderManagement,
+        Self::InventorySync,
+        Self::Logistics,
+        Self::ShopInfo,
+        Self::Webhooks,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProductManagement => "product_management",
+            Self::OrderManagement => "order_management",
+            Self::InventorySync => "inventory_sync",
+            Self::Logistics => "logistics",
+            Self::ShopInfo => "shop_info",
+            Self::Webhooks => "webhooks",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// The public half of an account's credentials, stored as plain JSONB: identifiers, not secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountCredentials {
+    /// Tokopedia app id (Fulfillment Service id).
+    pub fs_id: u64,
+    /// The shop this account syncs.
+    pub shop_id: u64,
+    /// OAuth client id of the app.
+    pub client_id: String,
+}
+
+/// The secret half, sealed with [`crate::crypto::Keyring`] before it reaches Postgres.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountSecrets {
+    pub client_secret: SecretString,
+}
+
+impl AccountSecrets {
+    /// The plaintext to seal. Only [`crate::db::accounts`] calls this, right before sealing.
+    pub fn to_plaintext(&self) -> Vec<u8> {
+        use secrecy::ExposeSecret;
+        serde_json::json!({ "client_secret": self.client_secret.expose_secret() }).to_string().into_bytes()
+    }
+}

@@ -1,0 +1,10 @@
+//! The Tokopedia Open API: wire types with the marketplace's quirks, the envelope decoder, and the HTTP
+//! client (tokens, paging, order windows, rate-limit handling).
+
+pub mod client;
+pub mod envelope;
+pub mod error;
+pub mod types;
+
+pub use client::{AppCredentials, TokopediaClient, order_windows};
+pub use error::MarketplaceError;
