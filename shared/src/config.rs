@@ -18,7 +18,7 @@ pub struct DatabaseSettings {
         default_value = "postgres://postgres@127.0.0.1:5432/ocean_sync",
         hide_env_values = true
     )]
-    pub url: SecretString,
+    pub database_url: SecretString,
     /// Largest number of pooled connections per process.
     #[arg(long = "db-max-connections", env = "OCEAN_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
@@ -32,7 +32,7 @@ impl DatabaseSettings {
         PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(self.url.expose_secret())
+            .connect(self.database_url.expose_secret())
             .await
             .context("Failed to connect to Postgres (DATABASE_URL)")
     }
@@ -48,7 +48,7 @@ pub struct RedisSettings {
         default_value = "redis://127.0.0.1:6379/",
         hide_env_values = true
     )]
-    pub url: SecretString,
+    pub redis_url: SecretString,
     /// Name of the sync job queue; every api, scheduler and worker of one deployment must agree on it.
     /// It also prefixes every key the queue writes, so two deployments can share one Redis.
     #[arg(long = "queue-name", env = "OCEAN_QUEUE_NAME", default_value = "ocean:sync-accounts")]
@@ -87,5 +87,5 @@ pub struct CryptoSettings {
     /// Comma-separated `key_id:base64(32 bytes)` list. The first key seals new secrets; the others only
     /// open secrets sealed before a rotation. Generate a key with `openssl rand -base64 32`.
     #[arg(long = "encryption-keys", env = "OCEAN_ENCRYPTION_KEYS", hide_env_values = true)]
-    pub keys: SecretString,
+    pub encryption_keys: SecretString,
 }

@@ -56,7 +56,7 @@ pub fn storage_config(queue_name: &str, timing: QueueTiming) -> apalis_redis::Co
 
 /// Connects with timeouts suited to a shared, sometimes busy Redis.
 pub async fn connect(settings: &RedisSettings) -> anyhow::Result<ConnectionManager> {
-    let client = redis::Client::open(settings.url.expose_secret()).context("Failed to parse REDIS_URL")?;
+    let client = redis::Client::open(settings.redis_url.expose_secret()).context("Failed to parse REDIS_URL")?;
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_response_timeout(Some(Duration::from_secs(5)))
         .set_connection_timeout(Some(Duration::from_secs(5)));

@@ -1,1 +1,105 @@
+//! The Ocean Sync worker: an apalis worker on the Redis queue that runs one account sync per job.
+//!
+//! apalis-redis needs care to neither lose nor stall jobs (`apalis-notes.md` §7); the choices are made
+//! here: a unique worker name per start and per restart, restart on backend errors, polling instead of
+//! waiting for the heartbeat, a timeout on every job, and fetch batches the size of the concurrency.
 
+pub mod sync;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use apalis::prelude::*;
+use clap::Args;
+use ocean_shared::queue::{SyncJob, SyncQueue};
+use tokio_util::sync::CancellationToken;
+
+pub use sync::{SyncContext, run_sync};
+
+/// Worker tuning.
+#[derive(Args, Debug, Clone)]
+pub struct WorkerSettings {
+    /// Syncs one worker process runs at once.
+    #[arg(long, env = "OCEAN_WORKER_CONCURRENCY", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Longest a single sync job may run, in seconds; a job past it is cancelled and logged as failed.
+    #[arg(long = "job-timeout-secs", env = "OCEAN_JOB_TIMEOUT_SECS", default_value_t = 300)]
+    pub job_timeout_secs: u64,
+    /// How often an idle worker looks for new jobs, in milliseconds.
+    #[arg(long = "poll-interval-ms", env = "OCEAN_POLL_INTERVAL_MS", default_value_t = 250)]
+    pub poll_interval_ms: u64,
+    /// On SIGTERM, how long in-flight syncs may take to finish before the process exits, in seconds.
+    /// Keep it below Kubernetes' terminationGracePeriodSeconds.
+    #[arg(long = "shutdown-grace-secs", env = "OCEAN_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
+    pub shutdown_grace_secs: u64,
+    /// How far back the first sync of an account reads orders, in days.
+    #[arg(long = "order-lookback-days", env = "OCEAN_ORDER_LOOKBACK_DAYS", default_value_t = 30)]
+    pub order_lookback_days: u32,
+}
+
+impl WorkerSettings {
+    pub fn job_timeout(&self) -> Duration {
+        Duration::from_secs(self.job_timeout_secs)
+    }
+
+    /// The sync lease outlives the job timeout, so a lease only expires for a worker that is gone.
+    pub fn lease_ttl(&self) -> Duration {
+        self.job_timeout() + Duration::from_secs(30)
+    }
+}
+
+/// A name unique to this process start: apalis refuses a name seen within the orphan window, and two live
+/// workers sharing a name would hide each other's death.
+pub fn unique_worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+    let started = chrono::Utc::now().timestamp_millis();
+    format!("{host}-{}-{started}", std::process::id())
+}
+
+/// Runs the worker until `shutdown` is cancelled, then drains within the grace period.
+pub async fn run(
+    ctx: SyncContext,
+    queue: SyncQueue,
+    settings: WorkerSettings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let name = ctx.worker_name.clone();
+    let poll = Duration::from_millis(settings.poll_interval_ms);
+    // Backstop only: the sync enforces its own timeout so it can record the failure.
+    let timeout = settings.job_timeout() + Duration::from_secs(15);
+    let concurrency = settings.concurrency.max(1);
+    tracing::info!(worker = %name, queue = queue.name(), concurrency, "worker starting");
+    Monitor::new()
+        .register(move |restarts| {
+            WorkerBuilder::new(format!("{name}-{restarts}"))
+                .backend(queue.storage().poll_with_interval(poll))
+                .concurrency(concurrency)
+                .timeout(timeout)
+                .catch_panic()
+                .enable_tracing()
+                .data(ctx.clone())
+                .build(handle_job)
+        })
+        .should_restart(|worker, error| {
+            // Any Redis hiccup is fatal to an apalis worker; a fresh one (with a new name) takes over.
+            tracing::error!(worker = worker.name(), %error, "worker stopped on a backend error; restarting");
+            true
+        })
+        .shutdown_timeout(Duration::from_secs(settings.shutdown_grace_secs))
+        .run_with_signal(async move {
+            shutdown.cancelled().await;
+            Ok(())
+        })
+        .await
+        .context("Worker monitor failed")
+}
+
+/// The apalis handler. A sync that fails against the marketplace is recorded in Postgres and acknowledged
+/// (the schedule decides when to try again); only a failure to record anything is returned as an error,
+/// so apalis keeps the job and delivers it again.
+async fn handle_job(job: SyncJob, ctx: Data<SyncContext>) -> Result<(), BoxDynError> {
+    run_sync(&ctx, &job).await.map(drop).map_err(|e| {
+        tracing::error!(account_id = %job.account_id, error.message = %e, error.cause_chain = ?e, "sync could not be recorded");
+        e.into()
+    })
+}

@@ -31,6 +31,7 @@ pub struct Account {
     pub is_primary: bool,
     pub next_sync_at: Option<DateTime<Utc>>,
     pub sync_requested_at: Option<DateTime<Utc>>,
+    pub last_sync_started_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -45,7 +46,7 @@ const ACCOUNT_COLUMNS: &str = r#"
     id, integration_id, account_name, account_identifier, credentials,
     secret_ciphertext IS NOT NULL AS has_secret, status, enabled, auto_sync, sync_interval_minutes,
     features, last_sync_at, sync_count, error_count, last_error, metadata, is_primary, next_sync_at,
-    sync_requested_at, created_at, updated_at
+    sync_requested_at, last_sync_started_at, created_at, updated_at
 "#;
 
 /// What it takes to create an account.
@@ -140,29 +141,41 @@ pub enum SecretsError {
 }
 
 /// Records that someone asked for a sync, before the job is enqueued (Postgres is the truth: the
-/// scheduler re-emits requests whose job never started). Returns false for unknown or disabled accounts.
-pub async fn request_sync(db: impl PgExecutor<'_>, id: AccountId, trigger: SyncTrigger) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+/// scheduler re-emits requests whose job never started). A request already pending is kept, not
+/// duplicated. Returns the pending request's time, or `None` for unknown or disabled accounts.
+pub async fn request_sync(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+    trigger: SyncTrigger,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
         r#"UPDATE integration_accounts
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
                sync_requested_trigger = COALESCE(sync_requested_trigger, $2)
-           WHERE id = $1 AND enabled"#,
+           WHERE id = $1 AND enabled
+           RETURNING sync_requested_at"#,
     )
     .bind(id)
     .bind(trigger.as_str())
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
 }
 
-/// Records a sync request for every enabled account of the integration; returns their ids.
-pub async fn request_sync_all(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<AccountId>, sqlx::Error> {
-    sqlx::query_scalar(
+/// A recorded sync request.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct SyncRequest {
+    pub id: AccountId,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// Records a sync request for every enabled account of the integration.
+pub async fn request_sync_all(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<SyncRequest>, sqlx::Error> {
+    sqlx::query_as(
         r#"UPDATE integration_accounts
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
                sync_requested_trigger = COALESCE(sync_requested_trigger, 'sync_all')
            WHERE integration_id = $1 AND enabled
-           RETURNING id"#,
+           RETURNING id, sync_requested_at AS requested_at"#,
     )
     .bind(integration_id)
     .fetch_all(db)

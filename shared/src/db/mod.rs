@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod logs;
+pub mod reports;
 pub mod schedule;
 pub mod users;
 

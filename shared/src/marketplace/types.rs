@@ -212,6 +212,16 @@ pub struct StockUpdateRow {
     pub new_stock: i64,
 }
 
+/// One row of a price update request: `sku` wins over `product_id` when both are set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceUpdateRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<u64>,
+    pub new_price: f64,
+}
+
 /// One refused row of a bulk write (stock or price update).
 #[derive(Debug, Clone, Deserialize)]
 pub struct FailedRow {

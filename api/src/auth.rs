@@ -1,0 +1,37 @@
+//! Bearer-token authentication. Every `/api` route takes an [`AuthUser`]; tokens are looked up by their
+//! SHA-256 digest.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use ocean_shared::db::users::{self, User};
+
+use crate::{AppState, error::ApiError};
+
+/// The signed-in caller.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let user = users::find_by_token(&state.pool, token).await?.ok_or(ApiError::Unauthorized)?;
+        Ok(Self(user))
+    }
+}
+
+impl AuthUser {
+    /// Account management is for global admins until per-account roles arrive.
+    pub fn require_admin(&self) -> Result<&User, ApiError> {
+        if self.0.is_admin {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::Forbidden("this action needs a global admin token".into()))
+        }
+    }
+}

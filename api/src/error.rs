@@ -1,0 +1,135 @@
+//! The one error type of the api and its JSON shape:
+//! `{"success": false, "error": {"code": "snake_case", "message": "...", "details": ...}}`.
+//! 5xx answers are logged with their cause chain and answered with a generic message: internals never
+//! reach the client.
+
+use axum::{
+    Json,
+    extract::rejection::JsonRejection,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { field: field.into(), reason: reason.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required: send `Authorization: Bearer <token>`")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body is invalid")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the service is not ready: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict { code, .. } => code,
+            Self::Validation(_) => "validation_failed",
+            Self::BadRequest(_) => "bad_request",
+            Self::Unavailable(_) => "unavailable",
+            Self::Database(_) | Self::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn validation(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, reason)])
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let (message, details) = match &self {
+            Self::Database(e) => {
+                tracing::error!(error.message = %e, error.cause_chain = ?e, "database error");
+                ("internal error; it has been logged".to_owned(), Value::Null)
+            }
+            Self::Internal(e) => {
+                tracing::error!(error.message = %e, error.cause_chain = ?e, "internal error");
+                ("internal error; it has been logged".to_owned(), Value::Null)
+            }
+            Self::Validation(fields) => (self.to_string(), json!({ "fields": fields })),
+            other => (other.to_string(), Value::Null),
+        };
+        let mut error = json!({ "code": self.code(), "message": message });
+        if !details.is_null() {
+            error["details"] = details;
+        }
+        let mut response = (status, Json(json!({ "success": false, "error": error }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Bad JSON gets the same error shape as everything else; a wrong type names its field.
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                // axum's text is "Failed to deserialize ...: <path>: <reason>".
+                let text = e.body_text();
+                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, rest)| rest);
+                match detail.split_once(": ") {
+                    Some((field, reason)) if !field.contains(' ') => Self::validation(field, reason),
+                    _ => Self::validation("body", detail),
+                }
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
+            }
+            other => Self::BadRequest(format!("request body is not valid JSON: {}", other.body_text())),
+        }
+    }
+}
+
+/// The success envelope: `{"success": true, "data": ...}`.
+pub fn ok<T: Serialize>(data: T) -> Json<Value> {
+    Json(json!({ "success": true, "data": data }))
+}

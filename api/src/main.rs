@@ -1,0 +1,84 @@
+//! `ocean-api`: `serve` the HTTP API or `migrate` the database.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ocean_api::{ApiSettings, AppState};
+use ocean_shared::{
+    config::{CryptoSettings, DatabaseSettings, RedisSettings},
+    crypto::Keyring,
+    db::users,
+    queue::{self, QueueTiming, SyncQueue},
+    shutdown, telemetry,
+};
+use secrecy::ExposeSecret;
+
+/// Ocean Sync API: manages marketplace accounts and triggers their syncs.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(Box<ServeArgs>),
+    /// Apply pending database migrations; safe to run again.
+    Migrate(DatabaseSettings),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    api: ApiSettings,
+    #[command(flatten)]
+    database: DatabaseSettings,
+    #[command(flatten)]
+    redis: RedisSettings,
+    #[command(flatten)]
+    crypto: CryptoSettings,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init("info,sqlx=warn,tower_http=info");
+    match cli.command {
+        Command::Migrate(database) => {
+            let pool = database.connect().await?;
+            ocean_shared::MIGRATOR.run(&pool).await.context("Failed to run migrations")?;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::Serve(args) => serve(*args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
+    let pool = args.database.connect().await?;
+    if let Some(token) = &args.api.admin_token {
+        anyhow::ensure!(token.expose_secret().len() >= 16, "OCEAN_ADMIN_TOKEN must be at least 16 characters");
+        users::ensure_admin(&pool, "admin", token.expose_secret()).await.context("Failed to ensure the admin user")?;
+    }
+    let conn = queue::connect(&args.redis).await?;
+    let queue = SyncQueue::new(conn, &args.redis.queue_name, QueueTiming::default());
+    let listener = tokio::net::TcpListener::bind(&args.api.addr)
+        .await
+        .with_context(|| format!("Failed to listen on {}", args.api.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "api listening");
+    let state = AppState { pool, queue, keyring: std::sync::Arc::new(keyring) };
+    let stop = shutdown::on_signal();
+    ocean_api::run(listener, state, async move { stop.cancelled().await }).await?;
+    tracing::info!("api stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -1,0 +1,40 @@
+//! `ocean-scheduler`: emits due sync jobs until SIGTERM. Run as many replicas as you like.
+
+use clap::Parser;
+use ocean_shared::{
+    config::{DatabaseSettings, RedisSettings},
+    queue::{self, QueueTiming, SyncQueue},
+    shutdown, telemetry,
+};
+use ocean_scheduler::SchedulerSettings;
+
+/// Ocean Sync scheduler: claims due accounts in Postgres and enqueues their sync jobs.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    database: DatabaseSettings,
+    #[command(flatten)]
+    redis: RedisSettings,
+    #[command(flatten)]
+    scheduler: SchedulerSettings,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init("info,sqlx=warn");
+    let pool = cli.database.connect().await?;
+    let conn = queue::connect(&cli.redis).await?;
+    let queue = SyncQueue::new(conn, &cli.redis.queue_name, QueueTiming::default());
+    ocean_scheduler::run(pool, queue, cli.scheduler, shutdown::on_signal()).await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -1,0 +1,58 @@
+//! `ocean-worker`: runs sync jobs until SIGTERM.
+
+use anyhow::Context;
+use clap::Parser;
+use ocean_shared::{
+    config::{CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
+    crypto::Keyring,
+    marketplace::TokopediaClient,
+    queue::{self, QueueTiming, SyncQueue},
+    shutdown, telemetry,
+};
+use ocean_worker::{SyncContext, WorkerSettings};
+
+/// Ocean Sync worker: pulls account sync jobs from Redis and syncs them against the marketplace.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    database: DatabaseSettings,
+    #[command(flatten)]
+    redis: RedisSettings,
+    #[command(flatten)]
+    marketplace: MarketplaceSettings,
+    #[command(flatten)]
+    crypto: CryptoSettings,
+    #[command(flatten)]
+    worker: WorkerSettings,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init("info,sqlx=warn");
+    let keyring = Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
+    let pool = cli.database.connect().await?;
+    let conn = queue::connect(&cli.redis).await?;
+    let queue = SyncQueue::new(conn, &cli.redis.queue_name, QueueTiming::default());
+    let ctx = SyncContext {
+        pool,
+        keyring,
+        client: TokopediaClient::new(&cli.marketplace)?,
+        worker_name: ocean_worker::unique_worker_name(),
+        lease_ttl: cli.worker.lease_ttl(),
+        job_timeout: cli.worker.job_timeout(),
+        order_lookback_days: cli.worker.order_lookback_days,
+    };
+    ocean_worker::run(ctx, queue, cli.worker, shutdown::on_signal()).await?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -1,0 +1,230 @@
+//! One account sync: take the account's lease, read shop info, products and orders from the marketplace,
+//! write each page behind the lease's fence, then record the outcome and one log row.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use ocean_shared::{
+    crypto::Keyring,
+    db::{
+        accounts::{self, Account, Lease, SecretsError},
+        catalog,
+        logs::{self, Outcome, SyncLog},
+    },
+    domain::Feature,
+    marketplace::{AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows},
+    queue::SyncJob,
+};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Re-read this much before the orders cursor: an order can become visible in the list a little after its
+/// create time (it is listed once payment is verified). Duplicates are merged by order id.
+const ORDERS_OVERLAP_SECS: i64 = 600;
+
+/// What every sync needs; cloned into each job.
+#[derive(Clone)]
+pub struct SyncContext {
+    pub pool: PgPool,
+    pub keyring: Keyring,
+    pub client: TokopediaClient,
+    /// Written into the lease so operators can see who syncs what.
+    pub worker_name: String,
+    pub lease_ttl: Duration,
+    /// A sync still running after this long is stopped and recorded as failed.
+    pub job_timeout: Duration,
+    pub order_lookback_days: u32,
+}
+
+/// Why a sync stopped. The Display text becomes the account's `last_error`: plain words, no secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Marketplace(#[from] MarketplaceError),
+    #[error("no client secret is stored for this account")]
+    MissingSecret,
+    #[error("stored credentials could not be opened: {0}")]
+    Secrets(#[from] SecretsError),
+    #[error("another sync of this account took over (lease lost)")]
+    LeaseLost,
+    #[error("database error while saving results")]
+    Db(#[from] sqlx::Error),
+    #[error("sync did not finish within {0:?}; it resumes from its checkpoint next time")]
+    TimedOut(Duration),
+}
+
+#[derive(Debug, Default)]
+struct Report {
+    products: usize,
+    orders: usize,
+    order_windows: usize,
+    shop: Option<Value>,
+    couriers: Option<usize>,
+}
+
+/// Runs one job to completion and records it. Errors only when the outcome itself could not be written.
+pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx::Error> {
+    let started = Instant::now();
+    let Some(account) = accounts::get(&ctx.pool, job.account_id).await? else {
+        tracing::info!(account_id = %job.account_id, "account no longer exists; job dropped");
+        return Ok(Outcome::Skipped);
+    };
+    let log = |outcome, message: Option<String>, report: &Report| SyncLog {
+        integration_id: &account.integration_id,
+        account_id: account.id,
+        trigger: job.trigger,
+        outcome,
+        message,
+        products_synced: report.products as i32,
+        orders_synced: report.orders as i32,
+        details: json!({
+            "worker": ctx.worker_name,
+            "order_windows": report.order_windows,
+            "couriers": report.couriers,
+            "requested_at": job.requested_at,
+        }),
+        duration_ms: started.elapsed().as_millis() as i64,
+    };
+    // At-least-once delivery and re-emitted requests can bring a job whose wish a later sync already
+    // served: any sync that started after the job was requested covers it.
+    if account.last_sync_started_at.is_some_and(|started| started >= job.requested_at) {
+        let why = "already served by a sync that started after this request";
+        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
+        return Ok(Outcome::Skipped);
+    }
+    let lease = if account.enabled {
+        accounts::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await?
+    } else {
+        None
+    };
+    let Some(lease) = lease else {
+        let why = if account.enabled { "another sync of this account is running" } else { "account is disabled" };
+        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
+        return Ok(Outcome::Skipped);
+    };
+
+    let mut report = Report::default();
+    let result = tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
+        .await
+        .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
+    let outcome = match result {
+        Ok(()) => {
+            if !accounts::record_success(&ctx.pool, lease, report.shop.as_ref()).await? {
+                tracing::warn!(account_id = %account.id, "lease lost before recording success");
+            }
+            tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "sync finished");
+            logs::insert_sync(&ctx.pool, &log(Outcome::Success, None, &report)).await?;
+            Outcome::Success
+        }
+        Err(error) => {
+            let message = error.to_string();
+            tracing::warn!(account_id = %account.id, error.message = %message, "sync failed");
+            accounts::record_failure(&ctx.pool, lease, &message).await?;
+            logs::insert_sync(&ctx.pool, &log(Outcome::Failure, Some(message), &report)).await?;
+            Outcome::Failure
+        }
+    };
+    Ok(outcome)
+}
+
+async fn sync_streams(ctx: &SyncContext, account: &Account, lease: Lease, report: &mut Report) -> Result<(), SyncError> {
+    let creds = &account.credentials.0;
+    let secrets = accounts::secrets(&ctx.pool, &ctx.keyring, account.id).await?.ok_or(SyncError::MissingSecret)?;
+    let app = AppCredentials {
+        fs_id: creds.fs_id,
+        client_id: creds.client_id.clone(),
+        client_secret: secrets.client_secret,
+    };
+    // Shop info is always read: it is cheap and proves the shop is still linked to the app.
+    let shop = ctx.client.shop_info(&app, creds.shop_id).await?;
+    let shop = shop.into_iter().find(|s| s.shop_id == creds.shop_id).ok_or_else(|| MarketplaceError::Api {
+        http_status: 200,
+        error_code: "SHOP_NOT_LINKED".into(),
+        reason: Some(format!("shop {} is not linked to app {}", creds.shop_id, creds.fs_id)),
+        messages: String::new(),
+    })?;
+    report.shop = Some(catalog::shop_metadata(&shop));
+    fenced(ctx, lease, async |conn| {
+        catalog::upsert_shop_mapping(conn, &account.integration_id, account.id, creds.shop_id).await
+    })
+    .await?;
+
+    if account.has_feature(Feature::ProductManagement) || account.has_feature(Feature::InventorySync) {
+        sync_products(ctx, account, lease, &app, report).await?;
+    }
+    if account.has_feature(Feature::OrderManagement) {
+        sync_orders(ctx, account, lease, &app, report).await?;
+    }
+    if account.has_feature(Feature::Logistics) {
+        report.couriers = Some(ctx.client.shipment_info(&app, creds.shop_id).await?.len());
+    }
+    Ok(())
+}
+
+/// Full pass over the catalog, one fenced statement per page.
+async fn sync_products(
+    ctx: &SyncContext,
+    account: &Account,
+    lease: Lease,
+    app: &AppCredentials,
+    report: &mut Report,
+) -> Result<(), SyncError> {
+    let shop_id = account.credentials.0.shop_id;
+    for page in 1.. {
+        let items = ctx.client.products_page(app, shop_id, page, PRODUCTS_PER_PAGE).await?;
+        let last = ocean_shared::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
+        report.products += fenced(ctx, lease, async |conn| {
+            catalog::upsert_products(conn, &account.integration_id, account.id, &items).await
+        })
+        .await?;
+        if last {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Incremental orders: windows shorter than 3 days from the account's cursor to now; the cursor is saved
+/// after each window, so a failed sync resumes where it stopped.
+async fn sync_orders(
+    ctx: &SyncContext,
+    account: &Account,
+    lease: Lease,
+    app: &AppCredentials,
+    report: &mut Report,
+) -> Result<(), SyncError> {
+    let now = Utc::now();
+    let cursor = accounts::orders_cursor(&ctx.pool, account.id).await?;
+    let from = match cursor {
+        Some(cursor) => cursor.timestamp() - ORDERS_OVERLAP_SECS,
+        None => now.timestamp() - i64::from(ctx.order_lookback_days) * 86_400,
+    };
+    for window in order_windows(from, now.timestamp()) {
+        let orders = ctx.client.window_orders(app, account.credentials.0.shop_id, window).await?;
+        let window_end = DateTime::<Utc>::from_timestamp(window.1, 0).unwrap_or(now);
+        report.orders += fenced(ctx, lease, async |conn| {
+            let written = catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;
+            accounts::save_orders_cursor(conn, lease, window_end).await?;
+            Ok(written)
+        })
+        .await?;
+        report.order_windows += 1;
+    }
+    Ok(())
+}
+
+/// Runs `write` in a transaction that first checks this sync still holds the newest lease and keeps it
+/// that way until commit. A worker whose lease expired (paused, partitioned) cannot overwrite newer results.
+async fn fenced<T>(
+    ctx: &SyncContext,
+    lease: Lease,
+    write: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, SyncError> {
+    let mut tx = ctx.pool.begin().await?;
+    if !accounts::hold_fence(&mut tx, lease).await? {
+        return Err(SyncError::LeaseLost);
+    }
+    let value = write(&mut tx).await?;
+    tx.commit().await?;
+    Ok(value)
+}
