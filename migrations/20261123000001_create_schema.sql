@@ -77,11 +77,16 @@ CREATE TABLE integration_accounts (
     -- job is enqueued, so a lost Redis job is re-emitted by the scheduler instead of being forgotten.
     sync_requested_at     TIMESTAMPTZ,
     sync_requested_trigger VARCHAR(20),
-    -- Single flight: a worker holds the lease while it syncs; lease_token only grows (fencing token).
+    -- When a job for the pending request was last pushed; NULL means no job is out there for it.
+    sync_enqueued_at      TIMESTAMPTZ,
+    -- Single flight: a worker holds the lease while it syncs and renews it; lease_token only grows
+    -- (fencing token). A crashed worker's lease lapses within one TTL.
     lease_token           BIGINT NOT NULL DEFAULT 0,
     lease_owner           VARCHAR(255),
     lease_expires_at      TIMESTAMPTZ,
     last_sync_started_at  TIMESTAMPTZ,
+    -- Set when a sync records its outcome; a start without a later finish is a sync that died.
+    last_sync_finished_at TIMESTAMPTZ,
     -- Orders are read in windows from this cursor (create time, unix seconds semantics) onwards.
     orders_cursor         TIMESTAMPTZ,
     created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),

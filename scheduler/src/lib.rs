@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
 use clap::Args;
 use ocean_shared::{
     db::schedule,
@@ -28,8 +27,8 @@ pub struct SchedulerSettings {
     /// Most accounts claimed in one tick.
     #[arg(long = "claim-batch", env = "OCEAN_SCHEDULER_BATCH", default_value_t = 500)]
     pub batch: i64,
-    /// A sync request (sync-now, sync-all) whose job has not started after this many seconds is
-    /// enqueued again: its Redis job was lost (flush, failover) or never pushed.
+    /// A sync request (sync-now, sync-all) whose job was pushed this many seconds ago and has not
+    /// started is enqueued again: the job was lost (Redis flush, failover) or never pushed.
     #[arg(long = "requeue-after-secs", env = "OCEAN_REQUEUE_AFTER_SECS", default_value_t = 60)]
     pub requeue_after_secs: u64,
 }
@@ -83,10 +82,9 @@ pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSett
     for request in &stale {
         let trigger = request.trigger.as_deref().and_then(SyncTrigger::parse).unwrap_or(SyncTrigger::Manual);
         let job = SyncJob { account_id: request.id, trigger, requested_at: request.requested_at };
-        // One key per request and requeue period: replicas racing on the same request push it once.
-        let period = Utc::now().timestamp() / settings.requeue_after_secs.max(1) as i64;
-        let key = format!("request:{}:{}:{period}", request.id, request.requested_at.timestamp_millis());
-        queue.push(job, Some(key)).await?;
+        // No idempotency key: the row lock already gives the request to one replica, and the earlier
+        // job's key may still live in Redis although that job is gone.
+        queue.push(job, None).await?;
         report.requeued += 1;
     }
     tx.commit().await.context("Failed to commit the requeue transaction")?;

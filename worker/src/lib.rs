@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::*;
 use clap::Args;
-use ocean_shared::queue::{SyncJob, SyncQueue};
+use ocean_shared::queue::{QueueTiming, SyncJob, SyncQueue};
 use tokio_util::sync::CancellationToken;
 
 pub use sync::{SyncContext, run_sync};
@@ -32,6 +32,17 @@ pub struct WorkerSettings {
     /// Keep it below Kubernetes' terminationGracePeriodSeconds.
     #[arg(long = "shutdown-grace-secs", env = "OCEAN_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
     pub shutdown_grace_secs: u64,
+    /// Lifetime of an account's sync lease, in seconds; the running sync renews it every third of it.
+    /// A crashed worker's account can sync again after at most this long.
+    #[arg(long = "lease-ttl-secs", env = "OCEAN_LEASE_TTL_SECS", default_value_t = 10)]
+    pub lease_ttl_secs: u64,
+    /// Worker heartbeat to Redis, in seconds. A worker silent for `heartbeat × missed-heartbeats` is dead
+    /// and its jobs are re-enqueued by the others.
+    #[arg(long = "heartbeat-secs", env = "OCEAN_HEARTBEAT_SECS", default_value_t = 3)]
+    pub heartbeat_secs: u64,
+    /// Missed heartbeats after which a worker counts as dead.
+    #[arg(long = "missed-heartbeats", env = "OCEAN_MISSED_HEARTBEATS", default_value_t = 3)]
+    pub missed_heartbeats: usize,
     /// How far back the first sync of an account reads orders, in days.
     #[arg(long = "order-lookback-days", env = "OCEAN_ORDER_LOOKBACK_DAYS", default_value_t = 30)]
     pub order_lookback_days: u32,
@@ -42,9 +53,17 @@ impl WorkerSettings {
         Duration::from_secs(self.job_timeout_secs)
     }
 
-    /// The sync lease outlives the job timeout, so a lease only expires for a worker that is gone.
     pub fn lease_ttl(&self) -> Duration {
-        self.job_timeout() + Duration::from_secs(30)
+        Duration::from_secs(self.lease_ttl_secs.max(3))
+    }
+
+    /// Queue timing for this worker (heartbeat and fetch batch).
+    pub fn queue_timing(&self) -> QueueTiming {
+        QueueTiming {
+            heartbeat: Duration::from_secs(self.heartbeat_secs.max(1)),
+            missed_heartbeats: self.missed_heartbeats.max(2),
+            batch_size: self.concurrency.max(1),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use ocean_shared::{
     config::{CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     crypto::Keyring,
     marketplace::TokopediaClient,
-    queue::{self, QueueTiming, SyncQueue},
+    queue::{self, SyncQueue},
     shutdown, telemetry,
 };
 use ocean_worker::{SyncContext, WorkerSettings};
@@ -34,11 +34,12 @@ async fn main() -> anyhow::Result<()> {
     let keyring = Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
-    let queue = SyncQueue::new(conn, &cli.redis.queue_name, QueueTiming::default());
+    let queue = SyncQueue::new(conn, &cli.redis.queue_name, cli.worker.queue_timing());
     let ctx = SyncContext {
         pool,
         keyring,
         client: TokopediaClient::new(&cli.marketplace)?,
+        queue: queue.clone(),
         worker_name: ocean_worker::unique_worker_name(),
         lease_ttl: cli.worker.lease_ttl(),
         job_timeout: cli.worker.job_timeout(),

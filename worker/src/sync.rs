@@ -13,7 +13,8 @@ use ocean_shared::{
     },
     domain::Feature,
     marketplace::{AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows},
-    queue::SyncJob,
+    domain::SyncTrigger,
+    queue::{SyncJob, SyncQueue},
 };
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -28,6 +29,8 @@ pub struct SyncContext {
     pub pool: PgPool,
     pub keyring: Keyring,
     pub client: TokopediaClient,
+    /// For follow-up jobs (a sync request that arrived while the account was syncing).
+    pub queue: SyncQueue,
     /// Written into the lease so operators can see who syncs what.
     pub worker_name: String,
     pub lease_ttl: Duration,
@@ -85,9 +88,10 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         }),
         duration_ms: started.elapsed().as_millis() as i64,
     };
-    // At-least-once delivery and re-emitted requests can bring a job whose wish a later sync already
-    // served: any sync that started after the job was requested covers it.
-    if account.last_sync_started_at.is_some_and(|started| started >= job.requested_at) {
+    // At-least-once delivery and follow-ups can bring a job whose wish a later sync already served: a sync
+    // that started after the request and finished covers it. (A sync that started but never finished
+    // died with its worker; its job must run again.)
+    if account.served(job.requested_at) {
         let why = "already served by a sync that started after this request";
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
@@ -98,15 +102,24 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         None
     };
     let Some(lease) = lease else {
-        let why = if account.enabled { "another sync of this account is running" } else { "account is disabled" };
+        let why = if account.enabled {
+            // Not dropped: the wish becomes the account's one pending request, served right after the
+            // running sync (or, if its worker died, once its lease lapses).
+            accounts::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
+            "another sync of this account is running; a follow-up is queued"
+        } else {
+            "account is disabled"
+        };
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
     };
 
     let mut report = Report::default();
+    let renewal = keep_lease_alive(ctx.pool.clone(), lease, ctx.lease_ttl);
     let result = tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
         .await
         .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
+    renewal.abort();
     let outcome = match result {
         Ok(()) => {
             if !accounts::record_success(&ctx.pool, lease, report.shop.as_ref()).await? {
@@ -124,7 +137,39 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             Outcome::Failure
         }
     };
+    enqueue_follow_up(ctx, account.id).await?;
     Ok(outcome)
+}
+
+/// Renews the lease every third of its TTL while the sync runs, so only a dead worker's lease lapses.
+fn keep_lease_alive(pool: PgPool, lease: Lease, ttl: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(ttl / 3);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match accounts::renew_lease(&pool, lease, ttl).await {
+                Ok(true) => {}
+                // A newer lease exists: the fence will stop this sync's next write.
+                Ok(false) => return,
+                Err(e) => tracing::warn!(account_id = %lease.account_id, error.message = %e, "lease renewal failed"),
+            }
+        }
+    })
+}
+
+/// A request that arrived while this sync ran gets exactly one follow-up job, now.
+async fn enqueue_follow_up(ctx: &SyncContext, account_id: ocean_shared::domain::AccountId) -> Result<(), sqlx::Error> {
+    let Some((requested_at, trigger)) = accounts::take_follow_up(&ctx.pool, account_id).await? else {
+        return Ok(());
+    };
+    let trigger = trigger.as_deref().and_then(SyncTrigger::parse).unwrap_or(SyncTrigger::Manual);
+    let job = SyncJob { account_id, trigger, requested_at };
+    if let Err(e) = ctx.queue.push(job, None).await {
+        // Still recorded in Postgres: the scheduler re-emits it after its requeue delay.
+        tracing::warn!(%account_id, error.message = %e, "could not enqueue the follow-up sync");
+    }
+    Ok(())
 }
 
 async fn sync_streams(ctx: &SyncContext, account: &Account, lease: Lease, report: &mut Report) -> Result<(), SyncError> {

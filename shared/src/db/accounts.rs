@@ -32,11 +32,20 @@ pub struct Account {
     pub next_sync_at: Option<DateTime<Utc>>,
     pub sync_requested_at: Option<DateTime<Utc>>,
     pub last_sync_started_at: Option<DateTime<Utc>>,
+    pub last_sync_finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Account {
+    /// Whether a sync that started at or after `requested_at` has finished: a request that old is served.
+    pub fn served(&self, requested_at: DateTime<Utc>) -> bool {
+        match (self.last_sync_started_at, self.last_sync_finished_at) {
+            (Some(started), Some(finished)) => started >= requested_at && finished >= started,
+            _ => false,
+        }
+    }
+
     pub fn has_feature(&self, feature: Feature) -> bool {
         self.features.iter().any(|f| f == feature.as_str())
     }
@@ -46,7 +55,7 @@ const ACCOUNT_COLUMNS: &str = r#"
     id, integration_id, account_name, account_identifier, credentials,
     secret_ciphertext IS NOT NULL AS has_secret, status, enabled, auto_sync, sync_interval_minutes,
     features, last_sync_at, sync_count, error_count, last_error, metadata, is_primary, next_sync_at,
-    sync_requested_at, last_sync_started_at, created_at, updated_at
+    sync_requested_at, last_sync_started_at, last_sync_finished_at, created_at, updated_at
 "#;
 
 /// What it takes to create an account.
@@ -151,7 +160,8 @@ pub async fn request_sync(
     sqlx::query_scalar(
         r#"UPDATE integration_accounts
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
-               sync_requested_trigger = COALESCE(sync_requested_trigger, $2)
+               sync_requested_trigger = COALESCE(sync_requested_trigger, $2),
+               sync_enqueued_at = now()
            WHERE id = $1 AND enabled
            RETURNING sync_requested_at"#,
     )
@@ -173,7 +183,8 @@ pub async fn request_sync_all(db: impl PgExecutor<'_>, integration_id: &str) -> 
     sqlx::query_as(
         r#"UPDATE integration_accounts
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
-               sync_requested_trigger = COALESCE(sync_requested_trigger, 'sync_all')
+               sync_requested_trigger = COALESCE(sync_requested_trigger, 'sync_all'),
+               sync_enqueued_at = now()
            WHERE integration_id = $1 AND enabled
            RETURNING id, sync_requested_at AS requested_at"#,
     )
@@ -205,7 +216,8 @@ pub async fn acquire_lease(
                last_sync_started_at = now(),
                next_sync_at = now() + make_interval(mins => sync_interval_minutes),
                sync_requested_at = NULL,
-               sync_requested_trigger = NULL
+               sync_requested_trigger = NULL,
+               sync_enqueued_at = NULL
            WHERE id = $1 AND enabled AND (lease_expires_at IS NULL OR lease_expires_at < now())
            RETURNING lease_token"#,
     )
@@ -215,6 +227,55 @@ pub async fn acquire_lease(
     .fetch_optional(db)
     .await?;
     Ok(token.map(|token| Lease { account_id: id, token }))
+}
+
+/// Extends a held lease. False when a newer lease replaced it (this sync must stop writing).
+pub async fn renew_lease(db: impl PgExecutor<'_>, lease: Lease, ttl: std::time::Duration) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts SET lease_expires_at = now() + make_interval(secs => $3)
+           WHERE id = $1 AND lease_token = $2"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(ttl.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// A job found the account busy: keep its wish as the one pending request (with no job out for it), so
+/// the running sync, or the scheduler once the lease lapses, enqueues exactly one follow-up.
+pub async fn defer_request(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+    requested_at: DateTime<Utc>,
+    trigger: SyncTrigger,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        r#"UPDATE integration_accounts
+           SET sync_requested_at = COALESCE(sync_requested_at, $2),
+               sync_requested_trigger = COALESCE(sync_requested_trigger, $3),
+               sync_enqueued_at = NULL
+           WHERE id = $1"#,
+    )
+    .bind(id)
+    .bind(requested_at)
+    .bind(trigger.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// After a sync: the request that arrived while it ran, if any, marked as enqueued by the caller.
+pub async fn take_follow_up(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<(DateTime<Utc>, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        r#"UPDATE integration_accounts SET sync_enqueued_at = now()
+           WHERE id = $1 AND enabled AND sync_requested_at IS NOT NULL
+           RETURNING sync_requested_at, sync_requested_trigger"#,
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Checks, inside the caller's transaction, that `lease` is still the newest one, and keeps it so until
@@ -232,7 +293,8 @@ pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, s
 pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<&Value>) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
-           SET status = 'active', last_sync_at = now(), sync_count = sync_count + 1, last_error = NULL,
+           SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
+               last_error = NULL,
                metadata = CASE WHEN $3::jsonb IS NULL THEN metadata ELSE metadata || jsonb_build_object('shop_info', $3::jsonb) END,
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
            WHERE id = $1 AND lease_token = $2"#,
@@ -249,7 +311,7 @@ pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<
 pub async fn record_failure(db: impl PgExecutor<'_>, lease: Lease, error: &str) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
-           SET status = 'error', error_count = error_count + 1, last_error = $3,
+           SET status = 'error', error_count = error_count + 1, last_error = $3, last_sync_finished_at = now(),
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
            WHERE id = $1 AND lease_token = $2"#,
     )

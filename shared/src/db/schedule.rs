@@ -37,7 +37,8 @@ pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<DueAcc
     .await
 }
 
-/// A sync request whose job has not started for `older_than_secs`: its Redis job was probably lost.
+/// A sync request with no job out for it (a job found the account busy), or whose job was pushed more
+/// than `older_than_secs` ago without starting (lost with a Redis flush or failover).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingRequest {
     pub id: AccountId,
@@ -45,7 +46,8 @@ pub struct PendingRequest {
     pub trigger: Option<String>,
 }
 
-/// Claims stale sync requests of accounts that are not syncing right now.
+/// Claims such requests of accounts that are not syncing right now and marks them enqueued, in the
+/// caller's transaction.
 pub async fn claim_stale_requests(
     conn: &mut PgConnection,
     older_than_secs: f64,
@@ -53,14 +55,18 @@ pub async fn claim_stale_requests(
 ) -> Result<Vec<PendingRequest>, sqlx::Error> {
     sqlx::query_as(
         r#"
-        SELECT id, sync_requested_at AS requested_at, sync_requested_trigger AS trigger
-        FROM integration_accounts
-        WHERE enabled AND sync_requested_at IS NOT NULL
-          AND sync_requested_at < now() - make_interval(secs => $1)
-          AND (lease_expires_at IS NULL OR lease_expires_at < now())
-        ORDER BY sync_requested_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
+        WITH stale AS (
+            SELECT id FROM integration_accounts
+            WHERE enabled AND sync_requested_at IS NOT NULL
+              AND (sync_enqueued_at IS NULL OR sync_enqueued_at < now() - make_interval(secs => $1))
+              AND (lease_expires_at IS NULL OR lease_expires_at < now())
+            ORDER BY sync_requested_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE integration_accounts a SET sync_enqueued_at = now()
+        FROM stale WHERE a.id = stale.id
+        RETURNING a.id, a.sync_requested_at AS requested_at, a.sync_requested_trigger AS trigger
         "#,
     )
     .bind(older_than_secs)

@@ -1,0 +1,70 @@
+//! The scheduler syncs due accounts with no API call, and concurrent schedulers emit a slot once.
+
+use ocean_scheduler::{TickReport, run_tick};
+use ocean_shared::db::{accounts, logs};
+use sqlx::{PgPool, postgres::PgPoolOptions};
+
+use crate::helpers::{TestApp, scheduler_settings, two_shops};
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1).await;
+    app.spawn_scheduler();
+    app.spawn_worker();
+
+    let synced = app.wait_for_outcome(account.id, 1, 0).await;
+    let log = logs::for_account(&pool, account.id, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].trigger.as_deref(), Some("schedule"));
+    // The next slot is one interval after this sync started.
+    let started = synced.last_sync_started_at.expect("sync start recorded");
+    let next = synced.next_sync_at.expect("next due time");
+    assert_eq!((next - started).num_seconds(), 60);
+    app.shutdown().await;
+}
+
+/// Runs `rounds` ticks on each of `instances` schedulers at once, each with its own connections.
+async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, rounds: usize) -> usize {
+    let options = app.pool.connect_options().as_ref().clone();
+    let mut tasks = Vec::new();
+    for _ in 0..instances {
+        let pool = PgPoolOptions::new().max_connections(2).connect_with(options.clone()).await.unwrap();
+        let queue = app.queue.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut emitted = 0;
+            for _ in 0..rounds {
+                let TickReport { scheduled, .. } = run_tick(&pool, &queue, &scheduler_settings()).await.unwrap();
+                emitted += scheduled;
+            }
+            emitted
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    total
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1).await;
+
+    assert_eq!(ticks_from_concurrent_schedulers(&app, 3, 20).await, 1, "first slot emitted once");
+    assert_eq!(app.queue.depth().await.unwrap(), 1);
+    let after = accounts::get(&pool, account.id).await.unwrap().unwrap();
+    let advanced = after.next_sync_at.unwrap() - account.next_sync_at.unwrap();
+    assert!(advanced >= chrono::Duration::seconds(59), "next slot one interval later, got {advanced}");
+
+    // The interval elapses: exactly one more emission.
+    sqlx::query("UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1")
+        .bind(account.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(ticks_from_concurrent_schedulers(&app, 3, 20).await, 1, "second slot emitted once");
+    assert_eq!(app.queue.depth().await.unwrap(), 2);
+    app.shutdown().await;
+}

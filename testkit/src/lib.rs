@@ -1,0 +1,153 @@
+//! Helpers for tests that run the real pieces: Postgres (a database per test, from `#[sqlx::test]`),
+//! Redis (a queue namespace per test, removed afterwards), and the simulator on an ephemeral port.
+
+use std::{future::Future, sync::LazyLock, time::Duration};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ocean_shared::{
+    config::{MarketplaceSettings, RedisSettings},
+    crypto::Keyring,
+    db::accounts::{self, Account, NewAccount},
+    domain::{AccountCredentials, AccountSecrets, Feature},
+    queue::{self, QueueTiming, SyncQueue},
+};
+use ocean_sim::{AppConfig, Sim, SimConfig};
+use rand::RngCore;
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+    }
+});
+
+/// Logs go to the test output only with `TEST_LOG=1`.
+pub fn init_tracing() {
+    LazyLock::force(&TRACING);
+}
+
+/// A simulator serving on 127.0.0.1 with an ephemeral port; stops when dropped.
+pub struct SimServer {
+    pub sim: Sim,
+    /// The world the simulator was started with.
+    pub config: SimConfig,
+    pub base_url: String,
+    stop: CancellationToken,
+}
+
+impl SimServer {
+    pub async fn start(config: SimConfig) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind simulator port");
+        let base_url = format!("http://{}", listener.local_addr().expect("simulator address"));
+        let sim = Sim::new(config.clone());
+        let stop = CancellationToken::new();
+        let cancelled = stop.clone();
+        let served = sim.clone();
+        tokio::spawn(async move {
+            let _ = ocean_sim::serve(listener, served, async move { cancelled.cancelled().await }).await;
+        });
+        Self { sim, config, base_url, stop }
+    }
+
+    /// Client settings pointing at this simulator.
+    pub fn marketplace_settings(&self) -> MarketplaceSettings {
+        MarketplaceSettings {
+            base_url: self.base_url.clone(),
+            auth_url: format!("{}/token", self.base_url),
+            timeout_secs: 10,
+            rate_per_sec: 50,
+            max_rate_limit_retries: 20,
+        }
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// The URL of the test Redis (`REDIS_URL`, default local).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+}
+
+/// Settings for a queue no other test uses.
+pub fn redis_settings() -> RedisSettings {
+    RedisSettings {
+        redis_url: SecretString::from(redis_url()),
+        queue_name: format!("test:{}:sync", uuid::Uuid::new_v4().simple()),
+    }
+}
+
+/// A queue in its own namespace. Call [`remove_namespace`] at the end of the test.
+pub async fn fresh_queue() -> SyncQueue {
+    let settings = redis_settings();
+    let conn = queue::connect(&settings).await.expect("Redis must run on REDIS_URL (make test starts it)");
+    SyncQueue::new(conn, &settings.queue_name, test_timing())
+}
+
+/// Short heartbeats so crash recovery is quick in tests.
+pub fn test_timing() -> QueueTiming {
+    QueueTiming { heartbeat: Duration::from_secs(1), missed_heartbeats: 3, batch_size: 4 }
+}
+
+/// Deletes every key of the queue's namespace (never FLUSHALL: other tests share the server).
+pub async fn remove_namespace(queue: &SyncQueue) {
+    let mut conn = queue.connection();
+    let pattern = format!("{}*", queue.name());
+    let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.unwrap_or_default();
+    for chunk in keys.chunks(500) {
+        let _: Result<u64, _> = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await;
+    }
+}
+
+/// A keyring with one random key, as `OCEAN_ENCRYPTION_KEYS` would give.
+pub fn keyring_spec() -> SecretString {
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    SecretString::from(format!("test:{}", STANDARD.encode(key)))
+}
+
+pub fn keyring() -> Keyring {
+    Keyring::parse(&keyring_spec()).expect("valid test keyring")
+}
+
+/// An account for the first shop of a simulator app, created directly in Postgres.
+pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, name: &str, interval: i32) -> Account {
+    let shop = app.shops.first().expect("app with a shop");
+    let new = NewAccount {
+        integration_id: "tokopedia".into(),
+        account_name: name.into(),
+        account_identifier: format!("shop_{}", shop.shop_id),
+        credentials: AccountCredentials { fs_id: app.fs_id, shop_id: shop.shop_id, client_id: app.client_id.clone() },
+        secrets: AccountSecrets { client_secret: SecretString::from(app.client_secret.clone()) },
+        enabled: true,
+        auto_sync: true,
+        sync_interval_minutes: interval,
+        features: vec![Feature::ProductManagement, Feature::OrderManagement, Feature::ShopInfo],
+        is_primary: false,
+        metadata: serde_json::json!({}),
+    };
+    let mut conn = pool.acquire().await.expect("connection");
+    accounts::insert(&mut conn, keyring, &new).await.expect("insert account")
+}
+
+/// Polls `check` every 100 ms until it yields a value. This bounds a wait for something that must happen;
+/// it measures nothing (performance lives in `make bench`). Panics with `what` after `limit`.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
