@@ -13,14 +13,25 @@ pub struct AuthUser(pub User);
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let user = users::find_by_token(&state.pool, token).await?.ok_or(ApiError::Unauthorized)?;
+        let user = users::find_by_token(&state.pool, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         Ok(Self(user))
     }
 }
@@ -31,7 +42,9 @@ impl AuthUser {
         if self.0.is_admin {
             Ok(&self.0)
         } else {
-            Err(ApiError::Forbidden("this action needs a global admin token".into()))
+            Err(ApiError::Forbidden(
+                "this action needs a global admin token".into(),
+            ))
         }
     }
 }

@@ -17,10 +17,18 @@ use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 #[derive(Args, Debug, Clone)]
 pub struct ApiSettings {
     /// Address the API listens on.
-    #[arg(long = "addr", env = "OCEAN_API_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long = "addr",
+        env = "OCEAN_API_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub addr: String,
     /// Token of the bootstrap global admin user `admin`; set it to create that user or reset its token.
-    #[arg(long = "admin-token", env = "OCEAN_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long = "admin-token",
+        env = "OCEAN_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<secrecy::SecretString>,
 }
 
@@ -36,9 +44,15 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::health::router())
-        .nest("/api/integrations/{integration_id}/accounts", routes::accounts::router())
+        .nest(
+            "/api/integrations/{integration_id}/accounts",
+            routes::accounts::router(),
+        )
         .fallback(routes::not_found)
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -49,5 +63,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -46,8 +46,12 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init("info,sqlx=warn,tower_http=info");
     match cli.command {
         Command::Migrate(database) => {
+            create_database_if_missing(&database).await?;
             let pool = database.connect().await?;
-            ocean_shared::MIGRATOR.run(&pool).await.context("Failed to run migrations")?;
+            ocean_shared::MIGRATOR
+                .run(&pool)
+                .await
+                .context("Failed to run migrations")?;
             tracing::info!("database is up to date");
             Ok(())
         }
@@ -55,12 +59,34 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// A fresh machine has a server but not our database yet.
+async fn create_database_if_missing(database: &DatabaseSettings) -> anyhow::Result<()> {
+    use sqlx::{Postgres, migrate::MigrateDatabase};
+    let url = database.database_url.expose_secret();
+    if !Postgres::database_exists(url)
+        .await
+        .context("Failed to reach Postgres (DATABASE_URL)")?
+    {
+        Postgres::create_database(url)
+            .await
+            .context("Failed to create the database")?;
+        tracing::info!("database created");
+    }
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
+    let keyring =
+        Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     if let Some(token) = &args.api.admin_token {
-        anyhow::ensure!(token.expose_secret().len() >= 16, "OCEAN_ADMIN_TOKEN must be at least 16 characters");
-        users::ensure_admin(&pool, "admin", token.expose_secret()).await.context("Failed to ensure the admin user")?;
+        anyhow::ensure!(
+            token.expose_secret().len() >= 16,
+            "OCEAN_ADMIN_TOKEN must be at least 16 characters"
+        );
+        users::ensure_admin(&pool, "admin", token.expose_secret())
+            .await
+            .context("Failed to ensure the admin user")?;
     }
     let conn = queue::connect(&args.redis).await?;
     let queue = SyncQueue::new(conn, &args.redis.queue_name, QueueTiming::default());
@@ -68,7 +94,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("Failed to listen on {}", args.api.addr))?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");
-    let state = AppState { pool, queue, keyring: std::sync::Arc::new(keyring) };
+    let state = AppState {
+        pool,
+        queue,
+        keyring: std::sync::Arc::new(keyring),
+    };
     let stop = shutdown::on_signal();
     ocean_api::run(listener, state, async move { stop.cancelled().await }).await?;
     tracing::info!("api stopped");

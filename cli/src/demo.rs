@@ -40,8 +40,12 @@ fn demo_accounts() -> [Value; 2] {
 
 pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
     let existing = client.list_accounts().await?;
-    let known: Vec<&str> =
-        existing["accounts"].as_array().into_iter().flatten().filter_map(|a| a["account_identifier"].as_str()).collect();
+    let known: Vec<&str> = existing["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["account_identifier"].as_str())
+        .collect();
     for account in demo_accounts() {
         let identifier = account["account_identifier"].as_str().unwrap_or_default();
         if known.contains(&identifier) {
@@ -49,14 +53,23 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
             continue;
         }
         let (_, created) = client.call(Method::POST, "", Some(&account)).await?;
-        println!("created account {} \"{}\"", created["id"], created["account_name"].as_str().unwrap_or(""));
+        println!(
+            "created account {} \"{}\"",
+            created["id"],
+            created["account_name"].as_str().unwrap_or("")
+        );
     }
     let started = Instant::now();
-    println!("sync-all: {} account syncs queued", client.sync_all().await?);
+    println!(
+        "sync-all: {} account syncs queued",
+        client.sync_all().await?
+    );
     loop {
         let list = client.list_accounts().await?;
         let accounts: Vec<&Value> = list["accounts"].as_array().into_iter().flatten().collect();
-        let settled = accounts.iter().all(|a| a["last_sync_at"].is_string() || a["status"] == "error");
+        let settled = accounts
+            .iter()
+            .all(|a| a["last_sync_at"].is_string() || a["status"] == "error");
         if settled && !accounts.is_empty() {
             println!("synced in {:.1}s\n", started.elapsed().as_secs_f64());
             table::print_accounts(&list);
@@ -64,7 +77,10 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
         }
         if started.elapsed() > Duration::from_secs(args.wait_secs) {
             table::print_accounts(&list);
-            bail!("accounts did not finish their first sync within {}s", args.wait_secs);
+            bail!(
+                "accounts did not finish their first sync within {}s",
+                args.wait_secs
+            );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

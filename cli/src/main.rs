@@ -12,7 +12,12 @@ use clap::{Parser, Subcommand};
 #[command(version)]
 struct Cli {
     /// Base URL of the Ocean Sync API.
-    #[arg(long, env = "OCEAN_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "OCEAN_API_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     api_url: String,
     /// API bearer token.
     #[arg(long, env = "OCEAN_API_TOKEN", hide_env_values = true, global = true)]
@@ -46,7 +51,9 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let token = cli.token.ok_or_else(|| anyhow::anyhow!("no API token: pass --token or set OCEAN_API_TOKEN"))?;
+    let token = cli
+        .token
+        .ok_or_else(|| anyhow::anyhow!("no API token: pass --token or set OCEAN_API_TOKEN"))?;
     let client = api::Client::new(&cli.api_url, token, &cli.integration)?;
     match cli.command {
         Command::Accounts => table::print_accounts(&client.list_accounts().await?),

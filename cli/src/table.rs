@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 fn relative(ts: &Value) -> String {
-    let Some(at) = ts.as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok()) else { return "never".into() };
+    let Some(at) = ts.as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok()) else {
+        return "never".into();
+    };
     let secs = (Utc::now() - at).num_seconds().max(0);
     match secs {
         0..60 => format!("{secs}s ago"),
@@ -19,7 +21,11 @@ pub fn print_accounts(list: &Value) {
         "ID", "NAME", "IDENTIFIER", "STATUS", "PRODUCTS", "ORDERS", "SYNCS", "ERRORS", "LAST SYNC"
     );
     for a in list["accounts"].as_array().into_iter().flatten() {
-        let primary = if a["is_primary"] == Value::Bool(true) { "*" } else { "" };
+        let primary = if a["is_primary"] == Value::Bool(true) {
+            "*"
+        } else {
+            ""
+        };
         println!(
             "{:<4} {:<24} {:<12} {:<8} {:>8} {:>7} {:>6} {:>6}  {:<10} {}",
             a["id"],
@@ -37,6 +43,11 @@ pub fn print_accounts(list: &Value) {
     let s = &list["summary"];
     println!(
         "\n{} accounts ({} active, * = primary) | products {} | orders today {} | pending orders {} | revenue today Rp {}",
-        s["total_accounts"], s["active_accounts"], s["total_products"], s["total_orders_today"], s["pending_orders"], s["revenue_today"]
+        s["total_accounts"],
+        s["active_accounts"],
+        s["total_products"],
+        s["total_orders_today"],
+        s["pending_orders"],
+        s["revenue_today"]
     );
 }

@@ -1,12 +1,12 @@
 //! `ocean-scheduler`: emits due sync jobs until SIGTERM. Run as many replicas as you like.
 
 use clap::Parser;
+use ocean_scheduler::SchedulerSettings;
 use ocean_shared::{
     config::{DatabaseSettings, RedisSettings},
     queue::{self, QueueTiming, SyncQueue},
     shutdown, telemetry,
 };
-use ocean_scheduler::SchedulerSettings;
 
 /// Ocean Sync scheduler: claims due accounts in Postgres and enqueues their sync jobs.
 #[derive(Parser, Debug)]

@@ -20,7 +20,11 @@ pub struct DatabaseSettings {
     )]
     pub database_url: SecretString,
     /// Largest number of pooled connections per process.
-    #[arg(long = "db-max-connections", env = "OCEAN_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(
+        long = "db-max-connections",
+        env = "OCEAN_DB_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
     pub max_connections: u32,
 }
 
@@ -51,7 +55,11 @@ pub struct RedisSettings {
     pub redis_url: SecretString,
     /// Name of the sync job queue; every api, scheduler and worker of one deployment must agree on it.
     /// It also prefixes every key the queue writes, so two deployments can share one Redis.
-    #[arg(long = "queue-name", env = "OCEAN_QUEUE_NAME", default_value = "ocean:sync-accounts")]
+    #[arg(
+        long = "queue-name",
+        env = "OCEAN_QUEUE_NAME",
+        default_value = "ocean:sync-accounts"
+    )]
     pub queue_name: String,
 }
 
@@ -60,7 +68,11 @@ pub struct RedisSettings {
 #[derive(Args, Debug, Clone)]
 pub struct MarketplaceSettings {
     /// Base URL of the Tokopedia Open API.
-    #[arg(long = "tokopedia-base-url", env = "OCEAN_TOKOPEDIA_BASE_URL", default_value = "http://127.0.0.1:8090")]
+    #[arg(
+        long = "tokopedia-base-url",
+        env = "OCEAN_TOKOPEDIA_BASE_URL",
+        default_value = "http://127.0.0.1:8090"
+    )]
     pub base_url: String,
     /// Token endpoint of Tokopedia's OAuth server.
     #[arg(
@@ -70,14 +82,26 @@ pub struct MarketplaceSettings {
     )]
     pub auth_url: String,
     /// Timeout of one marketplace HTTP request, in seconds.
-    #[arg(long = "marketplace-timeout-secs", env = "OCEAN_MARKETPLACE_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(
+        long = "marketplace-timeout-secs",
+        env = "OCEAN_MARKETPLACE_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
     pub timeout_secs: u64,
     /// Requests per second allowed per (app, endpoint) from this process; the marketplace's documented
     /// default bucket is 5 req/s.
-    #[arg(long = "marketplace-rate-per-sec", env = "OCEAN_MARKETPLACE_RATE_PER_SEC", default_value_t = 5)]
+    #[arg(
+        long = "marketplace-rate-per-sec",
+        env = "OCEAN_MARKETPLACE_RATE_PER_SEC",
+        default_value_t = 5
+    )]
     pub rate_per_sec: u32,
     /// How many times one request is retried after a 429 before the sync gives up.
-    #[arg(long = "marketplace-max-429-retries", env = "OCEAN_MARKETPLACE_MAX_429_RETRIES", default_value_t = 5)]
+    #[arg(
+        long = "marketplace-max-429-retries",
+        env = "OCEAN_MARKETPLACE_MAX_429_RETRIES",
+        default_value_t = 5
+    )]
     pub max_rate_limit_retries: u32,
 }
 
@@ -86,6 +110,10 @@ pub struct MarketplaceSettings {
 pub struct CryptoSettings {
     /// Comma-separated `key_id:base64(32 bytes)` list. The first key seals new secrets; the others only
     /// open secrets sealed before a rotation. Generate a key with `openssl rand -base64 32`.
-    #[arg(long = "encryption-keys", env = "OCEAN_ENCRYPTION_KEYS", hide_env_values = true)]
+    #[arg(
+        long = "encryption-keys",
+        env = "OCEAN_ENCRYPTION_KEYS",
+        hide_env_values = true
+    )]
     pub encryption_keys: SecretString,
 }

@@ -48,7 +48,10 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring").field("active", &self.active).field("keys", &self.keys.len()).finish()
+        f.debug_struct("Keyring")
+            .field("active", &self.active)
+            .field("keys", &self.keys.len())
+            .finish()
     }
 }
 
@@ -57,13 +60,21 @@ impl Keyring {
     pub fn parse(spec: &SecretString) -> Result<Self, CryptoError> {
         let mut keys = HashMap::new();
         let mut active = None;
-        for (i, entry) in spec.expose_secret().split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
+        for (i, entry) in spec
+            .expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .enumerate()
+        {
             let (id, b64) = entry.split_once(':').ok_or(CryptoError::BadEntry(i + 1))?;
             let id = id.trim();
             if id.is_empty() {
                 return Err(CryptoError::BadEntry(i + 1));
             }
-            let raw = STANDARD.decode(b64.trim()).map_err(|_| CryptoError::BadKey(id.to_owned()))?;
+            let raw = STANDARD
+                .decode(b64.trim())
+                .map_err(|_| CryptoError::BadKey(id.to_owned()))?;
             if raw.len() != 32 {
                 return Err(CryptoError::BadKey(id.to_owned()));
             }
@@ -88,21 +99,41 @@ impl Keyring {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: AAD })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: AAD,
+                },
+            )
             .expect("AES-GCM encryption cannot fail for in-memory buffers");
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&ciphertext);
-        Sealed { key_id: self.active.clone(), bytes }
+        Sealed {
+            key_id: self.active.clone(),
+            bytes,
+        }
     }
 
     /// Opens a secret sealed under any configured key.
     pub fn open(&self, key_id: &str, bytes: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let cipher = self.keys.get(key_id).ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
+        let cipher = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
         if bytes.len() <= NONCE_LEN {
             return Err(CryptoError::Open);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: AAD }).map_err(|_| CryptoError::Open)
+        cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: AAD,
+                },
+            )
+            .map_err(|_| CryptoError::Open)
     }
 }
 
@@ -123,7 +154,10 @@ mod tests {
         let sealed = keys.seal(b"super-secret-value");
         assert_eq!(sealed.key_id, "k1");
         assert!(!sealed.bytes.windows(6).any(|w| w == b"secret"));
-        assert_eq!(keys.open("k1", &sealed.bytes).unwrap(), b"super-secret-value");
+        assert_eq!(
+            keys.open("k1", &sealed.bytes).unwrap(),
+            b"super-secret-value"
+        );
     }
 
     #[test]
@@ -142,8 +176,14 @@ mod tests {
         let mut sealed = keys.seal(b"x");
         let last = sealed.bytes.len() - 1;
         sealed.bytes[last] ^= 1;
-        assert!(matches!(keys.open("k1", &sealed.bytes), Err(CryptoError::Open)));
-        assert!(matches!(keys.open("k9", &sealed.bytes), Err(CryptoError::UnknownKey(_))));
+        assert!(matches!(
+            keys.open("k1", &sealed.bytes),
+            Err(CryptoError::Open)
+        ));
+        assert!(matches!(
+            keys.open("k9", &sealed.bytes),
+            Err(CryptoError::UnknownKey(_))
+        ));
     }
 
     #[test]
@@ -151,6 +191,9 @@ mod tests {
         assert!(matches!(ring(""), Err(CryptoError::NoKeys)));
         assert!(matches!(ring("nocolon"), Err(CryptoError::BadEntry(1))));
         assert!(matches!(ring("k1:c2hvcnQ="), Err(CryptoError::BadKey(_))));
-        assert!(matches!(ring(&format!("k1:{K1},k1:{K2}")), Err(CryptoError::DuplicateKey(_))));
+        assert!(matches!(
+            ring(&format!("k1:{K1},k1:{K2}")),
+            Err(CryptoError::DuplicateKey(_))
+        ));
     }
 }

@@ -7,7 +7,20 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 /// Primary key of `integration_accounts`.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug,
+    Default,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+)]
 #[serde(transparent)]
 #[sqlx(transparent)]
 pub struct AccountId(pub i64);
@@ -129,6 +142,8 @@ impl AccountSecrets {
     /// The plaintext to seal. Only [`crate::db::accounts`] calls this, right before sealing.
     pub fn to_plaintext(&self) -> Vec<u8> {
         use secrecy::ExposeSecret;
-        serde_json::json!({ "client_secret": self.client_secret.expose_secret() }).to_string().into_bytes()
+        serde_json::json!({ "client_secret": self.client_secret.expose_secret() })
+            .to_string()
+            .into_bytes()
     }
 }

@@ -38,7 +38,11 @@ pub struct QueueTiming {
 
 impl Default for QueueTiming {
     fn default() -> Self {
-        Self { heartbeat: Duration::from_secs(3), missed_heartbeats: 3, batch_size: 4 }
+        Self {
+            heartbeat: Duration::from_secs(3),
+            missed_heartbeats: 3,
+            batch_size: 4,
+        }
     }
 }
 
@@ -56,11 +60,15 @@ pub fn storage_config(queue_name: &str, timing: QueueTiming) -> apalis_redis::Co
 
 /// Connects with timeouts suited to a shared, sometimes busy Redis.
 pub async fn connect(settings: &RedisSettings) -> anyhow::Result<ConnectionManager> {
-    let client = redis::Client::open(settings.redis_url.expose_secret()).context("Failed to parse REDIS_URL")?;
+    let client = redis::Client::open(settings.redis_url.expose_secret())
+        .context("Failed to parse REDIS_URL")?;
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_response_timeout(Some(Duration::from_secs(5)))
         .set_connection_timeout(Some(Duration::from_secs(5)));
-    client.get_connection_manager_with_config(config).await.context("Failed to connect to Redis (REDIS_URL)")
+    client
+        .get_connection_manager_with_config(config)
+        .await
+        .context("Failed to connect to Redis (REDIS_URL)")
 }
 
 /// Pushes sync jobs. Cheap to clone.
@@ -73,8 +81,13 @@ pub struct SyncQueue {
 
 impl SyncQueue {
     pub fn new(conn: ConnectionManager, queue_name: &str, timing: QueueTiming) -> Self {
-        let storage = RedisStorage::new(conn.clone()).with_config(storage_config(queue_name, timing));
-        Self { storage, conn, name: queue_name.to_owned() }
+        let storage =
+            RedisStorage::new(conn.clone()).with_config(storage_config(queue_name, timing));
+        Self {
+            storage,
+            conn,
+            name: queue_name.to_owned(),
+        }
     }
 
     /// Enqueues a job. With an idempotency key, a second push with the same key while the key lives
@@ -85,7 +98,10 @@ impl SyncQueue {
             builder = builder.idempotency_key(key);
         }
         let mut storage = self.storage.clone();
-        storage.push_task(builder.build()).await.map_err(|e| anyhow::anyhow!("Failed to enqueue sync job: {e}"))
+        storage
+            .push_task(builder.build())
+            .await
+            .map_err(|e| anyhow::anyhow!("Failed to enqueue sync job: {e}"))
     }
 
     /// The storage for a worker to consume from.
@@ -124,7 +140,10 @@ impl SyncQueue {
     /// Redis round trip, for readiness probes.
     pub async fn ping(&self) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.context("Redis PING failed")?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .context("Redis PING failed")?;
         Ok(())
     }
 }

@@ -12,8 +12,8 @@ use ocean_shared::marketplace::{
     MarketplaceError,
     envelope::{decode, decode_bulk},
     types::{
-        Order, PriceUpdateRow, Product, ShipmentInfo, ShopInfo, SingleOrder, StockUpdateRow, WebhookRegistration,
-        WebhookRegisterResult, WithRaw,
+        Order, PriceUpdateRow, Product, ShipmentInfo, ShopInfo, SingleOrder, StockUpdateRow,
+        WebhookRegisterResult, WebhookRegistration, WithRaw,
     },
 };
 use serde_json::Value;
@@ -33,15 +33,24 @@ const KNOWN_PREFIXES: [&str; 9] = [
 
 fn fixtures_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR").unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
+    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR")
+        .unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
     let dir = PathBuf::from(dir);
-    if dir.is_absolute() { dir } else { root.join(dir) }
+    if dir.is_absolute() {
+        dir
+    } else {
+        root.join(dir)
+    }
 }
 
 /// Prefixes listed in the folder README's table (rows like "| `shop_get-shop-info` | GET ... |").
 fn readme_prefixes(dir: &Path) -> Vec<String> {
-    let readme = std::fs::read_to_string(dir.join("README.md"))
-        .unwrap_or_else(|e| panic!("fixtures folder {} has no readable README.md: {e}", dir.display()));
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_else(|e| {
+        panic!(
+            "fixtures folder {} has no readable README.md: {e}",
+            dir.display()
+        )
+    });
     readme
         .lines()
         .filter_map(|line| line.trim().strip_prefix("| `"))
@@ -80,9 +89,16 @@ fn check_ok(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
         n => Err(format!("decoded {got} items, file has {n:?}")),
     };
     match prefix {
-        "shop_get-shop-info" => expect_len(decode::<Vec<ShopInfo>>(200, body).map_err(fmt)?.unwrap_or_default().len()),
+        "shop_get-shop-info" => expect_len(
+            decode::<Vec<ShopInfo>>(200, body)
+                .map_err(fmt)?
+                .unwrap_or_default()
+                .len(),
+        ),
         "product_get-product-info" => {
-            let items = decode::<Vec<WithRaw<Product>>>(200, body).map_err(fmt)?.unwrap_or_default();
+            let items = decode::<Vec<WithRaw<Product>>>(200, body)
+                .map_err(fmt)?
+                .unwrap_or_default();
             if items.iter().any(|p| p.item.basic.name.is_empty()) {
                 return Err("a product lost its name".into());
             }
@@ -91,10 +107,14 @@ fn check_ok(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
         "product_update-stock-only" | "product_update-price-only" => {
             let result = decode_bulk(200, body).map_err(fmt)?;
             let want = raw.pointer("/data/succeed_rows").and_then(Value::as_u64);
-            (Some(u64::from(result.succeed_rows)) == want).then_some(()).ok_or("succeed_rows differs".into())
+            (Some(u64::from(result.succeed_rows)) == want)
+                .then_some(())
+                .ok_or("succeed_rows differs".into())
         }
         "order_get-all-orders" => {
-            let orders = decode::<Vec<WithRaw<Order>>>(200, body).map_err(fmt)?.unwrap_or_default();
+            let orders = decode::<Vec<WithRaw<Order>>>(200, body)
+                .map_err(fmt)?
+                .unwrap_or_default();
             let first_id = raw.pointer("/data/0/order_id").and_then(Value::as_u64);
             if orders.first().map(|o| o.item.order_id) != first_id {
                 return Err("first order id differs".into());
@@ -102,16 +122,31 @@ fn check_ok(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
             expect_len(orders.len())
         }
         "order_get-single-order" => {
-            let order = decode::<SingleOrder>(200, body).map_err(fmt)?.ok_or("no data")?;
+            let order = decode::<SingleOrder>(200, body)
+                .map_err(fmt)?
+                .ok_or("no data")?;
             let want = raw.pointer("/data/order_id").and_then(Value::as_u64);
-            (Some(order.order_id) == want).then_some(()).ok_or("order id differs".into())
+            (Some(order.order_id) == want)
+                .then_some(())
+                .ok_or("order id differs".into())
         }
-        "logistic_get-shipment-info" => expect_len(decode::<Vec<ShipmentInfo>>(200, body).map_err(fmt)?.unwrap_or_default().len()),
+        "logistic_get-shipment-info" => expect_len(
+            decode::<Vec<ShipmentInfo>>(200, body)
+                .map_err(fmt)?
+                .unwrap_or_default()
+                .len(),
+        ),
         "webhooks_register-webhooks" => {
-            let answer = decode::<WebhookRegisterResult>(200, body).map_err(fmt)?.ok_or("no data")?;
-            (Some(answer.as_str()) == raw.get("data").and_then(Value::as_str)).then_some(()).ok_or("answer differs".into())
+            let answer = decode::<WebhookRegisterResult>(200, body)
+                .map_err(fmt)?
+                .ok_or("no data")?;
+            (Some(answer.as_str()) == raw.get("data").and_then(Value::as_str))
+                .then_some(())
+                .ok_or("answer differs".into())
         }
-        "webhooks_list-registered-webhooks" => decode::<WebhookRegistration>(200, body).map_err(fmt).map(drop),
+        "webhooks_list-registered-webhooks" => decode::<WebhookRegistration>(200, body)
+            .map_err(fmt)
+            .map(drop),
         other => Err(format!("no decoder for prefix {other}")),
     }
 }
@@ -125,12 +160,19 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
     }
     .ok_or("decoded as a success")?;
     match err {
-        MarketplaceError::Api { error_code, reason, .. } => {
+        MarketplaceError::Api {
+            error_code, reason, ..
+        } => {
             let header = raw.get("header");
             let want_code = match header.and_then(|h| h.get("error_code")) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),
-                _ => raw.get("status").and_then(Value::as_str).and_then(|s| s.split(' ').next()).unwrap_or("").to_owned(),
+                _ => raw
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.split(' ').next())
+                    .unwrap_or("")
+                    .to_owned(),
             };
             let want_reason = header
                 .and_then(|h| h.get("reason"))
@@ -138,11 +180,18 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned)
                 .or_else(|| {
-                    let msgs: Vec<&str> = raw.get("error_message")?.as_array()?.iter().filter_map(Value::as_str).collect();
+                    let msgs: Vec<&str> = raw
+                        .get("error_message")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
                     (!msgs.is_empty()).then(|| msgs.join("; "))
                 });
             if error_code != want_code {
-                return Err(format!("error_code {error_code:?}, file says {want_code:?}"));
+                return Err(format!(
+                    "error_code {error_code:?}, file says {want_code:?}"
+                ));
             }
             if reason != want_reason {
                 return Err(format!("reason {reason:?}, file says {want_reason:?}"));
@@ -153,10 +202,16 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
             let want: Vec<&str> = raw
                 .pointer("/data/failed_rows_data")
                 .and_then(Value::as_array)
-                .map(|rows| rows.iter().filter_map(|r| r.get("message").and_then(Value::as_str)).collect())
+                .map(|rows| {
+                    rows.iter()
+                        .filter_map(|r| r.get("message").and_then(Value::as_str))
+                        .collect()
+                })
                 .unwrap_or_default();
             let got: Vec<&str> = failed.iter().map(|r| r.message.as_str()).collect();
-            (got == want).then_some(()).ok_or(format!("row messages {got:?}, file says {want:?}"))
+            (got == want)
+                .then_some(())
+                .ok_or(format!("row messages {got:?}, file says {want:?}"))
         }
         other => Err(format!("untyped error {other:?}")),
     }
@@ -164,8 +219,12 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
 
 fn check_request(prefix: &str, body: &[u8]) -> Result<(), String> {
     let rows = match prefix {
-        "product_update-stock-only" => serde_json::from_slice::<Vec<StockUpdateRow>>(body).map(|r| r.len()),
-        "product_update-price-only" => serde_json::from_slice::<Vec<PriceUpdateRow>>(body).map(|r| r.len()),
+        "product_update-stock-only" => {
+            serde_json::from_slice::<Vec<StockUpdateRow>>(body).map(|r| r.len())
+        }
+        "product_update-price-only" => {
+            serde_json::from_slice::<Vec<PriceUpdateRow>>(body).map(|r| r.len())
+        }
         other => return Err(format!("no request type for prefix {other}")),
     }
     .map_err(|e| e.to_string())?;
@@ -176,9 +235,19 @@ fn check_request(prefix: &str, body: &[u8]) -> Result<(), String> {
 fn every_prefix_in_the_fixtures_readme_has_a_decoder() {
     let dir = fixtures_dir();
     let listed = readme_prefixes(&dir);
-    assert!(!listed.is_empty(), "README of {} lists no prefixes", dir.display());
-    let unknown: Vec<_> = listed.iter().filter(|p| !KNOWN_PREFIXES.contains(&p.as_str())).collect();
-    assert!(unknown.is_empty(), "prefixes without a decoder: {unknown:?}");
+    assert!(
+        !listed.is_empty(),
+        "README of {} lists no prefixes",
+        dir.display()
+    );
+    let unknown: Vec<_> = listed
+        .iter()
+        .filter(|p| !KNOWN_PREFIXES.contains(&p.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "prefixes without a decoder: {unknown:?}"
+    );
 }
 
 #[test]
@@ -189,10 +258,15 @@ fn every_fixture_file_decodes_as_its_name_says() {
     prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
     let mut checked = 0;
     let mut failures = Vec::new();
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("directory entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         if !name.ends_with(".json") {
             continue;
         }
@@ -201,7 +275,9 @@ fn every_fixture_file_decodes_as_its_name_says() {
             continue;
         };
         let Some(kind) = kind_of(&name[prefix.len()..]) else {
-            failures.push(format!("{name}: name is not <prefix>-ok|-fail|-request-data"));
+            failures.push(format!(
+                "{name}: name is not <prefix>-ok|-fail|-request-data"
+            ));
             continue;
         };
         let body = std::fs::read(&path).expect("readable fixture");
@@ -216,7 +292,11 @@ fn every_fixture_file_decodes_as_its_name_says() {
         }
         checked += 1;
     }
-    assert!(failures.is_empty(), "fixtures that did not decode:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "fixtures that did not decode:\n{}",
+        failures.join("\n")
+    );
     assert!(checked > 0, "no fixture files in {}", dir.display());
     eprintln!("decoded {checked} fixture files from {}", dir.display());
 }

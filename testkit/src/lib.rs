@@ -19,7 +19,10 @@ use tokio_util::sync::CancellationToken;
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,sqlx=warn")
+            .with_test_writer()
+            .try_init();
     }
 });
 
@@ -39,16 +42,27 @@ pub struct SimServer {
 
 impl SimServer {
     pub async fn start(config: SimConfig) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind simulator port");
-        let base_url = format!("http://{}", listener.local_addr().expect("simulator address"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind simulator port");
+        let base_url = format!(
+            "http://{}",
+            listener.local_addr().expect("simulator address")
+        );
         let sim = Sim::new(config.clone());
         let stop = CancellationToken::new();
         let cancelled = stop.clone();
         let served = sim.clone();
         tokio::spawn(async move {
-            let _ = ocean_sim::serve(listener, served, async move { cancelled.cancelled().await }).await;
+            let _ = ocean_sim::serve(listener, served, async move { cancelled.cancelled().await })
+                .await;
         });
-        Self { sim, config, base_url, stop }
+        Self {
+            sim,
+            config,
+            base_url,
+            stop,
+        }
     }
 
     /// Client settings pointing at this simulator.
@@ -85,22 +99,54 @@ pub fn redis_settings() -> RedisSettings {
 /// A queue in its own namespace. Call [`remove_namespace`] at the end of the test.
 pub async fn fresh_queue() -> SyncQueue {
     let settings = redis_settings();
-    let conn = queue::connect(&settings).await.expect("Redis must run on REDIS_URL (make test starts it)");
+    let conn = queue::connect(&settings)
+        .await
+        .expect("Redis must run on REDIS_URL (make test starts it)");
     SyncQueue::new(conn, &settings.queue_name, test_timing())
 }
 
 /// Short heartbeats so crash recovery is quick in tests.
 pub fn test_timing() -> QueueTiming {
-    QueueTiming { heartbeat: Duration::from_secs(1), missed_heartbeats: 3, batch_size: 4 }
+    QueueTiming {
+        heartbeat: Duration::from_secs(1),
+        missed_heartbeats: 3,
+        batch_size: 4,
+    }
 }
 
 /// Deletes every key of the queue's namespace (never FLUSHALL: other tests share the server).
 pub async fn remove_namespace(queue: &SyncQueue) {
     let mut conn = queue.connection();
     let pattern = format!("{}*", queue.name());
-    let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.unwrap_or_default();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(&pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default();
     for chunk in keys.chunks(500) {
         let _: Result<u64, _> = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await;
+    }
+}
+
+/// A URL for `pool`'s database (the one `#[sqlx::test]` made), for child processes: `DATABASE_URL`
+/// with its database name replaced.
+pub fn database_url_for(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let database = pool
+        .connect_options()
+        .get_database()
+        .unwrap_or("postgres")
+        .to_owned();
+    let (without_query, query) = base
+        .split_once('?')
+        .map_or((base.as_str(), None), |(b, q)| (b, Some(q)));
+    let server = without_query
+        .rsplit_once('/')
+        .map_or(without_query, |(server, _)| server);
+    match query {
+        Some(q) => format!("{server}/{database}?{q}"),
+        None => format!("{server}/{database}"),
     }
 }
 
@@ -116,23 +162,41 @@ pub fn keyring() -> Keyring {
 }
 
 /// An account for the first shop of a simulator app, created directly in Postgres.
-pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, name: &str, interval: i32) -> Account {
+pub async fn create_account(
+    pool: &PgPool,
+    keyring: &Keyring,
+    app: &AppConfig,
+    name: &str,
+    interval: i32,
+) -> Account {
     let shop = app.shops.first().expect("app with a shop");
     let new = NewAccount {
         integration_id: "tokopedia".into(),
         account_name: name.into(),
         account_identifier: format!("shop_{}", shop.shop_id),
-        credentials: AccountCredentials { fs_id: app.fs_id, shop_id: shop.shop_id, client_id: app.client_id.clone() },
-        secrets: AccountSecrets { client_secret: SecretString::from(app.client_secret.clone()) },
+        credentials: AccountCredentials {
+            fs_id: app.fs_id,
+            shop_id: shop.shop_id,
+            client_id: app.client_id.clone(),
+        },
+        secrets: AccountSecrets {
+            client_secret: SecretString::from(app.client_secret.clone()),
+        },
         enabled: true,
         auto_sync: true,
         sync_interval_minutes: interval,
-        features: vec![Feature::ProductManagement, Feature::OrderManagement, Feature::ShopInfo],
+        features: vec![
+            Feature::ProductManagement,
+            Feature::OrderManagement,
+            Feature::ShopInfo,
+        ],
         is_primary: false,
         metadata: serde_json::json!({}),
     };
     let mut conn = pool.acquire().await.expect("connection");
-    accounts::insert(&mut conn, keyring, &new).await.expect("insert account")
+    accounts::insert(&mut conn, keyring, &new)
+        .await
+        .expect("insert account")
 }
 
 /// Polls `check` every 100 ms until it yields a value. This bounds a wait for something that must happen;
@@ -147,7 +211,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -12,8 +12,10 @@ use ocean_shared::{
         logs::{self, Outcome, SyncLog},
     },
     domain::Feature,
-    marketplace::{AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows},
     domain::SyncTrigger,
+    marketplace::{
+        AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows,
+    },
     queue::{SyncJob, SyncQueue},
 };
 use serde_json::{Value, json};
@@ -93,7 +95,11 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
     // died with its worker; its job must run again.)
     if account.served(job.requested_at) {
         let why = "already served by a sync that started after this request";
-        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
+        logs::insert_sync(
+            &ctx.pool,
+            &log(Outcome::Skipped, Some(why.into()), &Report::default()),
+        )
+        .await?;
         return Ok(Outcome::Skipped);
     }
     let lease = if account.enabled {
@@ -110,15 +116,22 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         } else {
             "account is disabled"
         };
-        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
+        logs::insert_sync(
+            &ctx.pool,
+            &log(Outcome::Skipped, Some(why.into()), &Report::default()),
+        )
+        .await?;
         return Ok(Outcome::Skipped);
     };
 
     let mut report = Report::default();
     let renewal = keep_lease_alive(ctx.pool.clone(), lease, ctx.lease_ttl);
-    let result = tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
-        .await
-        .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
+    let result = tokio::time::timeout(
+        ctx.job_timeout,
+        sync_streams(ctx, &account, lease, &mut report),
+    )
+    .await
+    .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
     renewal.abort();
     let outcome = match result {
         Ok(()) => {
@@ -152,19 +165,32 @@ fn keep_lease_alive(pool: PgPool, lease: Lease, ttl: Duration) -> tokio::task::J
                 Ok(true) => {}
                 // A newer lease exists: the fence will stop this sync's next write.
                 Ok(false) => return,
-                Err(e) => tracing::warn!(account_id = %lease.account_id, error.message = %e, "lease renewal failed"),
+                Err(e) => {
+                    tracing::warn!(account_id = %lease.account_id, error.message = %e, "lease renewal failed")
+                }
             }
         }
     })
 }
 
 /// A request that arrived while this sync ran gets exactly one follow-up job, now.
-async fn enqueue_follow_up(ctx: &SyncContext, account_id: ocean_shared::domain::AccountId) -> Result<(), sqlx::Error> {
-    let Some((requested_at, trigger)) = accounts::take_follow_up(&ctx.pool, account_id).await? else {
+async fn enqueue_follow_up(
+    ctx: &SyncContext,
+    account_id: ocean_shared::domain::AccountId,
+) -> Result<(), sqlx::Error> {
+    let Some((requested_at, trigger)) = accounts::take_follow_up(&ctx.pool, account_id).await?
+    else {
         return Ok(());
     };
-    let trigger = trigger.as_deref().and_then(SyncTrigger::parse).unwrap_or(SyncTrigger::Manual);
-    let job = SyncJob { account_id, trigger, requested_at };
+    let trigger = trigger
+        .as_deref()
+        .and_then(SyncTrigger::parse)
+        .unwrap_or(SyncTrigger::Manual);
+    let job = SyncJob {
+        account_id,
+        trigger,
+        requested_at,
+    };
     if let Err(e) = ctx.queue.push(job, None).await {
         // Still recorded in Postgres: the scheduler re-emits it after its requeue delay.
         tracing::warn!(%account_id, error.message = %e, "could not enqueue the follow-up sync");
@@ -172,9 +198,16 @@ async fn enqueue_follow_up(ctx: &SyncContext, account_id: ocean_shared::domain::
     Ok(())
 }
 
-async fn sync_streams(ctx: &SyncContext, account: &Account, lease: Lease, report: &mut Report) -> Result<(), SyncError> {
+async fn sync_streams(
+    ctx: &SyncContext,
+    account: &Account,
+    lease: Lease,
+    report: &mut Report,
+) -> Result<(), SyncError> {
     let creds = &account.credentials.0;
-    let secrets = accounts::secrets(&ctx.pool, &ctx.keyring, account.id).await?.ok_or(SyncError::MissingSecret)?;
+    let secrets = accounts::secrets(&ctx.pool, &ctx.keyring, account.id)
+        .await?
+        .ok_or(SyncError::MissingSecret)?;
     let app = AppCredentials {
         fs_id: creds.fs_id,
         client_id: creds.client_id.clone(),
@@ -182,19 +215,27 @@ async fn sync_streams(ctx: &SyncContext, account: &Account, lease: Lease, report
     };
     // Shop info is always read: it is cheap and proves the shop is still linked to the app.
     let shop = ctx.client.shop_info(&app, creds.shop_id).await?;
-    let shop = shop.into_iter().find(|s| s.shop_id == creds.shop_id).ok_or_else(|| MarketplaceError::Api {
-        http_status: 200,
-        error_code: "SHOP_NOT_LINKED".into(),
-        reason: Some(format!("shop {} is not linked to app {}", creds.shop_id, creds.fs_id)),
-        messages: String::new(),
-    })?;
+    let shop = shop
+        .into_iter()
+        .find(|s| s.shop_id == creds.shop_id)
+        .ok_or_else(|| MarketplaceError::Api {
+            http_status: 200,
+            error_code: "SHOP_NOT_LINKED".into(),
+            reason: Some(format!(
+                "shop {} is not linked to app {}",
+                creds.shop_id, creds.fs_id
+            )),
+            messages: String::new(),
+        })?;
     report.shop = Some(catalog::shop_metadata(&shop));
     fenced(ctx, lease, async |conn| {
         catalog::upsert_shop_mapping(conn, &account.integration_id, account.id, creds.shop_id).await
     })
     .await?;
 
-    if account.has_feature(Feature::ProductManagement) || account.has_feature(Feature::InventorySync) {
+    if account.has_feature(Feature::ProductManagement)
+        || account.has_feature(Feature::InventorySync)
+    {
         sync_products(ctx, account, lease, &app, report).await?;
     }
     if account.has_feature(Feature::OrderManagement) {
@@ -216,7 +257,10 @@ async fn sync_products(
 ) -> Result<(), SyncError> {
     let shop_id = account.credentials.0.shop_id;
     for page in 1.. {
-        let items = ctx.client.products_page(app, shop_id, page, PRODUCTS_PER_PAGE).await?;
+        let items = ctx
+            .client
+            .products_page(app, shop_id, page, PRODUCTS_PER_PAGE)
+            .await?;
         let last = ocean_shared::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
         report.products += fenced(ctx, lease, async |conn| {
             catalog::upsert_products(conn, &account.integration_id, account.id, &items).await
@@ -245,10 +289,14 @@ async fn sync_orders(
         None => now.timestamp() - i64::from(ctx.order_lookback_days) * 86_400,
     };
     for window in order_windows(from, now.timestamp()) {
-        let orders = ctx.client.window_orders(app, account.credentials.0.shop_id, window).await?;
+        let orders = ctx
+            .client
+            .window_orders(app, account.credentials.0.shop_id, window)
+            .await?;
         let window_end = DateTime::<Utc>::from_timestamp(window.1, 0).unwrap_or(now);
         report.orders += fenced(ctx, lease, async |conn| {
-            let written = catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;
+            let written =
+                catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;
             accounts::save_orders_cursor(conn, lease, window_end).await?;
             Ok(written)
         })

@@ -32,14 +32,23 @@ pub struct CredentialsInput {
     pub client_secret: Option<SecretString>,
 }
 
-const DEFAULT_FEATURES: [Feature; 3] = [Feature::ProductManagement, Feature::OrderManagement, Feature::InventorySync];
+const DEFAULT_FEATURES: [Feature; 3] = [
+    Feature::ProductManagement,
+    Feature::OrderManagement,
+    Feature::InventorySync,
+];
 /// One week.
 const MAX_INTERVAL_MINUTES: i64 = 10_080;
 
 impl CreateAccount {
     pub fn validate(self, integration_id: &str) -> Result<NewAccount, ApiError> {
         let mut errors = Vec::new();
-        let account_name = text(&mut errors, "account_name", self.account_name.as_deref(), 255);
+        let account_name = text(
+            &mut errors,
+            "account_name",
+            self.account_name.as_deref(),
+            255,
+        );
         let creds = self.credentials.unwrap_or(CredentialsInput {
             fs_id: None,
             shop_id: None,
@@ -48,15 +57,26 @@ impl CreateAccount {
         });
         let fs_id = marketplace_id(&mut errors, "credentials.fs_id", creds.fs_id.as_ref());
         let shop_id = marketplace_id(&mut errors, "credentials.shop_id", creds.shop_id.as_ref());
-        let client_id = text(&mut errors, "credentials.client_id", creds.client_id.as_deref(), 255);
-        let secret = creds.client_secret.as_ref().map(|s| s.expose_secret().trim().to_owned());
+        let client_id = text(
+            &mut errors,
+            "credentials.client_id",
+            creds.client_id.as_deref(),
+            255,
+        );
+        let secret = creds
+            .client_secret
+            .as_ref()
+            .map(|s| s.expose_secret().trim().to_owned());
         let client_secret = match secret.as_deref() {
             None | Some("") => {
                 errors.push(FieldError::new("credentials.client_secret", "is required"));
                 None
             }
             Some(s) if s.len() > 1024 => {
-                errors.push(FieldError::new("credentials.client_secret", "must be at most 1024 characters"));
+                errors.push(FieldError::new(
+                    "credentials.client_secret",
+                    "must be at most 1024 characters",
+                ));
                 None
             }
             Some(s) => Some(SecretString::from(s.to_owned())),
@@ -68,10 +88,18 @@ impl CreateAccount {
         };
         let interval = self.sync_interval_minutes.unwrap_or(15);
         if !(1..=MAX_INTERVAL_MINUTES).contains(&interval) {
-            errors.push(FieldError::new("sync_interval_minutes", format!("must be between 1 and {MAX_INTERVAL_MINUTES}")));
+            errors.push(FieldError::new(
+                "sync_interval_minutes",
+                format!("must be between 1 and {MAX_INTERVAL_MINUTES}"),
+            ));
         }
-        let features = self.features.map_or_else(|| DEFAULT_FEATURES.to_vec(), |names| features(&mut errors, &names));
-        let metadata = self.metadata.unwrap_or_else(|| Value::Object(Default::default()));
+        let features = self.features.map_or_else(
+            || DEFAULT_FEATURES.to_vec(),
+            |names| features(&mut errors, &names),
+        );
+        let metadata = self
+            .metadata
+            .unwrap_or_else(|| Value::Object(Default::default()));
         if !metadata.is_object() {
             errors.push(FieldError::new("metadata", "must be a JSON object"));
         }
@@ -88,7 +116,9 @@ impl CreateAccount {
                 shop_id: shop_id.ok_or_else(missing)?,
                 client_id: client_id.ok_or_else(missing)?,
             },
-            secrets: AccountSecrets { client_secret: client_secret.ok_or_else(missing)? },
+            secrets: AccountSecrets {
+                client_secret: client_secret.ok_or_else(missing)?,
+            },
             enabled: self.enabled.unwrap_or(true),
             auto_sync: self.auto_sync.unwrap_or(true),
             sync_interval_minutes: interval as i32,
@@ -100,13 +130,21 @@ impl CreateAccount {
 }
 
 /// Required trimmed text of at most `max` characters, without control characters.
-fn text(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+fn text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
     let value = value.map(str::trim).unwrap_or_default();
     let reason = if value.is_empty() {
         "is required"
     } else if value.chars().count() > max {
         return {
-            errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
             None
         };
     } else if value.chars().any(char::is_control) {
@@ -132,7 +170,10 @@ fn marketplace_id(errors: &mut Vec<FieldError>, field: &str, value: Option<&Valu
     match parsed.filter(|id| *id > 0) {
         Some(id) => Some(id),
         None => {
-            errors.push(FieldError::new(field, "must be a positive integer (number or digits)"));
+            errors.push(FieldError::new(
+                field,
+                "must be a positive integer (number or digits)",
+            ));
             None
         }
     }
@@ -143,10 +184,16 @@ fn features(errors: &mut Vec<FieldError>, names: &[String]) -> Vec<Feature> {
     for name in names {
         match Feature::parse(name) {
             Some(f) if !out.contains(&f) => out.push(f),
-            Some(_) => errors.push(FieldError::new("features", format!("`{name}` is listed twice"))),
+            Some(_) => errors.push(FieldError::new(
+                "features",
+                format!("`{name}` is listed twice"),
+            )),
             None => {
                 let known: Vec<&str> = Feature::ALL.iter().map(|f| f.as_str()).collect();
-                errors.push(FieldError::new("features", format!("unknown feature `{name}`; known: {}", known.join(", "))));
+                errors.push(FieldError::new(
+                    "features",
+                    format!("unknown feature `{name}`; known: {}", known.join(", ")),
+                ));
             }
         }
     }

@@ -31,14 +31,17 @@ pub fn router() -> Router<AppState> {
 
 /// Only integrations with an implemented marketplace client have accounts.
 async fn known_integration(state: &AppState, integration_id: &str) -> Result<()> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM integrations WHERE integration_id = $1)")
-        .bind(integration_id)
-        .fetch_one(&state.pool)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM integrations WHERE integration_id = $1)")
+            .bind(integration_id)
+            .fetch_one(&state.pool)
+            .await?;
     if exists && integration_id == "tokopedia" {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("unknown integration `{integration_id}`; the implemented one is `tokopedia`")))
+        Err(ApiError::NotFound(format!(
+            "unknown integration `{integration_id}`; the implemented one is `tokopedia`"
+        )))
     }
 }
 
@@ -50,7 +53,11 @@ fn parse_account_id(raw: &str) -> Result<AccountId> {
         .ok_or_else(|| ApiError::validation("id", "must be a positive integer account id"))
 }
 
-async fn find_account(state: &AppState, integration_id: &str, raw_id: &str) -> Result<accounts::Account> {
+async fn find_account(
+    state: &AppState,
+    integration_id: &str,
+    raw_id: &str,
+) -> Result<accounts::Account> {
     let id = parse_account_id(raw_id)?;
     accounts::get(&state.pool, id)
         .await?
@@ -58,14 +65,22 @@ async fn find_account(state: &AppState, integration_id: &str, raw_id: &str) -> R
         .ok_or_else(|| ApiError::NotFound(format!("account {id} not found")))
 }
 
-async fn list(State(state): State<AppState>, user: AuthUser, Path(integration_id): Path<String>) -> Result<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(integration_id): Path<String>,
+) -> Result<Json<Value>> {
     user.require_admin()?;
     known_integration(&state, &integration_id).await?;
     let all = accounts::list(&state.pool, &integration_id).await?;
     let stats = reports::account_stats(&state.pool, &integration_id).await?;
-    let views: Vec<Value> =
-        all.iter().map(|a| account_view(a, stats.iter().find(|s| s.account_id == a.id))).collect();
-    Ok(ok(json!({ "accounts": views, "summary": summary(&all, &stats) })))
+    let views: Vec<Value> = all
+        .iter()
+        .map(|a| account_view(a, stats.iter().find(|s| s.account_id == a.id)))
+        .collect();
+    Ok(ok(
+        json!({ "accounts": views, "summary": summary(&all, &stats) }),
+    ))
 }
 
 async fn read(
@@ -77,7 +92,10 @@ async fn read(
     known_integration(&state, &integration_id).await?;
     let account = find_account(&state, &integration_id, &id).await?;
     let stats = reports::account_stats(&state.pool, &integration_id).await?;
-    Ok(ok(account_view(&account, stats.iter().find(|s| s.account_id == account.id))))
+    Ok(ok(account_view(
+        &account,
+        stats.iter().find(|s| s.account_id == account.id),
+    )))
 }
 
 async fn create(
@@ -91,19 +109,35 @@ async fn create(
     let Json(body) = body?;
     let new = body.validate(&integration_id)?;
     let mut tx = state.pool.begin().await?;
-    let account = accounts::insert(&mut tx, &state.keyring, &new).await.map_err(|e| match db::violated_constraint(&e) {
-        Some("integration_accounts_integration_id_account_identifier_key") => ApiError::Conflict {
-            code: "account_exists",
-            message: format!("an account with identifier `{}` already exists", new.account_identifier),
-        },
-        Some("uq_integration_accounts_one_primary") => ApiError::Conflict {
-            code: "primary_conflict",
-            message: "another request changed the primary account at the same time; try again".into(),
-        },
-        _ => e.into(),
-    })?;
+    let account = accounts::insert(&mut tx, &state.keyring, &new)
+        .await
+        .map_err(|e| match db::violated_constraint(&e) {
+            Some("integration_accounts_integration_id_account_identifier_key") => {
+                ApiError::Conflict {
+                    code: "account_exists",
+                    message: format!(
+                        "an account with identifier `{}` already exists",
+                        new.account_identifier
+                    ),
+                }
+            }
+            Some("uq_integration_accounts_one_primary") => ApiError::Conflict {
+                code: "primary_conflict",
+                message: "another request changed the primary account at the same time; try again"
+                    .into(),
+            },
+            _ => e.into(),
+        })?;
     let audit = json!({ "account_name": account.account_name, "account_identifier": account.account_identifier });
-    logs::insert_audit(&mut *tx, &integration_id, Some(account.id), actor.id, "account.create", audit).await?;
+    logs::insert_audit(
+        &mut *tx,
+        &integration_id,
+        Some(account.id),
+        actor.id,
+        "account.create",
+        audit,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(account_id = %account.id, "account created");
     Ok((StatusCode::CREATED, ok(account_view(&account, None))))
@@ -120,15 +154,29 @@ async fn sync_one(
     if !account.enabled {
         return Err(ApiError::Conflict {
             code: "account_disabled",
-            message: format!("account {} is disabled; enable it before syncing", account.id),
+            message: format!(
+                "account {} is disabled; enable it before syncing",
+                account.id
+            ),
         });
     }
     let requested_at = accounts::request_sync(&state.pool, account.id, SyncTrigger::Manual)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("account {} not found", account.id)))?;
-    logs::insert_audit(&state.pool, &integration_id, Some(account.id), actor.id, "account.sync", json!({})).await?;
+    logs::insert_audit(
+        &state.pool,
+        &integration_id,
+        Some(account.id),
+        actor.id,
+        "account.sync",
+        json!({}),
+    )
+    .await?;
     enqueue(&state, account.id, SyncTrigger::Manual, requested_at).await;
-    Ok((StatusCode::ACCEPTED, ok(json!({ "account_id": account.id, "queued": true, "requested_at": requested_at }))))
+    Ok((
+        StatusCode::ACCEPTED,
+        ok(json!({ "account_id": account.id, "queued": true, "requested_at": requested_at })),
+    ))
 }
 
 async fn sync_all(
@@ -140,17 +188,43 @@ async fn sync_all(
     known_integration(&state, &integration_id).await?;
     let requests = accounts::request_sync_all(&state.pool, &integration_id).await?;
     let details = json!({ "accounts": requests.len() });
-    logs::insert_audit(&state.pool, &integration_id, None, actor.id, "accounts.sync_all", details).await?;
+    logs::insert_audit(
+        &state.pool,
+        &integration_id,
+        None,
+        actor.id,
+        "accounts.sync_all",
+        details,
+    )
+    .await?;
     for request in &requests {
-        enqueue(&state, request.id, SyncTrigger::SyncAll, request.requested_at).await;
+        enqueue(
+            &state,
+            request.id,
+            SyncTrigger::SyncAll,
+            request.requested_at,
+        )
+        .await;
     }
-    Ok((StatusCode::ACCEPTED, ok(json!({ "queued": requests.len() }))))
+    Ok((
+        StatusCode::ACCEPTED,
+        ok(json!({ "queued": requests.len() })),
+    ))
 }
 
 /// Pushes the job for a request already recorded in Postgres. If Redis is unavailable the request is not
 /// lost: the scheduler re-emits requests whose job has not started.
-async fn enqueue(state: &AppState, account_id: AccountId, trigger: SyncTrigger, requested_at: chrono::DateTime<chrono::Utc>) {
-    let job = SyncJob { account_id, trigger, requested_at };
+async fn enqueue(
+    state: &AppState,
+    account_id: AccountId,
+    trigger: SyncTrigger,
+    requested_at: chrono::DateTime<chrono::Utc>,
+) {
+    let job = SyncJob {
+        account_id,
+        trigger,
+        requested_at,
+    };
     // The same pending request always gets the same key, so repeated clicks enqueue it once.
     let key = format!("request:{account_id}:{}", requested_at.timestamp_millis());
     if let Err(e) = state.queue.push(job, Some(key)).await {

@@ -36,14 +36,32 @@ impl TestApp {
         let sim = SimServer::start(sim).await;
         let queue = ocean_testkit::fresh_queue().await;
         let keyring = ocean_testkit::keyring();
-        users::ensure_admin(&pool, "admin", ADMIN_TOKEN).await.expect("admin user");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind api port");
+        users::ensure_admin(&pool, "admin", ADMIN_TOKEN)
+            .await
+            .expect("admin user");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind api port");
         let api_url = format!("http://{}", listener.local_addr().expect("api address"));
         let stop = CancellationToken::new();
-        let state = AppState { pool: pool.clone(), queue: queue.clone(), keyring: Arc::new(keyring.clone()) };
+        let state = AppState {
+            pool: pool.clone(),
+            queue: queue.clone(),
+            keyring: Arc::new(keyring.clone()),
+        };
         let api_stop = stop.clone();
-        tokio::spawn(ocean_api::run(listener, state, async move { api_stop.cancelled().await }));
-        Self { pool, queue, keyring, sim, api_url, http: reqwest::Client::new(), stop }
+        tokio::spawn(ocean_api::run(listener, state, async move {
+            api_stop.cancelled().await
+        }));
+        Self {
+            pool,
+            queue,
+            keyring,
+            sim,
+            api_url,
+            http: reqwest::Client::new(),
+            stop,
+        }
     }
 
     /// Starts an in-process worker (the real apalis worker) that runs until the test ends.
@@ -59,11 +77,21 @@ impl TestApp {
             job_timeout: settings.job_timeout(),
             order_lookback_days: settings.order_lookback_days,
         };
-        tokio::spawn(ocean_worker::run(ctx, self.queue.clone(), settings, self.stop.clone()));
+        tokio::spawn(ocean_worker::run(
+            ctx,
+            self.queue.clone(),
+            settings,
+            self.stop.clone(),
+        ));
     }
 
     pub fn spawn_scheduler(&self) {
-        tokio::spawn(ocean_scheduler::run(self.pool.clone(), self.queue.clone(), scheduler_settings(), self.stop.clone()));
+        tokio::spawn(ocean_scheduler::run(
+            self.pool.clone(),
+            self.queue.clone(),
+            scheduler_settings(),
+            self.stop.clone(),
+        ));
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -75,13 +103,24 @@ impl TestApp {
             .send()
             .await
             .expect("api reachable");
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response =
-            self.http.get(format!("{}{path}", self.api_url)).bearer_auth(ADMIN_TOKEN).send().await.expect("api reachable");
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        let response = self
+            .http
+            .get(format!("{}{path}", self.api_url))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("api reachable");
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     /// Creates an account over the API for the first shop of sim app `index`.
@@ -93,17 +132,28 @@ impl TestApp {
             "credentials": { "fs_id": app.fs_id, "shop_id": shop.shop_id, "client_id": app.client_id, "client_secret": app.client_secret },
             "features": ["product_management", "order_management", "shop_info"],
         });
-        let (status, created) = self.post("/api/integrations/tokopedia/accounts", body).await;
+        let (status, created) = self
+            .post("/api/integrations/tokopedia/accounts", body)
+            .await;
         assert_eq!(status, 201, "create account: {created}");
         AccountId(created["data"]["id"].as_i64().expect("account id"))
     }
 
     /// Waits until the account has recorded `syncs` successful syncs or `errors` failed ones.
-    pub async fn wait_for_outcome(&self, id: AccountId, syncs: i32, errors: i32) -> accounts::Account {
-        ocean_testkit::wait_for(&format!("account {id} to reach {syncs} syncs / {errors} errors"), Duration::from_secs(60), || async {
-            let account = accounts::get(&self.pool, id).await.ok().flatten()?;
-            (account.sync_count >= syncs && account.error_count >= errors).then_some(account)
-        })
+    pub async fn wait_for_outcome(
+        &self,
+        id: AccountId,
+        syncs: i32,
+        errors: i32,
+    ) -> accounts::Account {
+        ocean_testkit::wait_for(
+            &format!("account {id} to reach {syncs} syncs / {errors} errors"),
+            Duration::from_secs(60),
+            || async {
+                let account = accounts::get(&self.pool, id).await.ok().flatten()?;
+                (account.sync_count >= syncs && account.error_count >= errors).then_some(account)
+            },
+        )
         .await
     }
 
@@ -127,7 +177,11 @@ pub fn worker_settings() -> WorkerSettings {
 }
 
 pub fn scheduler_settings() -> SchedulerSettings {
-    SchedulerSettings { tick_ms: 100, batch: 100, requeue_after_secs: 60 }
+    SchedulerSettings {
+        tick_ms: 100,
+        batch: 100,
+        requeue_after_secs: 60,
+    }
 }
 
 /// Two apps, one shop each, small enough to sync in well under a second.
@@ -142,6 +196,9 @@ pub fn two_shops() -> SimConfig {
             shop.order_days = 20;
         }
     }
-    config.rate_limit = ocean_sim::RateLimit { rate_per_sec: 1000.0, burst: 1000 };
+    config.rate_limit = ocean_sim::RateLimit {
+        rate_per_sec: 1000.0,
+        burst: 1000,
+    };
     config
 }

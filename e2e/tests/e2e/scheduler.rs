@@ -9,7 +9,9 @@ use crate::helpers::{TestApp, scheduler_settings, two_shops};
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
-    let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1).await;
+    let account =
+        ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1)
+            .await;
     app.spawn_scheduler();
     app.spawn_worker();
 
@@ -29,12 +31,18 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
     let options = app.pool.connect_options().as_ref().clone();
     let mut tasks = Vec::new();
     for _ in 0..instances {
-        let pool = PgPoolOptions::new().max_connections(2).connect_with(options.clone()).await.unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
         let queue = app.queue.clone();
         tasks.push(tokio::spawn(async move {
             let mut emitted = 0;
             for _ in 0..rounds {
-                let TickReport { scheduled, .. } = run_tick(&pool, &queue, &scheduler_settings()).await.unwrap();
+                let TickReport { scheduled, .. } = run_tick(&pool, &queue, &scheduler_settings())
+                    .await
+                    .unwrap();
                 emitted += scheduled;
             }
             emitted
@@ -50,21 +58,36 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
-    let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1).await;
+    let account =
+        ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1)
+            .await;
 
-    assert_eq!(ticks_from_concurrent_schedulers(&app, 3, 20).await, 1, "first slot emitted once");
+    assert_eq!(
+        ticks_from_concurrent_schedulers(&app, 3, 20).await,
+        1,
+        "first slot emitted once"
+    );
     assert_eq!(app.queue.depth().await.unwrap(), 1);
     let after = accounts::get(&pool, account.id).await.unwrap().unwrap();
     let advanced = after.next_sync_at.unwrap() - account.next_sync_at.unwrap();
-    assert!(advanced >= chrono::Duration::seconds(59), "next slot one interval later, got {advanced}");
+    assert!(
+        advanced >= chrono::Duration::seconds(59),
+        "next slot one interval later, got {advanced}"
+    );
 
     // The interval elapses: exactly one more emission.
-    sqlx::query("UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1")
-        .bind(account.id)
-        .execute(&pool)
-        .await
-        .unwrap();
-    assert_eq!(ticks_from_concurrent_schedulers(&app, 3, 20).await, 1, "second slot emitted once");
+    sqlx::query(
+        "UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1",
+    )
+    .bind(account.id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        ticks_from_concurrent_schedulers(&app, 3, 20).await,
+        1,
+        "second slot emitted once"
+    );
     assert_eq!(app.queue.depth().await.unwrap(), 2);
     app.shutdown().await;
 }

@@ -11,7 +11,10 @@ use crate::helpers::{TestApp, two_shops};
 /// What the simulator holds for the account's shop.
 fn expected(app: &TestApp, index: usize) -> (i64, i64) {
     let shop_id = app.sim.config.apps[index].shops[0].shop_id;
-    (app.sim.sim.products(shop_id).len() as i64, app.sim.sim.orders(shop_id).len() as i64)
+    (
+        app.sim.sim.products(shop_id).len() as i64,
+        app.sim.sim.orders(shop_id).len() as i64,
+    )
 }
 
 async fn sync_logs(pool: &PgPool, id: AccountId) -> Vec<logs::LogEntry> {
@@ -27,7 +30,12 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
     let jakarta = app.create_account(0, "Main Store - Jakarta").await;
     let surabaya = app.create_account(1, "Surabaya Branch").await;
 
-    let (status, body) = app.post("/api/integrations/tokopedia/accounts/sync-all", serde_json::json!({})).await;
+    let (status, body) = app
+        .post(
+            "/api/integrations/tokopedia/accounts/sync-all",
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["data"]["queued"], 2);
 
@@ -36,28 +44,45 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
         assert_eq!(account.status, "active");
         assert_eq!((account.sync_count, account.error_count), (1, 0));
         assert!(account.last_sync_at.is_some() && account.last_error.is_none());
-        assert!(account.metadata.0["shop_info"]["shop_name"].is_string(), "shop info stored in metadata");
+        assert!(
+            account.metadata.0["shop_info"]["shop_name"].is_string(),
+            "shop info stored in metadata"
+        );
 
         let (products, orders) = expected(&app, index);
         assert!(products > 0 && orders > 0);
         let counts = catalog::counts(&pool, id).await.unwrap();
         assert_eq!((counts.products, counts.orders), (products, orders));
-        assert_eq!(counts.mappings, products + orders + 1, "one mapping per product, order and the shop");
+        assert_eq!(
+            counts.mappings,
+            products + orders + 1,
+            "one mapping per product, order and the shop"
+        );
 
         let log = sync_logs(&pool, id).await;
         assert_eq!(log.len(), 1, "one log row per attempt");
-        assert_eq!((log[0].outcome.as_str(), log[0].trigger.as_deref()), ("success", Some("sync_all")));
-        assert_eq!((i64::from(log[0].products_synced), i64::from(log[0].orders_synced)), (products, orders));
+        assert_eq!(
+            (log[0].outcome.as_str(), log[0].trigger.as_deref()),
+            ("success", Some("sync_all"))
+        );
+        assert_eq!(
+            (
+                i64::from(log[0].products_synced),
+                i64::from(log[0].orders_synced)
+            ),
+            (products, orders)
+        );
         assert!(log[0].duration_ms.is_some());
     }
 
     // Typed columns carry what reports need.
-    let (name, price, stock): (String, i64, i64) =
-        sqlx::query_as("SELECT name, price, stock FROM marketplace_products WHERE account_id = $1 LIMIT 1")
-            .bind(jakarta)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (name, price, stock): (String, i64, i64) = sqlx::query_as(
+        "SELECT name, price, stock FROM marketplace_products WHERE account_id = $1 LIMIT 1",
+    )
+    .bind(jakarta)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert!(!name.is_empty() && price > 0 && stock >= 0);
 
     let (status, list) = app.get("/api/integrations/tokopedia/accounts").await;
@@ -68,7 +93,12 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
 
     // Sync again: upserts, not inserts.
     let before = catalog::counts(&pool, jakarta).await.unwrap();
-    let (status, _) = app.post(&format!("/api/integrations/tokopedia/accounts/{jakarta}/sync"), serde_json::json!({})).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/integrations/tokopedia/accounts/{jakarta}/sync"),
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(status, 202);
     let account = app.wait_for_outcome(jakarta, 2, 0).await;
     assert_eq!(account.sync_count, 2);
@@ -87,14 +117,22 @@ async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(pool: PgPo
     let failing_shop = app.sim.config.apps[1].shops[0].shop_id;
     assert!(app.sim.sim.set_failure_rate(failing_shop, 1.0));
 
-    let (status, _) = app.post("/api/integrations/tokopedia/accounts/sync-all", serde_json::json!({})).await;
+    let (status, _) = app
+        .post(
+            "/api/integrations/tokopedia/accounts/sync-all",
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(status, 202);
 
     let broken = app.wait_for_outcome(failing, 0, 1).await;
     assert_eq!(broken.error_count, 1);
     assert_eq!(broken.status, "error");
     let last_error = broken.last_error.expect("last_error set");
-    assert!(last_error.contains("ORD_API_006"), "last_error names the marketplace error: {last_error}");
+    assert!(
+        last_error.contains("ORD_API_006"),
+        "last_error names the marketplace error: {last_error}"
+    );
     let log = sync_logs(&pool, failing).await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].outcome, "failure");

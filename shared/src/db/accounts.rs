@@ -76,7 +76,11 @@ pub struct NewAccount {
 
 /// Inserts an account, sealing its secrets. The integration's first account becomes primary; asking for
 /// primary demotes the current one in the same transaction. A new enabled account is due at once.
-pub async fn insert(conn: &mut PgConnection, keyring: &Keyring, new: &NewAccount) -> Result<Account, sqlx::Error> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    keyring: &Keyring,
+    new: &NewAccount,
+) -> Result<Account, sqlx::Error> {
     if new.is_primary {
         sqlx::query("UPDATE integration_accounts SET is_primary = false, updated_at = now() WHERE integration_id = $1 AND is_primary")
             .bind(&new.integration_id)
@@ -113,9 +117,17 @@ pub async fn insert(conn: &mut PgConnection, keyring: &Keyring, new: &NewAccount
 }
 
 /// All accounts of an integration, oldest first.
-pub async fn list(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<Account>, sqlx::Error> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE integration_id = $1 ORDER BY id");
-    sqlx::query_as(&sql).bind(integration_id).fetch_all(db).await
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+) -> Result<Vec<Account>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE integration_id = $1 ORDER BY id"
+    );
+    sqlx::query_as(&sql)
+        .bind(integration_id)
+        .fetch_all(db)
+        .await
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
@@ -129,14 +141,19 @@ pub async fn secrets(
     keyring: &Keyring,
     id: AccountId,
 ) -> Result<Option<AccountSecrets>, SecretsError> {
-    let row: Option<(Option<Vec<u8>>, Option<String>)> =
-        sqlx::query_as("SELECT secret_ciphertext, secret_key_id FROM integration_accounts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    let Some((Some(bytes), Some(key_id))) = row else { return Ok(None) };
+    let row: Option<(Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
+        "SELECT secret_ciphertext, secret_key_id FROM integration_accounts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((Some(bytes), Some(key_id))) = row else {
+        return Ok(None);
+    };
     let plaintext = keyring.open(&key_id, &bytes)?;
-    serde_json::from_slice(&plaintext).map(Some).map_err(|_| SecretsError::Corrupt)
+    serde_json::from_slice(&plaintext)
+        .map(Some)
+        .map_err(|_| SecretsError::Corrupt)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,7 +196,10 @@ pub struct SyncRequest {
 }
 
 /// Records a sync request for every enabled account of the integration.
-pub async fn request_sync_all(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<SyncRequest>, sqlx::Error> {
+pub async fn request_sync_all(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+) -> Result<Vec<SyncRequest>, sqlx::Error> {
     sqlx::query_as(
         r#"UPDATE integration_accounts
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
@@ -226,11 +246,18 @@ pub async fn acquire_lease(
     .bind(ttl.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    Ok(token.map(|token| Lease { account_id: id, token }))
+    Ok(token.map(|token| Lease {
+        account_id: id,
+        token,
+    }))
 }
 
 /// Extends a held lease. False when a newer lease replaced it (this sync must stop writing).
-pub async fn renew_lease(db: impl PgExecutor<'_>, lease: Lease, ttl: std::time::Duration) -> Result<bool, sqlx::Error> {
+pub async fn renew_lease(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    ttl: std::time::Duration,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts SET lease_expires_at = now() + make_interval(secs => $3)
            WHERE id = $1 AND lease_token = $2"#,
@@ -267,7 +294,10 @@ pub async fn defer_request(
 }
 
 /// After a sync: the request that arrived while it ran, if any, marked as enqueued by the caller.
-pub async fn take_follow_up(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<(DateTime<Utc>, Option<String>)>, sqlx::Error> {
+pub async fn take_follow_up(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+) -> Result<Option<(DateTime<Utc>, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         r#"UPDATE integration_accounts SET sync_enqueued_at = now()
            WHERE id = $1 AND enabled AND sync_requested_at IS NOT NULL
@@ -290,7 +320,11 @@ pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, s
 }
 
 /// Marks a finished successful sync and releases the lease. False if the lease was lost.
-pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<&Value>) -> Result<bool, sqlx::Error> {
+pub async fn record_success(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    shop: Option<&Value>,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
@@ -308,7 +342,11 @@ pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<
 }
 
 /// Marks a failed sync and releases the lease. False if the lease was lost.
-pub async fn record_failure(db: impl PgExecutor<'_>, lease: Lease, error: &str) -> Result<bool, sqlx::Error> {
+pub async fn record_failure(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET status = 'error', error_count = error_count + 1, last_error = $3, last_sync_finished_at = now(),
@@ -329,15 +367,23 @@ pub async fn save_orders_cursor(
     lease: Lease,
     cursor: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("UPDATE integration_accounts SET orders_cursor = $3 WHERE id = $1 AND lease_token = $2")
-        .bind(lease.account_id)
-        .bind(lease.token)
-        .bind(cursor)
-        .execute(conn)
-        .await?;
+    let result = sqlx::query(
+        "UPDATE integration_accounts SET orders_cursor = $3 WHERE id = $1 AND lease_token = $2",
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(cursor)
+    .execute(conn)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn orders_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT orders_cursor FROM integration_accounts WHERE id = $1").bind(id).fetch_one(db).await
+pub async fn orders_cursor(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT orders_cursor FROM integration_accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
 }

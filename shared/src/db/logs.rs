@@ -100,7 +100,11 @@ pub struct LogEntry {
 }
 
 /// Newest first.
-pub async fn for_account(db: impl PgExecutor<'_>, account_id: AccountId, limit: i64) -> Result<Vec<LogEntry>, sqlx::Error> {
+pub async fn for_account(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    limit: i64,
+) -> Result<Vec<LogEntry>, sqlx::Error> {
     sqlx::query_as(
         r#"SELECT id, account_id, kind, trigger, outcome, action, message, products_synced, orders_synced, details,
                   duration_ms, created_at

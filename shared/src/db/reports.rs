@@ -28,7 +28,10 @@ pub struct AccountStats {
 }
 
 /// Figures for every account of an integration.
-pub async fn account_stats(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<AccountStats>, sqlx::Error> {
+pub async fn account_stats(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+) -> Result<Vec<AccountStats>, sqlx::Error> {
     sqlx::query_as(
         r#"
         WITH bounds AS (SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS today)

@@ -22,7 +22,8 @@ use tokio::sync::Mutex;
 use super::envelope::{decode, decode_bulk};
 use super::error::MarketplaceError;
 use super::types::{
-    BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse, WithRaw,
+    BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse,
+    WithRaw,
 };
 use crate::config::MarketplaceSettings;
 
@@ -100,9 +101,19 @@ impl TokopediaClient {
     }
 
     /// Shops linked to the app, optionally only `shop_id`.
-    pub async fn shop_info(&self, app: &AppCredentials, shop_id: u64) -> Result<Vec<ShopInfo>, MarketplaceError> {
+    pub async fn shop_info(
+        &self,
+        app: &AppCredentials,
+        shop_id: u64,
+    ) -> Result<Vec<ShopInfo>, MarketplaceError> {
         let url = format!("{}/v1/shop/fs/{}/shop-info", self.base_url, app.fs_id);
-        self.get(app, Endpoint::ShopInfo, &url, &[("shop_id", shop_id.to_string())]).await
+        self.get(
+            app,
+            Endpoint::ShopInfo,
+            &url,
+            &[("shop_id", shop_id.to_string())],
+        )
+        .await
     }
 
     /// One page (1-based) of the shop's products.
@@ -113,8 +124,15 @@ impl TokopediaClient {
         page: u32,
         per_page: u32,
     ) -> Result<Vec<WithRaw<Product>>, MarketplaceError> {
-        let url = format!("{}/inventory/v1/fs/{}/product/info", self.base_url, app.fs_id);
-        let query = [("shop_id", shop_id.to_string()), ("page", page.to_string()), ("per_page", per_page.to_string())];
+        let url = format!(
+            "{}/inventory/v1/fs/{}/product/info",
+            self.base_url, app.fs_id
+        );
+        let query = [
+            ("shop_id", shop_id.to_string()),
+            ("page", page.to_string()),
+            ("per_page", per_page.to_string()),
+        ];
         self.get(app, Endpoint::ProductInfo, &url, &query).await
     }
 
@@ -126,7 +144,9 @@ impl TokopediaClient {
     ) -> Result<Vec<WithRaw<Product>>, MarketplaceError> {
         let mut all = Vec::new();
         for page in 1.. {
-            let items = self.products_page(app, shop_id, page, PRODUCTS_PER_PAGE).await?;
+            let items = self
+                .products_page(app, shop_id, page, PRODUCTS_PER_PAGE)
+                .await?;
             let short = is_last_page(items.len(), PRODUCTS_PER_PAGE);
             all.extend(items);
             if short {
@@ -176,9 +196,19 @@ impl TokopediaClient {
     }
 
     /// Couriers available to the shop.
-    pub async fn shipment_info(&self, app: &AppCredentials, shop_id: u64) -> Result<Vec<ShipmentInfo>, MarketplaceError> {
+    pub async fn shipment_info(
+        &self,
+        app: &AppCredentials,
+        shop_id: u64,
+    ) -> Result<Vec<ShipmentInfo>, MarketplaceError> {
         let url = format!("{}/v2/logistic/fs/{}/info", self.base_url, app.fs_id);
-        self.get(app, Endpoint::ShipmentInfo, &url, &[("shop_id", shop_id.to_string())]).await
+        self.get(
+            app,
+            Endpoint::ShipmentInfo,
+            &url,
+            &[("shop_id", shop_id.to_string())],
+        )
+        .await
     }
 
     /// Overwrites stock levels (at most 100 rows per call); refused rows come back as
@@ -189,10 +219,16 @@ impl TokopediaClient {
         shop_id: u64,
         rows: &[StockUpdateRow],
     ) -> Result<BulkUpdateResult, MarketplaceError> {
-        let url = format!("{}/inventory/v1/fs/{}/stock/update", self.base_url, app.fs_id);
+        let url = format!(
+            "{}/inventory/v1/fs/{}/stock/update",
+            self.base_url, app.fs_id
+        );
         let (status, body) = self
             .send(app, Endpoint::StockUpdate, |http, token| {
-                http.post(&url).query(&[("shop_id", shop_id)]).bearer_auth(token).json(rows)
+                http.post(&url)
+                    .query(&[("shop_id", shop_id)])
+                    .bearer_auth(token)
+                    .json(rows)
             })
             .await?;
         decode_bulk(status, &body)
@@ -205,8 +241,11 @@ impl TokopediaClient {
         url: &str,
         query: &[(&str, String)],
     ) -> Result<T, MarketplaceError> {
-        let (status, body) =
-            self.send(app, endpoint, |http, token| http.get(url).query(query).bearer_auth(token)).await?;
+        let (status, body) = self
+            .send(app, endpoint, |http, token| {
+                http.get(url).query(query).bearer_auth(token)
+            })
+            .await?;
         Ok(decode(status, &body)?.unwrap_or_default())
     }
 
@@ -228,7 +267,10 @@ impl TokopediaClient {
                 let (reset_after, full_reset_after) = rate_limit_waits(response.headers());
                 rate_limited += 1;
                 if rate_limited > self.max_rate_limit_retries {
-                    return Err(MarketplaceError::RateLimited { reset_after, full_reset_after });
+                    return Err(MarketplaceError::RateLimited {
+                        reset_after,
+                        full_reset_after,
+                    });
                 }
                 tracing::debug!(endpoint = endpoint.as_str(), wait = ?reset_after, "marketplace rate limit hit");
                 tokio::time::sleep(reset_after).await;
@@ -250,21 +292,34 @@ impl TokopediaClient {
     async fn token(&self, app: &AppCredentials) -> Result<SecretString, MarketplaceError> {
         // Holding the lock across the fetch keeps two tasks of this process from asking at once.
         let mut tokens = self.tokens.lock().await;
-        if let Some(cached) = tokens.get(&app.client_id).filter(|t| t.renew_at > Instant::now()) {
+        if let Some(cached) = tokens
+            .get(&app.client_id)
+            .filter(|t| t.renew_at > Instant::now())
+        {
             return Ok(cached.token.clone());
         }
         let fresh = self.request_token(app).await?;
         let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN);
         tokens.insert(
             app.client_id.clone(),
-            CachedToken { token: fresh.access_token.clone(), renew_at: Instant::now() + lifetime },
+            CachedToken {
+                token: fresh.access_token.clone(),
+                renew_at: Instant::now() + lifetime,
+            },
         );
         Ok(fresh.access_token)
     }
 
     /// `POST /token?grant_type=client_credentials` with HTTP Basic credentials.
-    pub async fn request_token(&self, app: &AppCredentials) -> Result<TokenResponse, MarketplaceError> {
-        let basic = STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret.expose_secret()));
+    pub async fn request_token(
+        &self,
+        app: &AppCredentials,
+    ) -> Result<TokenResponse, MarketplaceError> {
+        let basic = STANDARD.encode(format!(
+            "{}:{}",
+            app.client_id,
+            app.client_secret.expose_secret()
+        ));
         let response = self
             .http
             .post(&self.auth_url)
@@ -274,13 +329,21 @@ impl TokopediaClient {
             .send()
             .await?;
         let status = response.status();
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN {
+        if status == StatusCode::UNAUTHORIZED
+            || status == StatusCode::BAD_REQUEST
+            || status == StatusCode::FORBIDDEN
+        {
             return Err(MarketplaceError::InvalidCredentials);
         }
         if !status.is_success() {
-            return Err(MarketplaceError::Http { status: status.as_u16() });
+            return Err(MarketplaceError::Http {
+                status: status.as_u16(),
+            });
         }
-        response.json().await.map_err(|e| MarketplaceError::Decode(format!("token answer: {e}")))
+        response
+            .json()
+            .await
+            .map_err(|e| MarketplaceError::Decode(format!("token answer: {e}")))
     }
 }
 
@@ -313,7 +376,9 @@ fn rate_limit_waits(headers: &HeaderMap) -> (Duration, Duration) {
             .map(Duration::from_secs_f64)
     };
     let full = secs("x-ratelimit-full-reset-after");
-    let next = secs("x-ratelimit-reset-after").or(full).unwrap_or(Duration::from_millis(200));
+    let next = secs("x-ratelimit-reset-after")
+        .or(full)
+        .unwrap_or(Duration::from_millis(200));
     (next, full.unwrap_or(next))
 }
 
@@ -340,7 +405,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-reset-after", "0.250000".parse().unwrap());
         h.insert("x-ratelimit-full-reset-after", "1.000000".parse().unwrap());
-        assert_eq!(rate_limit_waits(&h), (Duration::from_millis(250), Duration::from_secs(1)));
+        assert_eq!(
+            rate_limit_waits(&h),
+            (Duration::from_millis(250), Duration::from_secs(1))
+        );
         h.insert("x-ratelimit-reset-after", "-0.000000".parse().unwrap());
         assert_eq!(rate_limit_waits(&h).0, Duration::from_secs(1));
     }

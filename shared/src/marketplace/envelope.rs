@@ -13,10 +13,15 @@ use super::types::BulkUpdateResult;
 
 /// Decodes a response body into its `data`, or into the error the envelope reports.
 /// `Ok(None)` means a successful envelope whose `data` is null or absent (e.g. past the last page).
-pub fn decode<T: DeserializeOwned>(http_status: u16, body: &[u8]) -> Result<Option<T>, MarketplaceError> {
+pub fn decode<T: DeserializeOwned>(
+    http_status: u16,
+    body: &[u8],
+) -> Result<Option<T>, MarketplaceError> {
     let Ok(Value::Object(mut envelope)) = serde_json::from_slice::<Value>(body) else {
         return Err(if http_status >= 400 {
-            MarketplaceError::Http { status: http_status }
+            MarketplaceError::Http {
+                status: http_status,
+            }
         } else {
             MarketplaceError::Decode("body is not a JSON object".into())
         });
@@ -27,21 +32,25 @@ pub fn decode<T: DeserializeOwned>(http_status: u16, body: &[u8]) -> Result<Opti
         check_legacy(http_status, status, envelope.get("error_message"))?;
     } else {
         return Err(if http_status >= 400 {
-            MarketplaceError::Http { status: http_status }
+            MarketplaceError::Http {
+                status: http_status,
+            }
         } else {
             MarketplaceError::Decode("response has neither `header` nor `status`".into())
         });
     }
     match envelope.remove("data") {
         None | Some(Value::Null) => Ok(None),
-        Some(data) => serde_json::from_value(data).map(Some).map_err(|e| MarketplaceError::Decode(e.to_string())),
+        Some(data) => serde_json::from_value(data)
+            .map(Some)
+            .map_err(|e| MarketplaceError::Decode(e.to_string())),
     }
 }
 
 /// Decodes a bulk write answer and turns refused rows into [`MarketplaceError::PartialFailure`].
 pub fn decode_bulk(http_status: u16, body: &[u8]) -> Result<BulkUpdateResult, MarketplaceError> {
-    let result: BulkUpdateResult =
-        decode(http_status, body)?.ok_or_else(|| MarketplaceError::Decode("bulk answer without data".into()))?;
+    let result: BulkUpdateResult = decode(http_status, body)?
+        .ok_or_else(|| MarketplaceError::Decode("bulk answer without data".into()))?;
     if result.failed_rows_data.is_empty() && result.failed_rows == 0 {
         return Ok(result);
     }
@@ -87,19 +96,30 @@ fn check_header(http_status: u16, header: &Value) -> Result<(), MarketplaceError
     }
     Err(MarketplaceError::Api {
         http_status,
-        error_code: code.filter(|c| !c.is_empty()).unwrap_or_else(|| http_status.to_string()),
+        error_code: code
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| http_status.to_string()),
         reason: text(header.get("reason")),
-        messages: text(header.get("messages").or_else(|| header.get("Messages"))).unwrap_or_default(),
+        messages: text(header.get("messages").or_else(|| header.get("Messages")))
+            .unwrap_or_default(),
     })
 }
 
-fn check_legacy(http_status: u16, status: &Value, errors: Option<&Value>) -> Result<(), MarketplaceError> {
+fn check_legacy(
+    http_status: u16,
+    status: &Value,
+    errors: Option<&Value>,
+) -> Result<(), MarketplaceError> {
     let status = status.as_str().unwrap_or_default();
     let reason = text(errors);
     if http_status < 400 && status.starts_with("200") && reason.is_none() {
         return Ok(());
     }
-    let code = status.split_whitespace().next().filter(|c| !c.is_empty()).map(str::to_owned);
+    let code = status
+        .split_whitespace()
+        .next()
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     Err(MarketplaceError::Api {
         http_status,
         error_code: code.unwrap_or_else(|| http_status.to_string()),
@@ -122,7 +142,10 @@ mod tests {
     fn integer_error_code_is_an_error_with_its_code() {
         let body = br#"{"header":{"process_time":0.1,"messages":"problem processing request","error_code":6},"data":null}"#;
         let err = decode::<Value>(200, body).unwrap_err();
-        assert!(matches!(err, MarketplaceError::Api { ref error_code, .. } if error_code == "6"), "{err:?}");
+        assert!(
+            matches!(err, MarketplaceError::Api { ref error_code, .. } if error_code == "6"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -133,9 +156,12 @@ mod tests {
 
     #[test]
     fn legacy_error_keeps_status_and_messages() {
-        let body = br#"{"data":null,"status":"400 Bad Request","error_message":["Invalid FS ID Format"]}"#;
+        let body =
+            br#"{"data":null,"status":"400 Bad Request","error_message":["Invalid FS ID Format"]}"#;
         match decode::<Value>(400, body).unwrap_err() {
-            MarketplaceError::Api { error_code, reason, .. } => {
+            MarketplaceError::Api {
+                error_code, reason, ..
+            } => {
                 assert_eq!(error_code, "400");
                 assert_eq!(reason.as_deref(), Some("Invalid FS ID Format"));
             }
@@ -145,6 +171,9 @@ mod tests {
 
     #[test]
     fn html_error_page_is_an_http_error() {
-        assert!(matches!(decode::<Value>(502, b"<html>bad gateway</html>"), Err(MarketplaceError::Http { status: 502 })));
+        assert!(matches!(
+            decode::<Value>(502, b"<html>bad gateway</html>"),
+            Err(MarketplaceError::Http { status: 502 })
+        ));
     }
 }

@@ -16,10 +16,18 @@ pub struct RowFailure {
 pub enum MarketplaceError {
     /// The marketplace answered with an error envelope.
     #[error("marketplace error {error_code} (HTTP {http_status}): {}", reason.as_deref().unwrap_or(messages))]
-    Api { http_status: u16, error_code: String, reason: Option<String>, messages: String },
+    Api {
+        http_status: u16,
+        error_code: String,
+        reason: Option<String>,
+        messages: String,
+    },
     /// HTTP 429; wait at least `reset_after` before the next request to this endpoint.
     #[error("rate limited by the marketplace (retry after {reset_after:?})")]
-    RateLimited { reset_after: Duration, full_reset_after: Duration },
+    RateLimited {
+        reset_after: Duration,
+        full_reset_after: Duration,
+    },
     /// The token endpoint rejected the app's client id or secret.
     #[error("the marketplace rejected the app credentials (client id or secret)")]
     InvalidCredentials,
@@ -28,7 +36,10 @@ pub enum MarketplaceError {
     Unauthorized,
     /// Some rows of a bulk write failed while the call itself succeeded.
     #[error("{} of the rows were refused: {}", failed.len(), failed.first().map(|r| r.message.as_str()).unwrap_or(""))]
-    PartialFailure { succeeded: u32, failed: Vec<RowFailure> },
+    PartialFailure {
+        succeeded: u32,
+        failed: Vec<RowFailure>,
+    },
     /// The body was not what the endpoint documents.
     #[error("unexpected marketplace response: {0}")]
     Decode(String),
@@ -48,12 +59,21 @@ impl MarketplaceError {
         match self {
             Self::RateLimited { .. } | Self::Transport(_) => true,
             Self::Http { status } => *status >= 500,
-            Self::Api { http_status, error_code, .. } => {
+            Self::Api {
+                http_status,
+                error_code,
+                ..
+            } => {
                 let upstream = error_code.contains("_API_") || error_code.contains("_GRPC_");
-                let permanent = error_code.contains("_DLV_") || error_code.contains("_USC_") || *http_status == 403;
+                let permanent = error_code.contains("_DLV_")
+                    || error_code.contains("_USC_")
+                    || *http_status == 403;
                 !permanent && (upstream || *http_status >= 500) && error_code != "ORD_API_008"
             }
-            Self::InvalidCredentials | Self::Unauthorized | Self::PartialFailure { .. } | Self::Decode(_) => false,
+            Self::InvalidCredentials
+            | Self::Unauthorized
+            | Self::PartialFailure { .. }
+            | Self::Decode(_) => false,
         }
     }
 
@@ -76,7 +96,10 @@ impl From<reqwest::Error> for MarketplaceError {
         } else {
             "request failed"
         };
-        let url = e.url().map(|u| format!(" ({}{})", u.host_str().unwrap_or(""), u.path())).unwrap_or_default();
+        let url = e
+            .url()
+            .map(|u| format!(" ({}{})", u.host_str().unwrap_or(""), u.path()))
+            .unwrap_or_default();
         Self::Transport(format!("{kind}{url}"))
     }
 }

@@ -139,11 +139,18 @@ pub struct Product {
 impl Product {
     /// Sellable stock: `stock.value`, else `main_stock`.
     pub fn stock_level(&self) -> i64 {
-        self.stock.as_ref().map(|s| s.value).or(self.main_stock).unwrap_or(0)
+        self.stock
+            .as_ref()
+            .map(|s| s.value)
+            .or(self.main_stock)
+            .unwrap_or(0)
     }
 
     pub fn sku(&self) -> Option<&str> {
-        self.other.as_ref().and_then(|o| o.sku.as_deref()).filter(|s| !s.is_empty())
+        self.other
+            .as_ref()
+            .and_then(|o| o.sku.as_deref())
+            .filter(|s| !s.is_empty())
     }
 }
 

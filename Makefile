@@ -1,0 +1,37 @@
+# Ocean Sync. The two set-up commands are `make demo` and `make test`; the rest are helpers.
+SHELL := /bin/bash
+
+# sqlx::test creates one database per test through this server connection.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export REDIS_URL ?= redis://127.0.0.1:6379/
+
+.PHONY: demo test services migrate build lint fmt ci
+
+## Run the whole fleet locally against the simulator until Ctrl-C.
+demo: services
+	@scripts/demo.sh
+
+## Run the whole test suite against real Postgres and Redis.
+test: services
+	DATABASE_URL=$(TEST_DATABASE_URL) cargo test --workspace --locked
+
+## Start (or install) Postgres and Redis when they are not running.
+services:
+	@scripts/services.sh
+
+## Apply migrations to DATABASE_URL (default: the local ocean_sync database); safe to run twice.
+migrate: services
+	cargo run --quiet --locked -p ocean-api -- migrate
+
+build:
+	cargo build --workspace --locked
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## What CI runs.
+ci: lint test

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make demo`: Postgres and Redis (started by the Makefile), then the simulator, api, scheduler and two
+# workers; creates the two demo accounts, syncs them, prints where to look, and runs until Ctrl-C.
+# Every address and secret below can be overridden from the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export OCEAN_API_ADDR="${OCEAN_API_ADDR:-127.0.0.1:8080}"
+export OCEAN_SIM_ADDR="${OCEAN_SIM_ADDR:-127.0.0.1:8090}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ocean_sync}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/}"
+export OCEAN_QUEUE_NAME="${OCEAN_QUEUE_NAME:-ocean:demo:sync-accounts}"
+export OCEAN_TOKOPEDIA_BASE_URL="${OCEAN_TOKOPEDIA_BASE_URL:-http://$OCEAN_SIM_ADDR}"
+export OCEAN_TOKOPEDIA_AUTH_URL="${OCEAN_TOKOPEDIA_AUTH_URL:-http://$OCEAN_SIM_ADDR/token}"
+# Demo-only secrets: never use these outside a demo.
+export OCEAN_ADMIN_TOKEN="${OCEAN_ADMIN_TOKEN:-demo-admin-token-not-for-production}"
+export OCEAN_ENCRYPTION_KEYS="${OCEAN_ENCRYPTION_KEYS:-demo:ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=}"
+export OCEAN_API_URL="http://$OCEAN_API_ADDR" OCEAN_API_TOKEN="$OCEAN_ADMIN_TOKEN"
+export RUST_LOG="${RUST_LOG:-info,sqlx=warn}"
+
+LOGS=.demo/logs
+BIN=target/debug
+mkdir -p "$LOGS"
+pids=()
+
+stop_all() {
+    trap - INT TERM EXIT
+    if ((${#pids[@]})); then
+        echo; echo "stopping Ocean Sync..."
+        kill -TERM "${pids[@]}" 2>/dev/null || true
+        wait "${pids[@]}" 2>/dev/null || true
+    fi
+}
+trap stop_all INT TERM EXIT
+
+for addr in "$OCEAN_API_ADDR" "$OCEAN_SIM_ADDR"; do
+    if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+        echo "error: $addr is already in use (another demo running?). Stop it or set OCEAN_API_ADDR / OCEAN_SIM_ADDR." >&2
+        exit 1
+    fi
+done
+
+echo "building..."
+cargo build --quiet --workspace --bins --locked
+
+start() {
+    local name=$1; shift
+    "$@" >"$LOGS/$name.log" 2>&1 &
+    pids+=($!)
+}
+
+# GET http://host:port/path answers 200 (plain bash, no curl needed).
+http_ok() {
+    local host=${1%:*} port=${1##*:}
+    exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$host" >&3
+    local status
+    read -r _ status _ <&3 || true
+    exec 3<&-
+    [[ "$status" == "200" ]]
+}
+
+wait_ready() {
+    for _ in $(seq 1 150); do
+        http_ok "$1" "$2" && return 0
+        sleep 0.2
+    done
+    echo "error: http://$1$2 did not answer; see $LOGS/" >&2
+    exit 1
+}
+
+"$BIN/ocean-api" migrate
+start sim "$BIN/ocean-sim"
+start api "$BIN/ocean-api" serve
+start scheduler "$BIN/ocean-scheduler"
+HOSTNAME=worker-1 start worker-1 "$BIN/ocean-worker"
+HOSTNAME=worker-2 start worker-2 "$BIN/ocean-worker"
+wait_ready "$OCEAN_API_ADDR" /readyz
+
+"$BIN/oceanctl" demo-seed
+
+cat <<INFO
+
+Ocean Sync is running (simulator, api, scheduler, 2 workers). Press Ctrl-C to stop.
+  API          http://$OCEAN_API_ADDR/api/integrations/tokopedia/accounts
+  Token        $OCEAN_ADMIN_TOKEN   (demo only)
+  Try          curl -H "Authorization: Bearer $OCEAN_ADMIN_TOKEN" http://$OCEAN_API_ADDR/api/integrations/tokopedia/accounts
+  Accounts     OCEAN_API_TOKEN=$OCEAN_ADMIN_TOKEN $BIN/oceanctl accounts
+  Sync all     OCEAN_API_TOKEN=$OCEAN_ADMIN_TOKEN $BIN/oceanctl sync-all
+  Simulator    http://$OCEAN_SIM_ADDR/sim/stats
+  Logs         $LOGS/
+INFO
+
+wait -n "${pids[@]}" || true
+echo "a process exited; see $LOGS/" >&2

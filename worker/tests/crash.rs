@@ -1,0 +1,150 @@
+//! A worker process killed with SIGKILL in the middle of a sync: its job runs again on the other worker
+//! and completes. Real processes (the `ocean-worker` binary), real Postgres, Redis and simulator.
+
+use std::{
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use ocean_shared::db::{accounts, catalog};
+use ocean_sim::SimConfig;
+use ocean_testkit::{SimServer, wait_for};
+use sqlx::PgPool;
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &str) -> Child {
+    let settings = sim.marketplace_settings();
+    Command::new(env!("CARGO_BIN_EXE_ocean-worker"))
+        .env("DATABASE_URL", ocean_testkit::database_url_for(pool))
+        .env("REDIS_URL", ocean_testkit::redis_url())
+        .env("OCEAN_QUEUE_NAME", queue)
+        .env("OCEAN_TOKOPEDIA_BASE_URL", &settings.base_url)
+        .env("OCEAN_TOKOPEDIA_AUTH_URL", &settings.auth_url)
+        .env("OCEAN_ENCRYPTION_KEYS", keys)
+        .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
+        .env("OCEAN_HEARTBEAT_SECS", "1")
+        .env("OCEAN_MISSED_HEARTBEATS", "3")
+        .env("OCEAN_LEASE_TTL_SECS", "3")
+        .env("OCEAN_POLL_INTERVAL_MS", "100")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start ocean-worker")
+}
+
+/// The pid inside a worker name (`host-pid-startmillis`).
+fn pid_of(worker_name: &str) -> Option<u32> {
+    let mut parts = worker_name.rsplit('-');
+    parts.next()?;
+    parts.next()?.parse().ok()
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
+    // A slow shop: the sync takes seconds, so the kill lands in the middle of it.
+    let mut config = SimConfig::demo();
+    config.apps.truncate(1);
+    let shop = &mut config.apps[0].shops[0];
+    (shop.products, shop.orders, shop.latency_ms) = (1500, 300, 150);
+    config.rate_limit = ocean_sim::RateLimit {
+        rate_per_sec: 1000.0,
+        burst: 1000,
+    };
+    let sim = SimServer::start(config).await;
+    let keys = ocean_testkit::keyring_spec();
+    let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
+    let queue = ocean_testkit::fresh_queue().await;
+    let keys = secrecy::ExposeSecret::expose_secret(&keys).to_owned();
+
+    let mut workers = vec![
+        spawn_worker(&pool, &sim, queue.name(), &keys),
+        spawn_worker(&pool, &sim, queue.name(), &keys),
+    ];
+    let account =
+        ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
+    let stop = CancellationToken::new();
+    let settings = ocean_scheduler::SchedulerSettings {
+        tick_ms: 200,
+        batch: 10,
+        requeue_after_secs: 60,
+    };
+    tokio::spawn(ocean_scheduler::run(
+        pool.clone(),
+        queue.clone(),
+        settings,
+        stop.clone(),
+    ));
+
+    // Wait until a worker is mid-sync: it holds the lease and has written some products.
+    let owner: String = wait_for(
+        "a worker to start syncing",
+        Duration::from_secs(60),
+        || async {
+            let owner: Option<String> =
+                sqlx::query_scalar("SELECT lease_owner FROM integration_accounts WHERE id = $1")
+                    .bind(account.id)
+                    .fetch_one(&pool)
+                    .await
+                    .ok()?;
+            let written = catalog::counts(&pool, account.id).await.ok()?.products;
+            owner.filter(|_| written > 0)
+        },
+    )
+    .await;
+    let victim_pid = pid_of(&owner).expect("worker name carries the pid");
+    let victim = workers
+        .iter()
+        .position(|w| w.id() == Some(victim_pid))
+        .expect("lease held by one of our workers");
+    workers[victim].start_kill().expect("SIGKILL");
+    let killed_at = Instant::now();
+    let killed_wall = chrono::Utc::now();
+    let first_start = accounts::get(&pool, account.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_sync_started_at;
+
+    let done = wait_for(
+        "the sync to complete on the surviving worker",
+        Duration::from_secs(90),
+        || async {
+            let a = accounts::get(&pool, account.id).await.ok()??;
+            (a.sync_count == 1).then_some(a)
+        },
+    )
+    .await;
+    let rerun_started = done.last_sync_started_at.expect("rerun start");
+    assert!(Some(rerun_started) > first_start, "the job ran again");
+    let (status, error_count) = (done.status.clone(), done.error_count);
+    assert_eq!((status.as_str(), error_count), ("active", 0));
+    let counts = catalog::counts(&pool, account.id).await.unwrap();
+    assert_eq!(counts.products, 1500, "the rerun wrote the whole catalog");
+    let survivor_log: String = sqlx::query_scalar(
+        "SELECT details->>'worker' FROM integration_logs WHERE account_id = $1 AND kind = 'sync' AND outcome = 'success'",
+    )
+    .bind(account.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_ne!(
+        pid_of(&survivor_log),
+        Some(victim_pid),
+        "completed by the other worker"
+    );
+    // Reported, not asserted: timing belongs to benchmarks.
+    eprintln!(
+        "SIGKILL to re-run start {:.1}s, to completed sync {:.1}s",
+        (rerun_started - killed_wall).num_milliseconds() as f64 / 1000.0,
+        killed_at.elapsed().as_secs_f64()
+    );
+
+    stop.cancel();
+    for worker in &mut workers {
+        let _ = worker.kill().await;
+    }
+    ocean_testkit::remove_namespace(&queue).await;
+}
