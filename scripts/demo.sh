@@ -34,7 +34,8 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 for addr in "$OCEAN_API_ADDR" "$OCEAN_SIM_ADDR"; do
-    if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+    if { exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}"; } 2>/dev/null; then
+        exec 3<&-
         echo "error: $addr is already in use (another demo running?). Stop it or set OCEAN_API_ADDR / OCEAN_SIM_ADDR." >&2
         exit 1
     fi
@@ -52,7 +53,7 @@ start() {
 # GET http://host:port/path answers 200 (plain bash, no curl needed).
 http_ok() {
     local host=${1%:*} port=${1##*:}
-    exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+    { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 1
     printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$host" >&3
     local status
     read -r _ status _ <&3 || true

@@ -15,6 +15,15 @@ fn relative(ts: &Value) -> String {
     }
 }
 
+/// A JSON scalar as plain text (`Value`'s Display ignores column widths and quotes strings).
+fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
 pub fn print_accounts(list: &Value) {
     println!(
         "{:<4} {:<24} {:<12} {:<8} {:>8} {:>7} {:>6} {:>6}  {:<10} LAST ERROR",
@@ -28,16 +37,16 @@ pub fn print_accounts(list: &Value) {
         };
         println!(
             "{:<4} {:<24} {:<12} {:<8} {:>8} {:>7} {:>6} {:>6}  {:<10} {}",
-            a["id"],
-            format!("{}{primary}", a["account_name"].as_str().unwrap_or("")),
-            a["account_identifier"].as_str().unwrap_or(""),
-            a["status"].as_str().unwrap_or(""),
-            a["stats"]["total_products"],
-            a["stats"]["total_orders"],
-            a["sync_count"],
-            a["error_count"],
+            cell(&a["id"]),
+            format!("{}{primary}", cell(&a["account_name"])),
+            cell(&a["account_identifier"]),
+            cell(&a["status"]),
+            cell(&a["stats"]["total_products"]),
+            cell(&a["stats"]["total_orders"]),
+            cell(&a["sync_count"]),
+            cell(&a["error_count"]),
             relative(&a["last_sync_at"]),
-            a["last_error"].as_str().unwrap_or("-"),
+            cell(&a["last_error"]),
         );
     }
     let s = &list["summary"];
