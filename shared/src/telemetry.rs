@@ -15,3 +15,11 @@ pub fn init(default_filter: &str) {
         builder.try_init()
     };
 }
+
+/// Ends a binary: on error, one readable line per cause on stderr (no backtrace noise) and exit code 1.
+pub fn exit_on_error(result: anyhow::Result<()>) {
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -199,6 +199,13 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// The app's shops, or only `shop_id` when given.
+    pub fn shops_matching(&self, fs_id: u64, shop_id: Option<u64>) -> Vec<&Shop> {
+        let mut shops = self.shops_of(fs_id);
+        shops.retain(|s| shop_id.is_none_or(|id| s.shop_id() == id));
+        shops
+    }
+
     /// The linked shop that owns `warehouse_id`.
     pub fn shop_of_warehouse(&self, fs_id: u64, warehouse_id: u64) -> Option<u64> {
         self.shops_of(fs_id)

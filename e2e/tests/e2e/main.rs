@@ -1,6 +1,7 @@
 //! End-to-end tests: the real api, scheduler and worker code in one process, against real Postgres (one
 //! database per test), real Redis (one queue namespace per test) and the simulator on an ephemeral port.
 
+mod client;
 mod helpers;
 mod scheduler;
 mod sync_flow;

@@ -18,13 +18,8 @@ pub(crate) async fn info(
     headers: HeaderMap,
 ) -> Response {
     let mut call = Call::start(&sim, Some(Endpoint::ShipmentInfo));
-    let result = run(
-        &mut call,
-        &fs_id,
-        &Params::parse(query.as_deref()),
-        &headers,
-    )
-    .await;
+    let params = Params::parse(query.as_deref());
+    let result = run(&mut call, &fs_id, &params, &headers).await;
     call.finish(result)
 }
 

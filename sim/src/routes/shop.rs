@@ -22,13 +22,8 @@ pub(crate) async fn shop_info(
     headers: HeaderMap,
 ) -> Response {
     let mut call = Call::start(&sim, Some(Endpoint::ShopInfo));
-    let result = run(
-        &mut call,
-        &fs_id,
-        &Params::parse(query.as_deref()),
-        &headers,
-    )
-    .await;
+    let params = Params::parse(query.as_deref());
+    let result = run(&mut call, &fs_id, &params, &headers).await;
     call.finish(result)
 }
 
@@ -55,12 +50,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
 
     let sim = call.sim().clone();
     let state = sim.lock();
-    let shops: Vec<&Shop> = state
-        .world
-        .shops_of(fs_id)
-        .into_iter()
-        .filter(|s| shop_id.is_none_or(|id| s.shop_id() == id))
-        .collect();
+    let shops: Vec<&Shop> = state.world.shops_matching(fs_id, shop_id);
     let items: Vec<Value> = match per_page {
         Some(n) => shops
             .into_iter()
