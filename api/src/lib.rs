@@ -2,6 +2,7 @@
 //! behind bearer tokens, answering in the `{success, data}` envelope.
 
 pub mod auth;
+pub mod commands;
 pub mod error;
 pub mod routes;
 
@@ -9,7 +10,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::Router;
 use clap::Args;
-use ocean_shared::{crypto::Keyring, queue::SyncQueue};
+use ocean_shared::{config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, queue::SyncQueue};
 use sqlx::PgPool;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
@@ -38,6 +39,16 @@ pub struct AppState {
     pub pool: PgPool,
     pub queue: SyncQueue,
     pub keyring: Arc<Keyring>,
+    /// Used by connection tests only (syncs run in workers).
+    pub marketplace: TokopediaClient,
+}
+
+/// A client for connection tests: they must answer within seconds, so short timeouts and one 429 retry.
+pub fn connection_test_client(settings: &MarketplaceSettings) -> anyhow::Result<TokopediaClient> {
+    let mut settings = settings.clone();
+    settings.timeout_secs = settings.timeout_secs.min(5);
+    settings.max_rate_limit_retries = settings.max_rate_limit_retries.min(1);
+    TokopediaClient::new(&settings)
 }
 
 /// The full router: health probes and `/api`.

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ocean_api::{ApiSettings, AppState};
 use ocean_shared::{
-    config::{CryptoSettings, DatabaseSettings, RedisSettings},
+    config::{CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     crypto::Keyring,
     db::users,
     queue::{self, QueueTiming, SyncQueue},
@@ -38,6 +38,9 @@ struct ServeArgs {
     redis: RedisSettings,
     #[command(flatten)]
     crypto: CryptoSettings,
+    /// The api calls the marketplace only to test connections.
+    #[command(flatten)]
+    marketplace: MarketplaceSettings,
 }
 
 #[tokio::main]
@@ -102,6 +105,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         pool,
         queue,
         keyring: std::sync::Arc::new(keyring),
+        marketplace: ocean_api::connection_test_client(&args.marketplace)?,
     };
     let stop = shutdown::on_signal();
     ocean_api::run(listener, state, async move { stop.cancelled().await }).await?;

@@ -13,6 +13,8 @@ const SECRET: &str = "a-very-secret-client-secret-41d8";
 const ACCOUNTS: &str = "/api/integrations/tokopedia/accounts";
 
 struct Api {
+    #[allow(dead_code)]
+    sim: ocean_testkit::SimServer,
     url: String,
     http: reqwest::Client,
     queue: ocean_shared::queue::SyncQueue,
@@ -22,15 +24,18 @@ impl Api {
     async fn start(pool: &PgPool) -> Self {
         users::ensure_admin(pool, "admin", TOKEN).await.unwrap();
         let queue = ocean_testkit::fresh_queue().await;
+        let sim = ocean_testkit::SimServer::start(ocean_sim::SimConfig::demo()).await;
         let state = AppState {
             pool: pool.clone(),
             queue: queue.clone(),
             keyring: Arc::new(ocean_testkit::keyring()),
+            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).unwrap(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(ocean_api::run(listener, state, std::future::pending()));
         Self {
+            sim,
             url,
             http: reqwest::Client::new(),
             queue,

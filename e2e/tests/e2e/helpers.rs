@@ -48,6 +48,7 @@ impl TestApp {
             pool: pool.clone(),
             queue: queue.clone(),
             keyring: Arc::new(keyring.clone()),
+            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).expect("client"),
         };
         let api_stop = stop.clone();
         tokio::spawn(ocean_api::run(listener, state, async move {

@@ -1,0 +1,1 @@
+//! Operator commands of `ocean-api` besides `serve` and `migrate`.
