@@ -123,10 +123,11 @@ CREATE TABLE integration_mappings (
 CREATE INDEX idx_integration_mappings_account ON integration_mappings(account_id);
 
 -- One row per sync attempt (kind 'sync') and per mutating API call (kind 'audit'). Logs outlive their
--- account (account_id becomes NULL) so history survives deletion.
+-- account (account_id becomes NULL) so history survives deletion. integration_id is NULL only for audits
+-- of user and token management, which belong to no integration.
 CREATE TABLE integration_logs (
     id              BIGSERIAL PRIMARY KEY,
-    integration_id  VARCHAR(100) NOT NULL,
+    integration_id  VARCHAR(100),
     account_id      BIGINT REFERENCES integration_accounts(id) ON DELETE SET NULL,
     kind            VARCHAR(20) NOT NULL CHECK (kind IN ('sync', 'audit')),
     trigger         VARCHAR(20) CHECK (trigger IN ('schedule', 'manual', 'sync_all', 'webhook', 'retry')),

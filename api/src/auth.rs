@@ -1,5 +1,5 @@
 //! Bearer-token authentication. Every `/api` route takes an [`AuthUser`]; tokens are looked up by their
-//! SHA-256 digest.
+//! SHA-256 digest, and revoked tokens sign nobody in.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use ocean_shared::db::users::{self, User};
@@ -33,18 +33,5 @@ impl FromRequestParts<AppState> for AuthUser {
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Self(user))
-    }
-}
-
-impl AuthUser {
-    /// Account management is for global admins until per-account roles arrive.
-    pub fn require_admin(&self) -> Result<&User, ApiError> {
-        if self.0.is_admin {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::Forbidden(
-                "this action needs a global admin token".into(),
-            ))
-        }
     }
 }

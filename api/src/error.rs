@@ -44,6 +44,8 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     BadRequest(String),
+    #[error("this path does not accept that method")]
+    MethodNotAllowed,
     #[error("the service is not ready: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -61,6 +63,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +77,7 @@ impl ApiError {
             Self::Conflict { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::BadRequest(_) => "bad_request",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable(_) => "unavailable",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
@@ -141,9 +145,4 @@ impl From<JsonRejection> for ApiError {
             )),
         }
     }
-}
-
-/// The success envelope: `{"success": true, "data": ...}`.
-pub fn ok<T: Serialize>(data: T) -> Json<Value> {
-    Json(json!({ "success": true, "data": data }))
 }

@@ -1,18 +1,26 @@
-//! The Ocean Sync HTTP API: account management and sync triggers for integrators (and the web console),
-//! behind bearer tokens, answering in the `{success, data}` envelope.
+//! The Ocean Sync HTTP API: account management, access control and sync triggers for integrators and
+//! the web console, behind bearer tokens, answering in the `{success, data}` envelope, and describing
+//! itself at `/api/openapi.json`.
 
+pub mod access;
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod openapi;
+pub mod query;
 pub mod routes;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{Extension, Json, Router};
 use clap::Args;
-use ocean_shared::{config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, queue::SyncQueue};
+use ocean_shared::{
+    config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, queue::SyncQueue,
+};
 use sqlx::PgPool;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// HTTP listener settings.
 #[derive(Args, Debug, Clone)]
@@ -31,6 +39,14 @@ pub struct ApiSettings {
         hide_env_values = true
     )]
     pub admin_token: Option<secrecy::SecretString>,
+    /// With the platform setting "sync all accounts simultaneously" off, sync-all spreads its jobs evenly
+    /// over this many seconds.
+    #[arg(
+        long = "sync-all-spread-secs",
+        env = "OCEAN_SYNC_ALL_SPREAD_SECS",
+        default_value_t = 60
+    )]
+    pub sync_all_spread_secs: u64,
 }
 
 /// Everything a handler needs. Cheap to clone.
@@ -41,6 +57,7 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// Used by connection tests only (syncs run in workers).
     pub marketplace: TokopediaClient,
+    pub sync_all_spread: Duration,
 }
 
 /// A client for connection tests: they must answer within seconds, so short timeouts and one 429 retry.
@@ -51,21 +68,44 @@ pub fn connection_test_client(settings: &MarketplaceSettings) -> anyhow::Result<
     TokopediaClient::new(&settings)
 }
 
-/// The full router: health probes and `/api`.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every documented route, and the OpenAPI document built from the same registrations.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::health::router())
-        .nest(
-            "/api/integrations/{integration_id}/accounts",
-            routes::accounts::router(),
-        )
+        .routes(routes!(openapi_json))
+        .merge(routes::accounts::router())
+        .merge(routes::access::router())
+        .merge(routes::integrations::router())
+        .merge(routes::users::router())
+        .split_for_parts()
+}
+
+/// The full application: routes, the document, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = api_routes();
+    routes
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(Extension(Arc::new(doc)))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::MethodNotAllowed
+}
+
+/// This API's OpenAPI 3 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "health", security(),
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
+async fn openapi_json(
+    Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<utoipa::openapi::OpenApi> {
+    Json(doc.as_ref().clone())
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

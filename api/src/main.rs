@@ -26,6 +26,10 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Apply pending database migrations; safe to run again.
     Migrate(DatabaseSettings),
+    /// Convert legacy `tokopedia-<suffix>` integrations (Option A) into tokopedia accounts; safe to run again.
+    MigrateLegacy(ocean_api::commands::legacy::MigrateLegacyArgs),
+    /// Re-seal account secrets under the active encryption key (the first of OCEAN_ENCRYPTION_KEYS).
+    RotateKeys(ocean_api::commands::rotate_keys::RotateKeysArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,6 +67,8 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(*args).await,
+        Command::MigrateLegacy(args) => ocean_api::commands::legacy::execute(args).await,
+        Command::RotateKeys(args) => ocean_api::commands::rotate_keys::execute(args).await,
     }
 }
 
@@ -106,6 +112,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         queue,
         keyring: std::sync::Arc::new(keyring),
         marketplace: ocean_api::connection_test_client(&args.marketplace)?,
+        sync_all_spread: std::time::Duration::from_secs(args.api.sync_all_spread_secs),
     };
     let stop = shutdown::on_signal();
     ocean_api::run(listener, state, async move { stop.cancelled().await }).await?;

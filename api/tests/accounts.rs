@@ -30,6 +30,7 @@ impl Api {
             queue: queue.clone(),
             keyring: Arc::new(ocean_testkit::keyring()),
             marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).unwrap(),
+            sync_all_spread: std::time::Duration::ZERO,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -93,7 +93,20 @@ impl SyncQueue {
     /// Enqueues a job. With an idempotency key, a second push with the same key while the key lives
     /// (one hour) is dropped by Redis; that is how concurrent schedulers avoid double emission.
     pub async fn push(&self, job: SyncJob, idempotency_key: Option<String>) -> anyhow::Result<()> {
+        self.push_after(job, idempotency_key, Duration::ZERO).await
+    }
+
+    /// Like [`push`](Self::push), but the job becomes due only after `delay` (whole seconds).
+    pub async fn push_after(
+        &self,
+        job: SyncJob,
+        idempotency_key: Option<String>,
+        delay: Duration,
+    ) -> anyhow::Result<()> {
         let mut builder = TaskBuilder::new(job);
+        if !delay.is_zero() {
+            builder = builder.run_after(delay);
+        }
         if let Some(key) = idempotency_key {
             builder = builder.idempotency_key(key);
         }

@@ -48,7 +48,9 @@ impl TestApp {
             pool: pool.clone(),
             queue: queue.clone(),
             keyring: Arc::new(keyring.clone()),
-            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).expect("client"),
+            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings())
+                .expect("client"),
+            sync_all_spread: std::time::Duration::ZERO,
         };
         let api_stop = stop.clone();
         tokio::spawn(ocean_api::run(listener, state, async move {

@@ -116,6 +116,220 @@ pub async fn insert(
         .await
 }
 
+/// Changes to an account; `None` keeps the stored value. New secrets replace the sealed ones only when
+/// given, so an update without credentials keeps the old secret.
+#[derive(Debug, Clone, Default)]
+pub struct AccountUpdate {
+    pub account_name: Option<String>,
+    pub account_identifier: Option<String>,
+    pub credentials: Option<AccountCredentials>,
+    pub secrets: Option<AccountSecrets>,
+    pub enabled: Option<bool>,
+    pub auto_sync: Option<bool>,
+    pub sync_interval_minutes: Option<i32>,
+    pub features: Option<Vec<Feature>>,
+    pub metadata: Option<Value>,
+}
+
+/// Applies `update`. Disabling marks the account inactive; enabling makes it pending and due now; a new
+/// interval counts from the last sync start.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    keyring: &Keyring,
+    id: AccountId,
+    update: &AccountUpdate,
+) -> Result<Option<Account>, sqlx::Error> {
+    let sealed = update
+        .secrets
+        .as_ref()
+        .map(|s| keyring.seal(&s.to_plaintext()));
+    let features: Option<Vec<&str>> = update
+        .features
+        .as_ref()
+        .map(|f| f.iter().map(|f| f.as_str()).collect());
+    let sql = format!(
+        r#"
+        UPDATE integration_accounts SET
+            account_name = COALESCE($2, account_name),
+            account_identifier = COALESCE($3, account_identifier),
+            credentials = COALESCE($4, credentials),
+            secret_ciphertext = COALESCE($5, secret_ciphertext),
+            secret_key_id = COALESCE($6, secret_key_id),
+            status = CASE WHEN $7 = false THEN 'inactive'
+                          WHEN $7 = true AND NOT enabled THEN 'pending'
+                          ELSE status END,
+            next_sync_at = CASE WHEN $7 = true AND NOT enabled THEN now()
+                                WHEN $9::int IS NOT NULL
+                                    THEN COALESCE(last_sync_started_at, now()) + make_interval(mins => $9::int)
+                                ELSE next_sync_at END,
+            enabled = COALESCE($7, enabled),
+            auto_sync = COALESCE($8, auto_sync),
+            sync_interval_minutes = COALESCE($9, sync_interval_minutes),
+            features = COALESCE($10, features),
+            metadata = COALESCE($11, metadata),
+            updated_at = now()
+        WHERE id = $1
+        RETURNING {ACCOUNT_COLUMNS}"#
+    );
+    sqlx::query_as(&sql)
+        .bind(id)
+        .bind(&update.account_name)
+        .bind(&update.account_identifier)
+        .bind(update.credentials.as_ref().map(Json))
+        .bind(sealed.as_ref().map(|s| &s.bytes))
+        .bind(sealed.as_ref().map(|s| &s.key_id))
+        .bind(update.enabled)
+        .bind(update.auto_sync)
+        .bind(update.sync_interval_minutes)
+        .bind(&features)
+        .bind(&update.metadata)
+        .fetch_optional(db)
+        .await
+}
+
+/// Makes `id` the integration's only primary account, atomically.
+pub async fn set_primary(
+    conn: &mut PgConnection,
+    integration_id: &str,
+    id: AccountId,
+) -> Result<Option<Account>, sqlx::Error> {
+    super::integrations::lock(&mut *conn, integration_id).await?;
+    sqlx::query(
+        "UPDATE integration_accounts SET is_primary = false, updated_at = now() WHERE integration_id = $1 AND is_primary AND id <> $2",
+    )
+    .bind(integration_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    let sql = format!(
+        "UPDATE integration_accounts SET is_primary = true, updated_at = now() WHERE id = $1 AND integration_id = $2 RETURNING {ACCOUNT_COLUMNS}"
+    );
+    sqlx::query_as(&sql)
+        .bind(id)
+        .bind(integration_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Deletes an account with its synced data and mappings (logs stay, with `account_id` cleared). When it was
+/// the primary, the oldest remaining account (enabled ones first) becomes primary; returns its id.
+pub async fn delete(
+    conn: &mut PgConnection,
+    integration_id: &str,
+    id: AccountId,
+) -> Result<Option<AccountId>, sqlx::Error> {
+    super::integrations::lock(&mut *conn, integration_id).await?;
+    let was_primary: Option<bool> =
+        sqlx::query_scalar("DELETE FROM integration_accounts WHERE id = $1 AND integration_id = $2 RETURNING is_primary")
+            .bind(id)
+            .bind(integration_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if was_primary != Some(true) {
+        return Ok(None);
+    }
+    sqlx::query_scalar(
+        r#"UPDATE integration_accounts SET is_primary = true, updated_at = now()
+           WHERE id = (SELECT id FROM integration_accounts WHERE integration_id = $1 ORDER BY enabled DESC, id LIMIT 1)
+           RETURNING id"#,
+    )
+    .bind(integration_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// How to page and sort the account list.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub status: Option<String>,
+    pub enabled: Option<bool>,
+    /// Only these accounts (a caller without the global admin role); `None` means all.
+    pub only: Option<Vec<AccountId>>,
+}
+
+/// Columns the list can be sorted by (a whitelist: the name goes into SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Name,
+    Status,
+    LastSync,
+    Created,
+}
+
+impl SortKey {
+    pub const NAMES: [&'static str; 5] =
+        ["id", "account_name", "status", "last_sync_at", "created_at"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id" => Some(Self::Id),
+            "account_name" => Some(Self::Name),
+            "status" => Some(Self::Status),
+            "last_sync_at" => Some(Self::LastSync),
+            "created_at" => Some(Self::Created),
+            _ => None,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "lower(account_name)",
+            Self::Status => "status",
+            Self::LastSync => "last_sync_at",
+            Self::Created => "created_at",
+        }
+    }
+}
+
+/// One page of accounts and the total number matching the filters.
+pub async fn list_page(
+    db: &sqlx::PgPool,
+    integration_id: &str,
+    q: &ListQuery,
+) -> Result<(Vec<Account>, i64), sqlx::Error> {
+    let filter = r#"integration_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bool IS NULL OR enabled = $3)
+                    AND ($4::bigint[] IS NULL OR id = ANY($4))"#;
+    let direction = if q.descending {
+        "DESC NULLS LAST"
+    } else {
+        "ASC NULLS LAST"
+    };
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE {filter} ORDER BY {} {direction}, id LIMIT $5 OFFSET $6",
+        q.sort.column()
+    );
+    let only: Option<Vec<i64>> = q
+        .only
+        .as_ref()
+        .map(|ids| ids.iter().map(|id| id.0).collect());
+    let rows = sqlx::query_as(&sql)
+        .bind(integration_id)
+        .bind(&q.status)
+        .bind(q.enabled)
+        .bind(&only)
+        .bind(q.per_page)
+        .bind((q.page - 1) * q.per_page)
+        .fetch_all(db)
+        .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM integration_accounts WHERE {filter}"
+    ))
+    .bind(integration_id)
+    .bind(&q.status)
+    .bind(q.enabled)
+    .bind(&only)
+    .fetch_one(db)
+    .await?;
+    Ok((rows, total))
+}
+
 /// All accounts of an integration, oldest first.
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -195,20 +409,23 @@ pub struct SyncRequest {
     pub requested_at: DateTime<Utc>,
 }
 
-/// Records a sync request for every enabled account of the integration.
+/// Records a sync request for every enabled account of the integration (or of `only` among them).
 pub async fn request_sync_all(
     db: impl PgExecutor<'_>,
     integration_id: &str,
+    only: Option<&[AccountId]>,
 ) -> Result<Vec<SyncRequest>, sqlx::Error> {
+    let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| id.0).collect());
     sqlx::query_as(
         r#"UPDATE integration_accounts
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
                sync_requested_trigger = COALESCE(sync_requested_trigger, 'sync_all'),
                sync_enqueued_at = now()
-           WHERE integration_id = $1 AND enabled
+           WHERE integration_id = $1 AND enabled AND ($2::bigint[] IS NULL OR id = ANY($2))
            RETURNING id, sync_requested_at AS requested_at"#,
     )
     .bind(integration_id)
+    .bind(&only)
     .fetch_all(db)
     .await
 }

@@ -62,9 +62,9 @@ pub async fn insert_sync(db: impl PgExecutor<'_>, log: &SyncLog<'_>) -> Result<(
 /// Records a mutating API call. `details` must never hold secret values.
 pub async fn insert_audit(
     db: impl PgExecutor<'_>,
-    integration_id: &str,
+    integration_id: Option<&str>,
     account_id: Option<AccountId>,
-    actor_user_id: i64,
+    actor_user_id: Option<i64>,
     action: &str,
     details: Value,
 ) -> Result<(), sqlx::Error> {
@@ -114,4 +114,44 @@ pub async fn for_account(
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// Filters of the log listing.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub outcome: Option<String>,
+    pub kind: Option<String>,
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One page of an account's log, newest first, and the total matching the filters.
+pub async fn page(
+    db: &sqlx::PgPool,
+    account_id: AccountId,
+    q: &LogQuery,
+) -> Result<(Vec<LogEntry>, i64), sqlx::Error> {
+    let filter = "account_id = $1 AND ($2::text IS NULL OR outcome = $2) AND ($3::text IS NULL OR kind = $3)";
+    let rows = sqlx::query_as(&format!(
+        r#"SELECT id, account_id, kind, trigger, outcome, action, message, products_synced, orders_synced, details,
+                  duration_ms, created_at
+           FROM integration_logs WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"#
+    ))
+    .bind(account_id)
+    .bind(&q.outcome)
+    .bind(&q.kind)
+    .bind(q.per_page)
+    .bind((q.page - 1) * q.per_page)
+    .fetch_all(db)
+    .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM integration_logs WHERE {filter}"
+    ))
+    .bind(account_id)
+    .bind(&q.outcome)
+    .bind(&q.kind)
+    .fetch_one(db)
+    .await?;
+    Ok((rows, total))
 }

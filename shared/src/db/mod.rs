@@ -1,8 +1,12 @@
 //! The Postgres data layer. Functions take an executor (`&PgPool` or a transaction) so callers decide
 //! transaction boundaries; SQL lives here and nowhere else.
 
+pub mod access;
 pub mod accounts;
 pub mod catalog;
+pub mod integrations;
+pub mod keys;
+pub mod legacy;
 pub mod logs;
 pub mod reports;
 pub mod schedule;

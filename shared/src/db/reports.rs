@@ -23,6 +23,8 @@ pub struct AccountStats {
     pub pending_orders: i64,
     pub orders_today: i64,
     pub revenue_today: i64,
+    pub orders_yesterday: i64,
+    pub revenue_yesterday: i64,
     /// Orders per day over the last 30 days.
     pub daily_order_average: f64,
 }
@@ -34,7 +36,10 @@ pub async fn account_stats(
 ) -> Result<Vec<AccountStats>, sqlx::Error> {
     sqlx::query_as(
         r#"
-        WITH bounds AS (SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS today)
+        WITH bounds AS (
+            SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS today,
+                   (date_trunc('day', now() AT TIME ZONE $2) - interval '1 day') AT TIME ZONE $2 AS yesterday
+        )
         SELECT a.id AS account_id,
                coalesce(p.total, 0) AS total_products,
                coalesce(p.active, 0) AS active_products,
@@ -42,6 +47,8 @@ pub async fn account_stats(
                coalesce(o.pending, 0) AS pending_orders,
                coalesce(o.today, 0) AS orders_today,
                coalesce(o.revenue_today, 0)::bigint AS revenue_today,
+               coalesce(o.yesterday, 0) AS orders_yesterday,
+               coalesce(o.revenue_yesterday, 0)::bigint AS revenue_yesterday,
                round(coalesce(o.last_30_days, 0) / 30.0, 1)::float8 AS daily_order_average
         FROM integration_accounts a
         CROSS JOIN bounds b
@@ -54,6 +61,9 @@ pub async fn account_stats(
                    count(*) FILTER (WHERE status IN (220, 221, 400, 450)) AS pending,
                    count(*) FILTER (WHERE order_created_at >= b.today) AS today,
                    sum(total_amount) FILTER (WHERE order_created_at >= b.today AND status >= 100) AS revenue_today,
+                   count(*) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.today) AS yesterday,
+                   sum(total_amount) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.today
+                                             AND status >= 100) AS revenue_yesterday,
                    count(*) FILTER (WHERE order_created_at >= now() - interval '30 days') AS last_30_days
             FROM marketplace_orders WHERE account_id = a.id
         ) o ON true
@@ -65,4 +75,9 @@ pub async fn account_stats(
     .bind(REPORT_TIME_ZONE)
     .fetch_all(db)
     .await
+}
+
+/// Percent change from `before` to `now`, rounded to one decimal; `None` when there is nothing to compare.
+pub fn change_percent(now: i64, before: i64) -> Option<f64> {
+    (before != 0).then(|| ((now - before) as f64 * 1000.0 / before as f64).round() / 10.0)
 }

@@ -1,0 +1,166 @@
+//! `/api/integrations/{integration_id}/accounts/{id}/access`: who holds which role on an account
+//! (account admins and global admins manage it).
+
+use axum::{
+    Json,
+    extract::{Path, State, rejection::JsonRejection},
+};
+use ocean_shared::db::{
+    access::{self, Role},
+    logs, users,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::accounts::known_integration;
+use crate::{
+    AppState,
+    access::account_for,
+    auth::AuthUser,
+    error::{ApiError, Result},
+    openapi::{ApiResponse, ErrorBody},
+    routes::ok,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, grant))
+        .routes(routes!(revoke))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub user_id: i64,
+    pub username: String,
+    /// `viewer`, `editor` or `admin`.
+    pub role: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Body of `PUT .../access`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GrantRequest {
+    pub user_id: Option<i64>,
+    /// `viewer`, `editor` or `admin`.
+    pub role: Option<String>,
+}
+
+/// Roles held on the account (account admin).
+#[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
+    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = ApiResponse<Vec<GrantView>>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+) -> Result<Json<ApiResponse<Vec<GrantView>>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Admin).await?;
+    let grants = access::grants(&state.pool, account.id).await?;
+    Ok(ok(grants
+        .into_iter()
+        .map(|g| GrantView {
+            user_id: g.user_id,
+            username: g.username,
+            role: g.role,
+            created_at: g.created_at,
+        })
+        .collect()))
+}
+
+/// Gives a user a role on the account, replacing any earlier one (account admin).
+#[utoipa::path(put, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
+    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    request_body = GrantRequest,
+    responses(
+        (status = 200, body = ApiResponse<Vec<GrantView>>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grant(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+    body: std::result::Result<Json<GrantRequest>, JsonRejection>,
+) -> Result<Json<ApiResponse<Vec<GrantView>>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Admin).await?;
+    let Json(body) = body?;
+    let mut errors = Vec::new();
+    let role = body.role.as_deref().and_then(Role::parse);
+    if role.is_none() {
+        errors.push(crate::error::FieldError::new(
+            "role",
+            "must be viewer, editor or admin",
+        ));
+    }
+    let target = match body.user_id {
+        Some(uid) => users::get_user(&state.pool, uid).await?,
+        None => None,
+    };
+    if target.is_none() {
+        errors.push(crate::error::FieldError::new(
+            "user_id",
+            "must be the id of an existing user",
+        ));
+    }
+    let (Some(role), Some(target)) = (role, target) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let mut tx = state.pool.begin().await?;
+    access::grant(&mut *tx, account.id, target.id, role).await?;
+    let details = json!({ "user_id": target.id, "role": role.as_str() });
+    logs::insert_audit(
+        &mut *tx,
+        Some(&integration_id),
+        Some(account.id),
+        Some(user.0.id),
+        "access.grant",
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    list(State(state), user, Path((integration_id, id))).await
+}
+
+/// Removes a user's role on the account (account admin).
+#[utoipa::path(delete, path = "/api/integrations/{integration_id}/accounts/{id}/access/{user_id}", tag = "access",
+    params(("integration_id" = String, Path), ("id" = i64, Path), ("user_id" = i64, Path)),
+    responses(
+        (status = 200, body = ApiResponse<Vec<GrantView>>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id, user_id)): Path<(String, String, String)>,
+) -> Result<Json<ApiResponse<Vec<GrantView>>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Admin).await?;
+    let user_id: i64 = user_id
+        .parse()
+        .map_err(|_| ApiError::validation("user_id", "must be an integer"))?;
+    let mut tx = state.pool.begin().await?;
+    if !access::revoke(&mut *tx, account.id, user_id).await? {
+        return Err(ApiError::NotFound(format!(
+            "user {user_id} holds no role on account {}",
+            account.id
+        )));
+    }
+    let details = json!({ "user_id": user_id });
+    logs::insert_audit(
+        &mut *tx,
+        Some(&integration_id),
+        Some(account.id),
+        Some(user.0.id),
+        "access.revoke",
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    list(State(state), user, Path((integration_id, id))).await
+}

@@ -1,0 +1,158 @@
+//! Reading accounts: list, one account, stats, logs.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use ocean_shared::db::{
+    access::{self, Role},
+    accounts, logs, reports,
+};
+
+use super::{
+    input::{ListParams, LogParams},
+    known_integration,
+    view::{AccountList, AccountStatsView, AccountView, LogPage, Summary},
+};
+use crate::{
+    AppState,
+    access::account_for,
+    auth::AuthUser,
+    error::Result,
+    openapi::{ApiResponse, ErrorBody, Pagination},
+    query::Query,
+    routes::ok,
+};
+
+/// Accounts the caller can see, one page, with per-account stats and a summary over all of them.
+#[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts", tag = "accounts",
+    params(("integration_id" = String, Path, description = "e.g. `tokopedia`"), ListParams),
+    responses(
+        (status = 200, body = ApiResponse<AccountList>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(integration_id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ApiResponse<AccountList>>> {
+    known_integration(&state, &integration_id).await?;
+    let mut query = params.validate()?;
+    // Without the global admin role, a caller sees only the accounts they hold a role on.
+    let roles = if user.0.is_admin {
+        None
+    } else {
+        Some(access::roles_in_integration(&state.pool, user.0.id, &integration_id).await?)
+    };
+    query.only = roles
+        .as_ref()
+        .map(|r| r.iter().map(|(id, _)| *id).collect());
+    let (page, total) = accounts::list_page(&state.pool, &integration_id, &query).await?;
+    let all_stats = reports::account_stats(&state.pool, &integration_id).await?;
+    let visible: Vec<accounts::Account> = accounts::list(&state.pool, &integration_id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            roles
+                .as_ref()
+                .is_none_or(|r| r.iter().any(|(id, _)| *id == a.id))
+        })
+        .collect();
+    let visible_stats: Vec<&reports::AccountStats> = all_stats
+        .iter()
+        .filter(|s| visible.iter().any(|a| a.id == s.account_id))
+        .collect();
+    let role_of = |a: &accounts::Account| match &roles {
+        None => Role::Admin,
+        Some(r) => r
+            .iter()
+            .find(|(id, _)| *id == a.id)
+            .map_or(Role::Viewer, |(_, role)| *role),
+    };
+    let views = page
+        .iter()
+        .map(|a| {
+            AccountView::new(
+                a,
+                all_stats.iter().find(|s| s.account_id == a.id),
+                role_of(a).as_str(),
+            )
+        })
+        .collect();
+    Ok(ok(AccountList {
+        accounts: views,
+        summary: Summary::new(&visible, &visible_stats),
+        pagination: Pagination {
+            page: query.page,
+            per_page: query.per_page,
+            total,
+        },
+    }))
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}", tag = "accounts",
+    params(("integration_id" = String, Path), ("id" = i64, Path, description = "account id")),
+    responses(
+        (status = 200, body = ApiResponse<AccountView>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+) -> Result<Json<ApiResponse<AccountView>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, role) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
+    let stats = reports::account_stats(&state.pool, &integration_id).await?;
+    Ok(ok(AccountView::new(
+        &account,
+        stats.iter().find(|s| s.account_id == account.id),
+        role.as_str(),
+    )))
+}
+
+/// The account's figures, with today against yesterday.
+#[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/stats", tag = "accounts",
+    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = ApiResponse<AccountStatsView>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+) -> Result<Json<ApiResponse<AccountStatsView>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
+    let stats = reports::account_stats(&state.pool, &integration_id).await?;
+    Ok(ok(AccountStatsView::new(
+        &account,
+        stats.iter().find(|s| s.account_id == account.id),
+    )))
+}
+
+/// The account's sync and audit history, newest first.
+#[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/logs", tag = "accounts",
+    params(("integration_id" = String, Path), ("id" = i64, Path), LogParams),
+    responses(
+        (status = 200, body = ApiResponse<LogPage>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+    Query(params): Query<LogParams>,
+) -> Result<Json<ApiResponse<LogPage>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
+    let query = params.validate()?;
+    let (entries, total) = logs::page(&state.pool, account.id, &query).await?;
+    Ok(ok(LogPage {
+        logs: entries.into_iter().map(Into::into).collect(),
+        pagination: Pagination {
+            page: query.page,
+            per_page: query.per_page,
+            total,
+        },
+    }))
+}

@@ -1,0 +1,364 @@
+//! Sync triggers and connection tests.
+
+use std::time::Duration;
+
+use axum::{
+    Json,
+    extract::{Path, State, rejection::JsonRejection},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use ocean_shared::{
+    db::{
+        access::{self, Role},
+        accounts, logs,
+    },
+    domain::{AccountCredentials, AccountId, SyncTrigger},
+    marketplace::{AppCredentials, MarketplaceError, TokopediaClient},
+    queue::SyncJob,
+};
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{input::TestConnection, known_integration};
+use crate::{
+    AppState,
+    access::{account_for, require_global_admin},
+    auth::AuthUser,
+    error::{ApiError, Result},
+    openapi::{ApiResponse, ErrorBody},
+    routes::ok,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncAccepted {
+    pub account_id: i64,
+    pub queued: bool,
+    /// When the pending request was first made; repeated requests before it starts share it.
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncAllAccepted {
+    /// Accounts whose sync was requested.
+    pub queued: usize,
+    /// 0 when the platform setting "sync all accounts simultaneously" is on; otherwise the jobs are spread
+    /// over this many seconds.
+    pub spread_over_secs: u64,
+}
+
+/// Queues a sync of one account (editor). A disabled account answers 409 `account_disabled`.
+#[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/sync", tag = "sync",
+    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 202, body = ApiResponse<SyncAccepted>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sync_one(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<ApiResponse<SyncAccepted>>)> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Editor).await?;
+    let disabled = || ApiError::Conflict {
+        code: "account_disabled",
+        message: format!(
+            "account {} is disabled; enable it before syncing",
+            account.id
+        ),
+    };
+    if !account.enabled {
+        return Err(disabled());
+    }
+    let requested_at = accounts::request_sync(&state.pool, account.id, SyncTrigger::Manual)
+        .await?
+        .ok_or_else(disabled)?;
+    logs::insert_audit(
+        &state.pool,
+        Some(&integration_id),
+        Some(account.id),
+        Some(user.0.id),
+        "account.sync",
+        json!({}),
+    )
+    .await?;
+    enqueue(
+        &state,
+        account.id,
+        SyncTrigger::Manual,
+        requested_at,
+        Duration::ZERO,
+    )
+    .await;
+    let accepted = SyncAccepted {
+        account_id: account.id.0,
+        queued: true,
+        requested_at,
+    };
+    Ok((StatusCode::ACCEPTED, ok(accepted)))
+}
+
+/// Queues a sync of every enabled account the caller may sync (editor or above; global admins: all).
+#[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/sync-all", tag = "sync",
+    params(("integration_id" = String, Path)),
+    responses(
+        (status = 202, body = ApiResponse<SyncAllAccepted>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn sync_all(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(integration_id): Path<String>,
+) -> Result<(StatusCode, Json<ApiResponse<SyncAllAccepted>>)> {
+    let integration = known_integration(&state, &integration_id).await?;
+    let only: Option<Vec<AccountId>> = if user.0.is_admin {
+        None
+    } else {
+        let roles = access::roles_in_integration(&state.pool, user.0.id, &integration_id).await?;
+        let syncable: Vec<AccountId> = roles
+            .into_iter()
+            .filter(|(_, r)| *r >= Role::Editor)
+            .map(|(id, _)| id)
+            .collect();
+        if syncable.is_empty() {
+            return Err(ApiError::Forbidden(
+                "you hold the editor role on no account of this integration".into(),
+            ));
+        }
+        Some(syncable)
+    };
+    let requests =
+        accounts::request_sync_all(&state.pool, &integration_id, only.as_deref()).await?;
+    let details = json!({ "accounts": requests.len() });
+    logs::insert_audit(
+        &state.pool,
+        Some(&integration_id),
+        None,
+        Some(user.0.id),
+        "accounts.sync_all",
+        details,
+    )
+    .await?;
+    // Spreading the jobs evenly keeps a large sync-all from hitting the marketplace and the workers at once.
+    let spread = if integration.sync_all_simultaneously {
+        Duration::ZERO
+    } else {
+        state.sync_all_spread
+    };
+    let step = spread
+        .checked_div(requests.len().max(1) as u32)
+        .unwrap_or_default();
+    for (i, request) in requests.iter().enumerate() {
+        enqueue(
+            &state,
+            request.id,
+            SyncTrigger::SyncAll,
+            request.requested_at,
+            step * i as u32,
+        )
+        .await;
+    }
+    let accepted = SyncAllAccepted {
+        queued: requests.len(),
+        spread_over_secs: spread.as_secs(),
+    };
+    Ok((StatusCode::ACCEPTED, ok(accepted)))
+}
+
+/// Pushes the job for a request already recorded in Postgres. If Redis is unavailable the request is not
+/// lost: the scheduler re-emits requests whose job has not started.
+async fn enqueue(
+    state: &AppState,
+    account_id: AccountId,
+    trigger: SyncTrigger,
+    requested_at: DateTime<Utc>,
+    delay: Duration,
+) {
+    let job = SyncJob {
+        account_id,
+        trigger,
+        requested_at,
+    };
+    // The same pending request always gets the same key, so repeated clicks enqueue it once.
+    let key = format!("request:{account_id}:{}", requested_at.timestamp_millis());
+    if let Err(e) = state.queue.push_after(job, Some(key), delay).await {
+        tracing::warn!(%account_id, error.message = %e, "could not enqueue; the scheduler will re-emit the request");
+    }
+}
+
+/// One step of a connection test.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Check {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// What a connection test found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionReport {
+    /// Both steps worked.
+    pub ok: bool,
+    /// Obtaining an access token with the client id and secret.
+    pub token: Check,
+    /// Reading the shop's info with that token (the shop must be linked to the app).
+    pub shop: Check,
+    pub shop_name: Option<String>,
+}
+
+/// Tests credentials without saving anything (global admins, who add accounts).
+#[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/test-connection", tag = "sync",
+    params(("integration_id" = String, Path)),
+    request_body = TestConnection,
+    responses(
+        (status = 200, description = "the report; `ok` is false when a step failed", body = ApiResponse<ConnectionReport>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn test_connection(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(integration_id): Path<String>,
+    body: std::result::Result<Json<TestConnection>, JsonRejection>,
+) -> Result<Json<ApiResponse<ConnectionReport>>> {
+    known_integration(&state, &integration_id).await?;
+    require_global_admin(&user)?;
+    let Json(body) = body?;
+    let (creds, secret) = body.validate()?;
+    Ok(ok(
+        check_connection(&state.marketplace, &creds, secret).await
+    ))
+}
+
+/// Tests the account's stored credentials (editor).
+#[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/test", tag = "sync",
+    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, description = "the report; `ok` is false when a step failed", body = ApiResponse<ConnectionReport>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn test_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+) -> Result<Json<ApiResponse<ConnectionReport>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Editor).await?;
+    let secrets = accounts::secrets(&state.pool, &state.keyring, account.id)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening stored credentials: {e}")))?;
+    let report = match secrets {
+        Some(s) => {
+            check_connection(&state.marketplace, &account.credentials.0, s.client_secret).await
+        }
+        None => ConnectionReport {
+            ok: false,
+            token: Check {
+                ok: false,
+                message: "no client secret is stored for this account".into(),
+            },
+            shop: Check {
+                ok: false,
+                message: "not tried".into(),
+            },
+            shop_name: None,
+        },
+    };
+    let details = json!({ "ok": report.ok });
+    logs::insert_audit(
+        &state.pool,
+        Some(&integration_id),
+        Some(account.id),
+        Some(user.0.id),
+        "account.test",
+        details,
+    )
+    .await?;
+    Ok(ok(report))
+}
+
+/// Token, then shop info; each step says in plain words what went wrong.
+async fn check_connection(
+    client: &TokopediaClient,
+    creds: &AccountCredentials,
+    secret: SecretString,
+) -> ConnectionReport {
+    let app = AppCredentials {
+        fs_id: creds.fs_id,
+        client_id: creds.client_id.clone(),
+        client_secret: secret,
+    };
+    let not_tried = || Check {
+        ok: false,
+        message: "not tried: no token".into(),
+    };
+    if let Err(e) = client.request_token(&app).await {
+        return ConnectionReport {
+            ok: false,
+            token: Check {
+                ok: false,
+                message: explain(&e, creds),
+            },
+            shop: not_tried(),
+            shop_name: None,
+        };
+    }
+    let token = Check {
+        ok: true,
+        message: "the marketplace issued an access token".into(),
+    };
+    match client.shop_info(&app, creds.shop_id).await {
+        Ok(shops) => match shops.into_iter().find(|s| s.shop_id == creds.shop_id) {
+            Some(shop) => ConnectionReport {
+                ok: true,
+                token,
+                shop: Check {
+                    ok: true,
+                    message: format!("shop {} is linked to app {}", creds.shop_id, creds.fs_id),
+                },
+                shop_name: Some(shop.shop_name),
+            },
+            None => ConnectionReport {
+                ok: false,
+                token,
+                shop: Check {
+                    ok: false,
+                    message: format!(
+                        "shop {} is not linked to app {}",
+                        creds.shop_id, creds.fs_id
+                    ),
+                },
+                shop_name: None,
+            },
+        },
+        Err(e) => ConnectionReport {
+            ok: false,
+            token,
+            shop: Check {
+                ok: false,
+                message: explain(&e, creds),
+            },
+            shop_name: None,
+        },
+    }
+}
+
+fn explain(e: &MarketplaceError, creds: &AccountCredentials) -> String {
+    match e {
+        MarketplaceError::InvalidCredentials => {
+            "the marketplace rejected the client id or secret".into()
+        }
+        MarketplaceError::Api {
+            http_status: 403,
+            error_code,
+            ..
+        } => {
+            format!(
+                "shop {} is not linked to app {} ({error_code})",
+                creds.shop_id, creds.fs_id
+            )
+        }
+        MarketplaceError::Transport(why) => format!("the marketplace is unreachable: {why}"),
+        other => other.to_string(),
+    }
+}

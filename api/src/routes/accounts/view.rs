@@ -1,0 +1,215 @@
+//! How accounts look in responses. Secrets never appear: only whether one is stored.
+
+use chrono::{DateTime, Utc};
+use ocean_shared::db::{
+    accounts::Account,
+    reports::{AccountStats, change_percent},
+};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::openapi::Pagination;
+
+/// An account's credentials as shown: identifiers, and whether a secret is stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialsView {
+    pub fs_id: u64,
+    pub shop_id: u64,
+    pub client_id: String,
+    /// The client secret itself is never returned.
+    pub client_secret_set: bool,
+}
+
+/// Figures of one account (today is the Asia/Jakarta day).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountStatsView {
+    pub total_products: i64,
+    pub active_products: i64,
+    pub total_orders: i64,
+    /// Paid and not yet shipped (status 220, 221, 400, 450).
+    pub pending_orders: i64,
+    /// Orders per day over the last 30 days.
+    pub daily_order_average: f64,
+    pub orders_today: i64,
+    /// Whole rupiah, cancelled orders excluded.
+    pub revenue_today: i64,
+    pub orders_yesterday: i64,
+    pub revenue_yesterday: i64,
+    /// Revenue today against yesterday, in percent; null when yesterday had none.
+    pub revenue_change_percent: Option<f64>,
+    /// Orders today against yesterday, in percent; null when yesterday had none.
+    pub orders_change_percent: Option<f64>,
+    pub sync_count: i32,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+impl AccountStatsView {
+    pub fn new(account: &Account, stats: Option<&AccountStats>) -> Self {
+        let s = stats.cloned().unwrap_or_default();
+        Self {
+            total_products: s.total_products,
+            active_products: s.active_products,
+            total_orders: s.total_orders,
+            pending_orders: s.pending_orders,
+            daily_order_average: s.daily_order_average,
+            orders_today: s.orders_today,
+            revenue_today: s.revenue_today,
+            orders_yesterday: s.orders_yesterday,
+            revenue_yesterday: s.revenue_yesterday,
+            revenue_change_percent: change_percent(s.revenue_today, s.revenue_yesterday),
+            orders_change_percent: change_percent(s.orders_today, s.orders_yesterday),
+            sync_count: account.sync_count,
+            last_sync: account.last_sync_at,
+        }
+    }
+}
+
+/// An account as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: i64,
+    pub integration_id: String,
+    pub account_name: String,
+    pub account_identifier: String,
+    /// `active`, `inactive`, `error` or `pending`.
+    pub status: String,
+    pub enabled: bool,
+    pub auto_sync: bool,
+    pub sync_interval_minutes: i32,
+    pub features: Vec<String>,
+    pub is_primary: bool,
+    pub credentials: CredentialsView,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// Set while a requested sync waits to start.
+    pub sync_requested_at: Option<DateTime<Utc>>,
+    pub sync_count: i32,
+    pub error_count: i32,
+    pub last_error: Option<String>,
+    /// The marketplace's shop info from the last sync.
+    #[schema(value_type = Option<Object>)]
+    pub shop_info: Option<Value>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub stats: AccountStatsView,
+    /// The caller's role on this account: `viewer`, `editor` or `admin`.
+    pub your_role: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AccountView {
+    pub fn new(account: &Account, stats: Option<&AccountStats>, role: &str) -> Self {
+        let creds = &account.credentials.0;
+        Self {
+            id: account.id.0,
+            integration_id: account.integration_id.clone(),
+            account_name: account.account_name.clone(),
+            account_identifier: account.account_identifier.clone(),
+            status: account.status.clone(),
+            enabled: account.enabled,
+            auto_sync: account.auto_sync,
+            sync_interval_minutes: account.sync_interval_minutes,
+            features: account.features.clone(),
+            is_primary: account.is_primary,
+            credentials: CredentialsView {
+                fs_id: creds.fs_id,
+                shop_id: creds.shop_id,
+                client_id: creds.client_id.clone(),
+                client_secret_set: account.has_secret,
+            },
+            last_sync_at: account.last_sync_at,
+            next_sync_at: account.next_sync_at,
+            sync_requested_at: account.sync_requested_at,
+            sync_count: account.sync_count,
+            error_count: account.error_count,
+            last_error: account.last_error.clone(),
+            shop_info: account.metadata.0.get("shop_info").cloned(),
+            metadata: account.metadata.0.clone(),
+            stats: AccountStatsView::new(account, stats),
+            your_role: role.to_owned(),
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        }
+    }
+}
+
+/// Totals over every account the caller can see (not just the page).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Summary {
+    pub total_accounts: i64,
+    pub active_accounts: i64,
+    pub total_products: i64,
+    pub total_orders_today: i64,
+    pub pending_orders: i64,
+    pub revenue_today: i64,
+}
+
+impl Summary {
+    pub fn new(accounts: &[Account], stats: &[&AccountStats]) -> Self {
+        Self {
+            total_accounts: accounts.len() as i64,
+            active_accounts: accounts
+                .iter()
+                .filter(|a| a.enabled && a.status == "active")
+                .count() as i64,
+            total_products: stats.iter().map(|s| s.total_products).sum(),
+            total_orders_today: stats.iter().map(|s| s.orders_today).sum(),
+            pending_orders: stats.iter().map(|s| s.pending_orders).sum(),
+            revenue_today: stats.iter().map(|s| s.revenue_today).sum(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountList {
+    pub accounts: Vec<AccountView>,
+    pub summary: Summary,
+    pub pagination: Pagination,
+}
+
+/// One sync attempt or audited call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogView {
+    pub id: i64,
+    /// `sync` or `audit`.
+    pub kind: String,
+    /// For syncs: `schedule`, `manual` or `sync_all`.
+    pub trigger: Option<String>,
+    /// `success`, `failure` or `skipped`.
+    pub outcome: String,
+    /// For audits: what was done, e.g. `account.update`.
+    pub action: Option<String>,
+    pub message: Option<String>,
+    pub products_synced: i32,
+    pub orders_synced: i32,
+    pub duration_ms: Option<i64>,
+    #[schema(value_type = Object)]
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ocean_shared::db::logs::LogEntry> for LogView {
+    fn from(e: ocean_shared::db::logs::LogEntry) -> Self {
+        Self {
+            id: e.id,
+            kind: e.kind,
+            trigger: e.trigger,
+            outcome: e.outcome,
+            action: e.action,
+            message: e.message,
+            products_synced: e.products_synced,
+            orders_synced: e.orders_synced,
+            duration_ms: e.duration_ms,
+            details: e.details,
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogPage {
+    pub logs: Vec<LogView>,
+    pub pagination: Pagination,
+}
