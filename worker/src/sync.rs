@@ -8,7 +8,7 @@ use ocean_shared::{
     crypto::Keyring,
     db::{
         accounts::{self, Account, Lease, SecretsError},
-        catalog,
+        catalog, integrations,
         logs::{self, Outcome, SyncLog},
     },
     domain::Feature,
@@ -60,6 +60,7 @@ pub enum SyncError {
 
 #[derive(Debug, Default)]
 struct Report {
+    share_catalog: bool,
     products: usize,
     orders: usize,
     order_windows: usize,
@@ -228,6 +229,9 @@ async fn sync_streams(
             messages: String::new(),
         })?;
     report.shop = Some(catalog::shop_metadata(&shop));
+    report.share_catalog = integrations::get(&ctx.pool, &account.integration_id)
+        .await?
+        .is_some_and(|i| i.share_product_catalog);
     fenced(ctx, lease, async |conn| {
         catalog::upsert_shop_mapping(conn, &account.integration_id, account.id, creds.shop_id).await
     })
@@ -262,8 +266,9 @@ async fn sync_products(
             .products_page(app, shop_id, page, PRODUCTS_PER_PAGE)
             .await?;
         let last = ocean_shared::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
+        let share = report.share_catalog;
         report.products += fenced(ctx, lease, async |conn| {
-            catalog::upsert_products(conn, &account.integration_id, account.id, &items).await
+            catalog::upsert_products(conn, &account.integration_id, account.id, &items, share).await
         })
         .await?;
         if last {

@@ -11,11 +11,16 @@ use crate::domain::AccountId;
 use crate::marketplace::types::{Order, Product, WithRaw};
 
 /// Upserts one page of products and their mappings. Returns the number of products written.
+///
+/// With `share_catalog` (the platform setting "share product catalog across accounts"), a product maps to
+/// the integration's first product with the same SKU, so one local product stands for the same item in
+/// every shop; otherwise each product maps to its own row.
 pub async fn upsert_products(
     conn: &mut PgConnection,
     integration_id: &str,
     account_id: AccountId,
     page: &[WithRaw<Product>],
+    share_catalog: bool,
 ) -> Result<usize, sqlx::Error> {
     // A statement may touch a row only once: keep the last copy of a product repeated in one page.
     let unique: BTreeMap<u64, &WithRaw<Product>> =
@@ -52,10 +57,15 @@ pub async fn upsert_products(
             ON CONFLICT (account_id, external_id) DO UPDATE
             SET name = EXCLUDED.name, sku = EXCLUDED.sku, price = EXCLUDED.price, stock = EXCLUDED.stock,
                 status = EXCLUDED.status, raw = EXCLUDED.raw, synced_at = now()
-            RETURNING id, external_id
+            RETURNING id, external_id, sku
         )
         INSERT INTO integration_mappings (integration_id, account_id, entity_type, external_id, local_id)
-        SELECT $1, $2, 'product', external_id::text, id FROM written
+        SELECT $1, $2, 'product', w.external_id::text,
+               CASE WHEN $10 AND w.sku IS NOT NULL THEN coalesce(
+                   (SELECT min(p.id) FROM marketplace_products p JOIN integration_accounts a ON a.id = p.account_id
+                    WHERE a.integration_id = $1 AND p.sku = w.sku AND p.id < w.id),
+                   w.id) ELSE w.id END
+        FROM written w
         ON CONFLICT (account_id, entity_type, external_id) DO UPDATE
         SET local_id = EXCLUDED.local_id, last_synced_at = now(), updated_at = now()
         "#,
@@ -69,6 +79,7 @@ pub async fn upsert_products(
     .bind(&stocks)
     .bind(&statuses)
     .bind(&raws)
+    .bind(share_catalog)
     .execute(conn)
     .await?;
     Ok(ids.len())

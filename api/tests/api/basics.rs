@@ -1,109 +1,14 @@
-//! The account API over HTTP on a real Postgres (a database per test) and Redis (a queue per test).
+//! First contact: authentication, probes, creation, validation, sync requests.
 
-use std::sync::Arc;
-
-use ocean_api::AppState;
-use ocean_shared::db::users;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 
-const TOKEN: &str = "api-test-admin-token-0123456789";
-const SECRET: &str = "a-very-secret-client-secret-41d8";
-const ACCOUNTS: &str = "/api/integrations/tokopedia/accounts";
-
-struct Api {
-    #[allow(dead_code)]
-    sim: ocean_testkit::SimServer,
-    url: String,
-    http: reqwest::Client,
-    queue: ocean_shared::queue::SyncQueue,
-}
-
-impl Api {
-    async fn start(pool: &PgPool) -> Self {
-        users::ensure_admin(pool, "admin", TOKEN).await.unwrap();
-        let queue = ocean_testkit::fresh_queue().await;
-        let sim = ocean_testkit::SimServer::start(ocean_sim::SimConfig::demo()).await;
-        let state = AppState {
-            pool: pool.clone(),
-            queue: queue.clone(),
-            keyring: Arc::new(ocean_testkit::keyring()),
-            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).unwrap(),
-            sync_all_spread: std::time::Duration::ZERO,
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(ocean_api::run(listener, state, std::future::pending()));
-        Self {
-            sim,
-            url,
-            http: reqwest::Client::new(),
-            queue,
-        }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(
-            !text.contains(SECRET),
-            "a response leaked the client secret: {text}"
-        );
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(TOKEN), Some(body))
-            .await
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, Some(TOKEN), None)
-            .await
-    }
-
-    async fn stop(self) {
-        ocean_testkit::remove_namespace(&self.queue).await;
-    }
-}
-
-fn account(name: &str, shop_id: u64) -> Value {
-    json!({
-        "account_name": name,
-        "credentials": { "fs_id": "12345", "shop_id": shop_id, "client_id": "client-abc", "client_secret": SECRET },
-        "sync_interval_minutes": 30,
-    })
-}
-
-fn fields(body: &Value) -> Vec<String> {
-    body["error"]["details"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi, account_body as account, fields};
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     for token in [None, Some("not-a-real-token")] {
         let (status, body) = api.send(reqwest::Method::GET, ACCOUNTS, token, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -124,7 +29,7 @@ async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn health_probes_answer(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     let (status, _) = api.send(reqwest::Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = api.send(reqwest::Method::GET, "/readyz", None, None).await;
@@ -135,7 +40,7 @@ async fn health_probes_answer(pool: PgPool) {
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn create_reports_every_bad_field_by_name(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     let (status, body) = api.post(ACCOUNTS, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "validation_failed");
@@ -172,7 +77,7 @@ async fn create_reports_every_bad_field_by_name(pool: PgPool) {
     let response = api
         .http
         .post(format!("{}{ACCOUNTS}", api.url))
-        .bearer_auth(TOKEN)
+        .bearer_auth(ADMIN)
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -184,7 +89,7 @@ async fn create_reports_every_bad_field_by_name(pool: PgPool) {
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     let (status, first) = api
         .post(ACCOUNTS, account("Main Store - Jakarta", 67890))
         .await;
@@ -227,7 +132,7 @@ async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(po
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     let (status, body) = api.get("/api/integrations/shopee/accounts").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
@@ -253,7 +158,7 @@ async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     let (_, created) = api.post(ACCOUNTS, account("Main", 67890)).await;
     let id = created["data"]["id"].as_i64().unwrap();
     for _ in 0..3 {
@@ -284,7 +189,7 @@ async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn a_disabled_account_refuses_sync_with_a_reason(pool: PgPool) {
-    let api = Api::start(&pool).await;
+    let api = TestApi::start(&pool).await;
     let mut disabled = account("Paused", 5);
     disabled["enabled"] = json!(false);
     let (status, created) = api.post(ACCOUNTS, disabled).await;

@@ -1,0 +1,9 @@
+//! The API over HTTP on real Postgres (a database per test), real Redis (a queue per test) and the
+//! simulator (for connection tests).
+
+mod authorization;
+mod basics;
+mod endpoints;
+mod helpers;
+mod openapi;
+mod secrets;

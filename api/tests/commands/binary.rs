@@ -1,0 +1,54 @@
+//! The real `ocean-api` binary: exit codes and output.
+
+use sqlx::PgPool;
+
+use super::{JAKARTA_SECRET, K1, SURABAYA_SECRET, ocean_api, seed_legacy, snapshot};
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn binary_dry_run_names_each_legacy_row_and_exits_zero(pool: PgPool) {
+    seed_legacy(&pool, false).await;
+    let before = snapshot(&pool).await;
+
+    let output = ocean_api(&pool, &["migrate-legacy", "--dry-run"], K1).await;
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "tokopedia-jakarta: would create account 'Main Store - Jakarta' (shop_67890)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tokopedia-surabaya: would create account"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(JAKARTA_SECRET) && !stdout.contains(SURABAYA_SECRET));
+    assert_eq!(snapshot(&pool).await, before);
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn binary_refuses_malformed_encryption_keys_with_one_error_line(pool: PgPool) {
+    seed_legacy(&pool, false).await;
+
+    let output = ocean_api(&pool, &["migrate-legacy"], "not-a-key-spec").await;
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: Failed to parse OCEAN_ENCRYPTION_KEYS"),
+        "{stderr}"
+    );
+    let migrated: i64 = sqlx::query_scalar("SELECT count(*) FROM integration_accounts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(migrated, 0);
+}
