@@ -1,1 +1,651 @@
-//! (being written)
+//! Every account, integration, access and user endpoint: happy path, validation, 404/409/422, paging.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{ACCOUNTS, SECRET, TestApi, account_body, fields};
+
+fn names(list: &serde_json::Value) -> Vec<String> {
+    list["data"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn the_list_pages_sorts_and_filters(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    for (i, name) in ["Delta", "alpha", "Echo", "charlie", "Bravo"]
+        .iter()
+        .enumerate()
+    {
+        api.create_account(name, 100 + i as u64).await;
+    }
+    let (status, page) = api.get(&format!("{ACCOUNTS}?per_page=2&page=3")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(names(&page), ["Bravo"]);
+    assert_eq!(
+        page["data"]["pagination"],
+        json!({ "page": 3, "per_page": 2, "total": 5 })
+    );
+    assert_eq!(
+        page["data"]["summary"]["total_accounts"], 5,
+        "the summary covers every page"
+    );
+
+    let (_, sorted) = api
+        .get(&format!(
+            "{ACCOUNTS}?sort=account_name&order=desc&per_page=3"
+        ))
+        .await;
+    assert_eq!(names(&sorted), ["Echo", "Delta", "charlie"]);
+
+    let (_, created) = api
+        .post(
+            ACCOUNTS,
+            json!({ "account_name": "Off", "enabled": false,
+        "credentials": { "fs_id": 1, "shop_id": 999, "client_id": "c", "client_secret": SECRET } }),
+        )
+        .await;
+    assert_eq!(created["data"]["status"], "inactive");
+    let (_, disabled) = api.get(&format!("{ACCOUNTS}?enabled=false")).await;
+    assert_eq!(names(&disabled), ["Off"]);
+    let (_, inactive) = api.get(&format!("{ACCOUNTS}?status=inactive")).await;
+    assert_eq!(names(&inactive), ["Off"]);
+
+    for (query, field) in [
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("sort=bogus", "sort"),
+        ("order=up", "order"),
+        ("status=sleeping", "status"),
+        ("enabled=maybe", "enabled"),
+    ] {
+        let (status, body) = api.get(&format!("{ACCOUNTS}?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(fields(&body), [field], "{query}");
+    }
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentials(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let id = api.create_account("Main", 1).await;
+    api.create_account("Other", 2).await;
+    let sealed = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, Vec<u8>>(
+            "SELECT secret_ciphertext FROM integration_accounts WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = sealed(pool.clone()).await;
+
+    let (status, body) = api
+        .put(
+            &format!("{ACCOUNTS}/{id}"),
+            json!({ "account_name": "Main Store", "sync_interval_minutes": 5 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["account_name"], "Main Store");
+    assert_eq!(body["data"]["sync_interval_minutes"], 5);
+    assert_eq!(
+        body["data"]["account_identifier"], "shop_1",
+        "untouched fields keep their values"
+    );
+
+    let creds =
+        json!({ "credentials": { "fs_id": 12345, "shop_id": 1, "client_id": "client-new" } });
+    let (status, body) = api.put(&format!("{ACCOUNTS}/{id}"), creds).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["credentials"]["client_id"], "client-new");
+    assert_eq!(
+        sealed(pool.clone()).await,
+        before,
+        "credentials without a secret keep the sealed secret"
+    );
+
+    let new_secret = json!({ "credentials": { "fs_id": 12345, "shop_id": 1, "client_id": "client-new", "client_secret": "another-secret-value" } });
+    assert_eq!(
+        api.put(&format!("{ACCOUNTS}/{id}"), new_secret).await.0,
+        StatusCode::OK
+    );
+    assert_ne!(sealed(pool.clone()).await, before, "a new secret is sealed");
+
+    let (_, body) = api
+        .put(&format!("{ACCOUNTS}/{id}"), json!({ "enabled": false }))
+        .await;
+    assert_eq!(
+        (
+            body["data"]["enabled"].clone(),
+            body["data"]["status"].clone()
+        ),
+        (json!(false), json!("inactive"))
+    );
+    let (_, body) = api
+        .put(&format!("{ACCOUNTS}/{id}"), json!({ "enabled": true }))
+        .await;
+    assert_eq!(body["data"]["status"], "pending");
+
+    let (status, body) = api
+        .put(
+            &format!("{ACCOUNTS}/{id}"),
+            json!({ "account_identifier": "shop_2" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("account_exists"))
+    );
+    let bad = json!({ "account_name": " ", "sync_interval_minutes": 20000, "features": ["nope"], "metadata": [1],
+                      "credentials": { "fs_id": "x", "shop_id": 1, "client_id": "c", "client_secret": "" } });
+    let (status, body) = api.put(&format!("{ACCOUNTS}/{id}"), bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut got = fields(&body);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "account_name",
+            "credentials.client_secret",
+            "credentials.fs_id",
+            "features",
+            "metadata",
+            "sync_interval_minutes"
+        ]
+    );
+    assert_eq!(
+        api.put(&format!("{ACCOUNTS}/999"), json!({ "enabled": true }))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let audit: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT details FROM integration_logs WHERE account_id = $1 AND action = 'account.update' ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 5, "one audit entry per successful update");
+    assert_eq!(audit[2]["secret_replaced"], true);
+    assert!(
+        !audit
+            .iter()
+            .any(|a| a.to_string().contains("another-secret-value"))
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let first = api.create_account("First", 1).await;
+    let second = api.create_account("Second", 2).await;
+    let third = api.create_account("Third", 3).await;
+    let (status, body) = api
+        .post(&format!("{ACCOUNTS}/{third}/set-primary"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["is_primary"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    let primaries: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM integration_accounts WHERE is_primary")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(primaries, [third]);
+    assert_eq!(
+        api.post(&format!("{ACCOUNTS}/999/set-primary"), json!({}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Synced data and mappings go with the account; its logs stay.
+    sqlx::query("INSERT INTO integration_mappings (integration_id, account_id, entity_type, external_id) VALUES ('tokopedia', $1, 'shop', '3')")
+        .bind(third)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, body) = api.delete(&format!("{ACCOUNTS}/{third}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({ "deleted": third, "new_primary": first })
+    );
+    let mappings: i64 = sqlx::query_scalar("SELECT count(*) FROM integration_mappings")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(mappings, 0);
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM integration_logs WHERE account_id IS NULL AND details->>'account_id' = $1::text",
+    )
+    .bind(third)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 1, "the delete is audited and the entry survives");
+    assert!(
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM integration_logs WHERE account_id IS NULL"
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+            >= 3
+    );
+    assert_eq!(
+        api.get(&format!("{ACCOUNTS}/{third}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.delete(&format!("{ACCOUNTS}/{third}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (_, body) = api.delete(&format!("{ACCOUNTS}/{second}")).await;
+    assert_eq!(
+        body["data"]["new_primary"],
+        json!(null),
+        "deleting a non-primary promotes nobody"
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn stats_compare_today_with_yesterday(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let id = api.create_account("Main", 1).await;
+    for (n, (age, amount, status)) in [
+        ("0", 100_000, 700),
+        ("0", 50_000, 220),
+        ("1 day", 100_000, 700),
+        ("0", 999_999, 0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        sqlx::query(
+            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, total_amount, order_created_at, raw)
+               VALUES ($1, $2, 'INV', $3, $4, now() - $5::interval, '{}')"#,
+        )
+        .bind(id)
+        .bind(n as i64)
+        .bind(status)
+        .bind(amount)
+        .bind(age)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/stats")).await;
+    assert_eq!(status, StatusCode::OK);
+    let stats = &body["data"];
+    assert_eq!(stats["total_orders"], 4);
+    assert_eq!(stats["pending_orders"], 1);
+    assert_eq!(stats["orders_today"], 3);
+    assert_eq!(
+        stats["revenue_today"], 150_000,
+        "cancelled orders bring no revenue"
+    );
+    assert_eq!(stats["revenue_yesterday"], 100_000);
+    assert_eq!(stats["revenue_change_percent"], 50.0);
+    assert_eq!(stats["sync_count"], 0);
+    assert_eq!(
+        api.get(&format!("{ACCOUNTS}/999/stats")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.get(&format!("{ACCOUNTS}/x/stats")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let id = api.create_account("Main", 1).await;
+    for outcome in ["success", "failure", "success", "skipped"] {
+        sqlx::query("INSERT INTO integration_logs (integration_id, account_id, kind, trigger, outcome) VALUES ('tokopedia', $1, 'sync', 'manual', $2)")
+            .bind(id)
+            .bind(outcome)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/logs?per_page=2")).await;
+    assert_eq!(status, StatusCode::OK);
+    let logs = body["data"]["logs"].as_array().unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!(logs[0]["outcome"], "skipped", "newest first");
+    assert_eq!(
+        body["data"]["pagination"]["total"], 5,
+        "four syncs and the creation audit"
+    );
+    let (_, failures) = api
+        .get(&format!("{ACCOUNTS}/{id}/logs?outcome=failure"))
+        .await;
+    assert_eq!(failures["data"]["pagination"]["total"], 1);
+    let (_, audits) = api.get(&format!("{ACCOUNTS}/{id}/logs?kind=audit")).await;
+    assert_eq!(audits["data"]["logs"][0]["action"], "account.create");
+    for (query, field) in [
+        ("outcome=meh", "outcome"),
+        ("kind=x", "kind"),
+        ("page=0", "page"),
+    ] {
+        let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/logs?{query}")).await;
+        assert_eq!(
+            (status, fields(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec![field.to_owned()]),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        api.get(&format!("{ACCOUNTS}/999/logs")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let app = api.sim.config.apps[0].clone();
+    let other_shop = api.sim.config.apps[1].shops[0].shop_id;
+    let creds = |secret: &str, shop: u64| json!({ "credentials": { "fs_id": app.fs_id, "shop_id": shop, "client_id": app.client_id, "client_secret": secret } });
+    let path = format!("{ACCOUNTS}/test-connection");
+    let (status, good) = api
+        .post(&path, creds(&app.client_secret, app.shops[0].shop_id))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{good}");
+    assert_eq!(good["data"]["ok"], true);
+    assert_eq!(good["data"]["shop_name"], app.shops[0].name);
+
+    let (_, bad_secret) = api
+        .post(&path, creds("wrong-secret", app.shops[0].shop_id))
+        .await;
+    assert_eq!(
+        (
+            bad_secret["data"]["ok"].clone(),
+            bad_secret["data"]["token"]["ok"].clone()
+        ),
+        (json!(false), json!(false))
+    );
+    assert!(
+        bad_secret["data"]["token"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rejected the client id or secret")
+    );
+
+    let (_, unlinked) = api.post(&path, creds(&app.client_secret, other_shop)).await;
+    assert_eq!(
+        (
+            unlinked["data"]["token"]["ok"].clone(),
+            unlinked["data"]["shop"]["ok"].clone()
+        ),
+        (json!(true), json!(false))
+    );
+    assert!(
+        unlinked["data"]["shop"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not linked")
+    );
+
+    let (status, body) = api
+        .post(&path, json!({ "credentials": { "fs_id": 1 } }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        fields(&body),
+        [
+            "credentials.shop_id",
+            "credentials.client_id",
+            "credentials.client_secret"
+        ]
+    );
+
+    // The stored credentials of an account.
+    let mut body = creds(&app.client_secret, app.shops[0].shop_id);
+    body["account_name"] = json!("Jakarta");
+    let (_, created) = api.post(ACCOUNTS, body).await;
+    let id = created["data"]["id"].as_i64().unwrap();
+    let (status, stored) = api.post(&format!("{ACCOUNTS}/{id}/test"), json!({})).await;
+    assert_eq!(
+        (status, stored["data"]["ok"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    assert_eq!(
+        api.post(&format!("{ACCOUNTS}/999/test"), json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn platform_settings_are_read_and_changed(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let (status, body) = api.get("/api/integrations/tokopedia").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"]["settings"],
+        json!({ "sync_all_simultaneously": false, "share_product_catalog": false, "consolidated_order_notifications": false })
+    );
+    let (status, body) = api
+        .put(
+            "/api/integrations/tokopedia",
+            json!({ "share_product_catalog": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["settings"]["share_product_catalog"], true);
+    assert_eq!(
+        body["data"]["settings"]["sync_all_simultaneously"], false,
+        "omitted switches keep their value"
+    );
+    let (status, body) = api
+        .put(
+            "/api/integrations/tokopedia",
+            json!({ "sync_all_simultaneously": "yes" }),
+        )
+        .await;
+    assert_eq!(
+        (status, fields(&body)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["sync_all_simultaneously".to_owned()]
+        )
+    );
+    assert_eq!(
+        api.get("/api/integrations/lazada").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.put("/api/integrations/lazada", json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    api.create_account("On", 1).await;
+    let mut off = account_body("Off", 2);
+    off["enabled"] = json!(false);
+    api.post(ACCOUNTS, off).await;
+    let (status, body) = api.post(&format!("{ACCOUNTS}/sync-all"), json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body["data"]["queued"], 1);
+    assert_eq!(api.queue.depth().await.unwrap(), 1);
+    assert_eq!(
+        api.post("/api/integrations/nope/accounts/sync-all", json!({}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let (id, token) = api.create_user("siti@agency", false).await;
+    let (status, me) = api
+        .send(Method::GET, "/api/users/me", Some(&token), None)
+        .await;
+    assert_eq!(
+        (status, me["data"]["username"].clone()),
+        (StatusCode::OK, json!("siti@agency"))
+    );
+
+    let (status, body) = api
+        .post("/api/users", json!({ "username": "siti@agency" }))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("user_exists"))
+    );
+    let (status, body) = api
+        .post("/api/users", json!({ "username": "Not Valid!" }))
+        .await;
+    assert_eq!(
+        (status, fields(&body)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["username".to_owned()]
+        )
+    );
+    let (_, all) = api.get("/api/users").await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+
+    let (_, tokens) = api.get(&format!("/api/users/{id}/tokens")).await;
+    let listed = tokens["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        listed[0].get("token").is_none(),
+        "token values are never listed"
+    );
+    let token_id = listed[0]["id"].as_i64().unwrap();
+    let (status, _) = api
+        .delete(&format!("/api/users/{id}/tokens/{token_id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        api.send(Method::GET, "/api/users/me", Some(&token), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.delete(&format!("/api/users/{id}/tokens/{token_id}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.get("/api/users/999/tokens").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.post("/api/users/abc/tokens", json!({})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let stored_plain: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1, 'UTF8') OR length(token_hash) <> 32",
+    )
+    .bind(&token)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored_plain, 0, "tokens are stored as SHA-256 digests only");
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn access_is_granted_listed_and_revoked(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let account = api.create_account("Main", 1).await;
+    let (user, token) = api.create_user("budi", false).await;
+    assert_eq!(
+        api.send(
+            Method::GET,
+            &format!("{ACCOUNTS}/{account}"),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    api.grant(account, user, "viewer").await;
+    let (status, seen) = api
+        .send(
+            Method::GET,
+            &format!("{ACCOUNTS}/{account}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, seen["data"]["your_role"].clone()),
+        (StatusCode::OK, json!("viewer"))
+    );
+    let (_, grants) = api.get(&format!("{ACCOUNTS}/{account}/access")).await;
+    assert_eq!(
+        grants["data"],
+        json!([{ "user_id": user, "username": "budi", "role": "viewer", "created_at": grants["data"][0]["created_at"] }])
+    );
+
+    let path = format!("{ACCOUNTS}/{account}/access");
+    let (status, body) = api
+        .put(&path, json!({ "user_id": user, "role": "owner" }))
+        .await;
+    assert_eq!(
+        (status, fields(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["role".to_owned()])
+    );
+    let (status, body) = api
+        .put(&path, json!({ "user_id": 999, "role": "viewer" }))
+        .await;
+    assert_eq!(
+        (status, fields(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["user_id".to_owned()])
+    );
+
+    assert_eq!(
+        api.delete(&format!("{path}/{user}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.delete(&format!("{path}/{user}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.send(
+            Method::GET,
+            &format!("{ACCOUNTS}/{account}"),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    api.stop().await;
+}

@@ -9,6 +9,7 @@ use crate::domain::AccountId;
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct KeyUsage {
     pub key_id: Option<String>,
+    /// Accounts with a sealed secret under this key id.
     pub accounts: i64,
 }
 
