@@ -159,7 +159,7 @@ async fn account_with_secret(
         is_primary: false,
         metadata: json!({}),
     };
-    accounts::insert(&mut *pool.acquire().await.unwrap(), keys, &new)
+    accounts::insert(&mut pool.acquire().await.unwrap(), keys, &new)
         .await
         .unwrap()
         .id

@@ -93,6 +93,11 @@ impl Keyring {
         &self.active
     }
 
+    /// Whether a key with this id is configured.
+    pub fn has_key(&self, key_id: &str) -> bool {
+        self.keys.contains_key(key_id)
+    }
+
     /// Seals `plaintext` under the active key.
     pub fn seal(&self, plaintext: &[u8]) -> Sealed {
         let cipher = &self.keys[&self.active];

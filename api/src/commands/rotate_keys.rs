@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use ocean_shared::{
     config::{CryptoSettings, DatabaseSettings},
-    crypto::{CryptoError, Keyring},
+    crypto::Keyring,
     db::keys::{self, KeyUsage},
     domain::AccountId,
 };
@@ -60,7 +60,7 @@ pub async fn run(pool: &PgPool, keyring: &Keyring, dry_run: bool) -> anyhow::Res
         .iter()
         .filter_map(|u| u.key_id.clone())
         .filter(|id| *id != active)
-        .partition(|id| is_configured(keyring, id));
+        .partition(|id| keyring.has_key(id));
     let without_key_id = usage.iter().any(|u| u.key_id.is_none());
     let unknown = keys::accounts_under(pool, &missing, without_key_id)
         .await
@@ -132,15 +132,10 @@ pub async fn run(pool: &PgPool, keyring: &Keyring, dry_run: bool) -> anyhow::Res
     Ok(report)
 }
 
-/// Whether the keyring holds `key_id`. The keyring does not list its ids, but opening an empty ciphertext
-/// tells an unknown key (`UnknownKey`) from a known one (`Open`) without any key material.
-fn is_configured(keyring: &Keyring, key_id: &str) -> bool {
-    !matches!(keyring.open(key_id, &[]), Err(CryptoError::UnknownKey(_)))
-}
-
 /// What `rotate-keys` did (or would do).
 #[derive(Debug, Clone)]
 pub struct RotateReport {
+    /// Nothing was written; `resealed` counts what a real run would re-seal.
     pub dry_run: bool,
     /// The key every secret is re-sealed under.
     pub active_key_id: String,
@@ -230,11 +225,11 @@ impl fmt::Display for RotateReport {
                 Some(id) if id == active => writeln!(f, "already under the active key")?,
                 _ if self.unknown.iter().any(|(_, k)| k == key_id) => writeln!(
                     f,
-                    "NOT configured, left untouched (accounts {})",
+                    "not in OCEAN_ENCRYPTION_KEYS, left untouched (accounts {})",
                     self.unknown_accounts(key_id.as_deref())
                 )?,
-                _ if self.dry_run => writeln!(f, "would be re-sealed under `{active}`")?,
-                _ => writeln!(f, "to re-seal under `{active}`")?,
+                _ if self.dry_run => writeln!(f, "old key, would be re-sealed under `{active}`")?,
+                _ => writeln!(f, "old key, re-sealed under `{active}`")?,
             }
         }
         for (id, key_id, reason) in &self.unreadable {

@@ -18,7 +18,8 @@ async fn key_ids(pool: &PgPool) -> Vec<(AccountId, String, Vec<u8>)> {
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool) {
     let old = keyring(K1);
-    let secrets = ["rotate-secret-1", "rotate-secret-2", "rotate-secret-3"];
+    // More than two batches of 100.
+    let secrets: Vec<String> = (0..205).map(|i| format!("rotate-secret-{i}")).collect();
     let mut ids = Vec::new();
     for (i, secret) in secrets.iter().enumerate() {
         ids.push(account_with_secret(&pool, &old, 100 + i as u64, secret).await);
@@ -27,10 +28,10 @@ async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool
     let sealed_under_k1 = key_ids(&pool).await;
 
     let dry = rotate_keys::run(&pool, &rotated, true).await.unwrap();
-    assert_eq!(dry.resealed, 3);
+    assert_eq!(dry.resealed, 205);
     assert!(
         dry.to_string()
-            .contains("would re-seal 3 secrets under `k2`"),
+            .contains("would re-seal 205 secrets under `k2`"),
         "{dry}"
     );
     assert_eq!(
@@ -41,15 +42,15 @@ async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool
 
     let first = rotate_keys::run(&pool, &rotated, false).await.unwrap();
     first.ensure_complete().unwrap();
-    assert_eq!(first.resealed, 3);
+    assert_eq!(first.resealed, 205);
     let after = key_ids(&pool).await;
     assert!(
         after.iter().all(|(_, key_id, _)| key_id == "k2"),
         "{after:?}"
     );
     let k2_only = keyring(K2);
-    for (id, secret) in ids.iter().zip(secrets) {
-        assert_eq!(secret_of(&pool, &k2_only, *id).await, secret);
+    for (id, secret) in ids.iter().zip(&secrets) {
+        assert_eq!(&secret_of(&pool, &k2_only, *id).await, secret);
     }
 
     let second = rotate_keys::run(&pool, &rotated, false).await.unwrap();

@@ -32,6 +32,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(pool: PgPool, sim: SimConfig) -> Self {
+        Self::start_with_spread(pool, sim, std::time::Duration::ZERO).await
+    }
+
+    /// With `spread`: how long sync-all spreads its jobs when the platform setting asks for it.
+    pub async fn start_with_spread(
+        pool: PgPool,
+        sim: SimConfig,
+        spread: std::time::Duration,
+    ) -> Self {
         ocean_testkit::init_tracing();
         let sim = SimServer::start(sim).await;
         let queue = ocean_testkit::fresh_queue().await;
@@ -50,7 +59,7 @@ impl TestApp {
             keyring: Arc::new(keyring.clone()),
             marketplace: ocean_api::connection_test_client(&sim.marketplace_settings())
                 .expect("client"),
-            sync_all_spread: std::time::Duration::ZERO,
+            sync_all_spread: spread,
         };
         let api_stop = stop.clone();
         tokio::spawn(ocean_api::run(listener, state, async move {
@@ -101,6 +110,21 @@ impl TestApp {
         let response = self
             .http
             .post(format!("{}{path}", self.api_url))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("api reachable");
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .put(format!("{}{path}", self.api_url))
             .bearer_auth(ADMIN_TOKEN)
             .json(&body)
             .send()

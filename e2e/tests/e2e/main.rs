@@ -4,4 +4,5 @@
 mod client;
 mod helpers;
 mod scheduler;
+mod settings;
 mod sync_flow;

@@ -27,6 +27,7 @@ const MAX_INTERVAL_MINUTES: i64 = 10_080;
 pub struct FieldProblem {
     /// Path inside the row's `config` (or `name`, the row's column).
     pub field: String,
+    /// What is wrong with it, e.g. `is missing`.
     pub reason: String,
 }
 

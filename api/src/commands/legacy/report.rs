@@ -10,7 +10,9 @@ use crate::commands::plural;
 /// What `migrate-legacy` did (or would do), row by row.
 #[derive(Debug, Clone)]
 pub struct LegacyReport {
+    /// Nothing was written; outcomes say what a real run would do.
     pub dry_run: bool,
+    /// One entry per legacy row, oldest row first.
     pub rows: Vec<RowReport>,
 }
 

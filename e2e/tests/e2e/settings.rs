@@ -1,0 +1,128 @@
+//! Platform settings change what the sync does.
+
+use std::time::Duration;
+
+use ocean_shared::domain::AccountId;
+use ocean_sim::SimConfig;
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, two_shops};
+
+/// Two shops whose catalogs are the same items (same seed, so the same SKUs).
+fn twin_shops() -> SimConfig {
+    let mut config = two_shops();
+    for app in &mut config.apps {
+        app.shops[0].seed = 7;
+        app.shops[0].products = 60;
+    }
+    config
+}
+
+/// Product mappings of an account: (sku, mapped local product id, own product row id).
+async fn product_mappings(pool: &PgPool, account: AccountId) -> Vec<(String, i64, i64)> {
+    sqlx::query_as(
+        r#"SELECT p.sku, m.local_id, p.id FROM integration_mappings m
+           JOIN marketplace_products p ON p.account_id = m.account_id AND p.external_id::text = m.external_id
+           WHERE m.account_id = $1 AND m.entity_type = 'product' ORDER BY p.sku"#,
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn sync_in_turn(app: &TestApp, first: AccountId, second: AccountId) {
+    for id in [first, second] {
+        let (status, _) = app
+            .post(
+                &format!("/api/integrations/tokopedia/accounts/{id}/sync"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 202);
+        app.wait_for_outcome(id, 1, 0).await;
+    }
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_shared_catalog_maps_the_same_sku_in_two_shops_to_one_product(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), twin_shops()).await;
+    app.spawn_worker();
+    let (status, _) = app
+        .put(
+            "/api/integrations/tokopedia",
+            json!({ "share_product_catalog": true }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let jakarta = app.create_account(0, "Jakarta").await;
+    let surabaya = app.create_account(1, "Surabaya").await;
+    sync_in_turn(&app, jakarta, surabaya).await;
+
+    let first = product_mappings(&pool, jakarta).await;
+    let second = product_mappings(&pool, surabaya).await;
+    assert_eq!(first.len(), 60);
+    assert!(
+        first.iter().all(|(_, local, own)| local == own),
+        "the first shop's products are the catalog"
+    );
+    for ((sku_a, local_a, _), (sku_b, local_b, own_b)) in first.iter().zip(&second) {
+        assert_eq!(sku_a, sku_b);
+        assert_eq!(local_b, local_a, "{sku_b} maps to the first shop's product");
+        assert_ne!(local_b, own_b);
+    }
+    app.shutdown().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn without_a_shared_catalog_each_shop_keeps_its_own_products(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), twin_shops()).await;
+    app.spawn_worker();
+    let jakarta = app.create_account(0, "Jakarta").await;
+    let surabaya = app.create_account(1, "Surabaya").await;
+    sync_in_turn(&app, jakarta, surabaya).await;
+    let second = product_mappings(&pool, surabaya).await;
+    assert_eq!(second.len(), 60);
+    assert!(second.iter().all(|(_, local, own)| local == own));
+    app.shutdown().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool) {
+    let app = TestApp::start_with_spread(pool.clone(), two_shops(), Duration::from_secs(60)).await;
+    app.create_account(0, "Jakarta").await;
+    app.create_account(1, "Surabaya").await;
+    let (status, body) = app
+        .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
+        .await;
+    assert_eq!(status, 202);
+    assert_eq!(body["data"]["spread_over_secs"], 60);
+    assert_eq!(
+        app.queue.depth().await.unwrap(),
+        1,
+        "only the first job is due now; the other waits its turn"
+    );
+
+    let (status, _) = app
+        .put(
+            "/api/integrations/tokopedia",
+            json!({ "sync_all_simultaneously": true }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    sqlx::query("UPDATE integration_accounts SET sync_requested_at = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (_, body) = app
+        .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
+        .await;
+    assert_eq!(body["data"]["spread_over_secs"], 0);
+    assert_eq!(
+        app.queue.depth().await.unwrap(),
+        3,
+        "both new jobs are due at once"
+    );
+    app.shutdown().await;
+}
