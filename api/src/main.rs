@@ -102,7 +102,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("Failed to ensure the admin user")?;
     }
     let conn = queue::connect(&args.redis).await?;
-    let queue = SyncQueue::new(conn, &args.redis.queue_name, QueueTiming::default());
+    let queue = SyncQueue::new(conn.clone(), &args.redis.queue_name, QueueTiming::default());
+    // Connection tests spend the same per-app budgets and share the same tokens as the workers.
+    let fleet =
+        ocean_shared::marketplace::fleet::Fleet::new(conn, &args.redis.queue_name, keyring.clone());
     let listener = tokio::net::TcpListener::bind(&args.api.addr)
         .await
         .with_context(|| format!("Failed to listen on {}", args.api.addr))?;
@@ -111,7 +114,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         pool,
         queue,
         keyring: std::sync::Arc::new(keyring),
-        marketplace: ocean_api::connection_test_client(&args.marketplace)?,
+        marketplace: ocean_api::connection_test_client(&args.marketplace)?.with_fleet(fleet),
         sync_all_spread: std::time::Duration::from_secs(args.api.sync_all_spread_secs),
     };
     let stop = shutdown::on_signal();

@@ -96,6 +96,29 @@ pub struct MarketplaceSettings {
         default_value_t = 5
     )]
     pub rate_per_sec: u32,
+    /// Burst of the marketplace's per (app, endpoint) bucket; the documented default is 5.
+    #[arg(
+        long = "marketplace-burst",
+        env = "OCEAN_MARKETPLACE_BURST",
+        default_value_t = 5
+    )]
+    pub burst: u32,
+    /// Per-endpoint limits that differ from the default, as `endpoint=rate:burst,...`
+    /// (endpoints: shop-info, product-info, stock-update, order-list, shipment-info). Limits the marketplace
+    /// announces in `X-Ratelimit-Limit` replace these once seen.
+    #[arg(
+        long = "marketplace-endpoint-limits",
+        env = "OCEAN_MARKETPLACE_ENDPOINT_LIMITS",
+        default_value = ""
+    )]
+    pub endpoint_limits: String,
+    /// Share of the marketplace's limit the fleet uses (0.1 to 1), leaving room for network jitter.
+    #[arg(
+        long = "marketplace-headroom",
+        env = "OCEAN_MARKETPLACE_HEADROOM",
+        default_value_t = 0.9
+    )]
+    pub headroom: f64,
     /// How many times one request is retried after a 429 before the sync gives up.
     #[arg(
         long = "marketplace-max-429-retries",

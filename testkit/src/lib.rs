@@ -72,6 +72,9 @@ impl SimServer {
             auth_url: format!("{}/token", self.base_url),
             timeout_secs: 10,
             rate_per_sec: 50,
+            burst: 50,
+            endpoint_limits: String::new(),
+            headroom: 0.9,
             max_rate_limit_retries: 20,
         }
     }

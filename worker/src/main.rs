@@ -5,7 +5,7 @@ use clap::Parser;
 use ocean_shared::{
     config::{CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     crypto::Keyring,
-    marketplace::TokopediaClient,
+    marketplace::{TokopediaClient, fleet::Fleet},
     queue::{self, SyncQueue},
     shutdown, telemetry,
 };
@@ -39,11 +39,16 @@ async fn run() -> anyhow::Result<()> {
         Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
-    let queue = SyncQueue::new(conn, &cli.redis.queue_name, cli.worker.queue_timing());
+    let queue = SyncQueue::new(
+        conn.clone(),
+        &cli.redis.queue_name,
+        cli.worker.queue_timing(),
+    );
+    let fleet = Fleet::new(conn, &cli.redis.queue_name, keyring.clone());
     let ctx = SyncContext {
         pool,
         keyring,
-        client: TokopediaClient::new(&cli.marketplace)?,
+        client: TokopediaClient::new(&cli.marketplace)?.with_fleet(fleet),
         queue: queue.clone(),
         worker_name: ocean_worker::unique_worker_name(),
         lease_ttl: cli.worker.lease_ttl(),

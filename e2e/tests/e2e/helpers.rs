@@ -82,7 +82,13 @@ impl TestApp {
         let ctx = SyncContext {
             pool: self.pool.clone(),
             keyring: self.keyring.clone(),
-            client: TokopediaClient::new(&self.sim.marketplace_settings()).expect("client"),
+            client: TokopediaClient::new(&self.sim.marketplace_settings())
+                .expect("client")
+                .with_fleet(ocean_shared::marketplace::fleet::Fleet::new(
+                    self.queue.connection(),
+                    self.queue.name(),
+                    self.keyring.clone(),
+                )),
             queue: self.queue.clone(),
             worker_name: ocean_worker::unique_worker_name(),
             lease_ttl: settings.lease_ttl(),

@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 
 use super::envelope::{decode, decode_bulk};
 use super::error::MarketplaceError;
+use super::fleet::{Fleet, Limit};
 use super::types::{
     BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse,
     WithRaw,
@@ -55,6 +56,18 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    pub const ALL: [Endpoint; 5] = [
+        Self::ShopInfo,
+        Self::ProductInfo,
+        Self::StockUpdate,
+        Self::OrderList,
+        Self::ShipmentInfo,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ShopInfo => "shop-info",
@@ -80,6 +93,12 @@ pub struct TokopediaClient {
     max_rate_limit_retries: u32,
     tokens: Arc<Mutex<HashMap<String, CachedToken>>>,
     limiter: Arc<DefaultKeyedRateLimiter<(u64, Endpoint)>>,
+    /// Shared with the other workers through Redis; `None` limits this process only.
+    fleet: Option<Fleet>,
+    /// Configured limits per endpoint, replaced per app by what the marketplace announces.
+    configured: Arc<HashMap<Endpoint, Limit>>,
+    learned: Arc<std::sync::Mutex<HashMap<(u64, Endpoint), Limit>>>,
+    headroom: f64,
 }
 
 impl TokopediaClient {
@@ -90,6 +109,10 @@ impl TokopediaClient {
             .user_agent(concat!("ocean-sync/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let rate = NonZeroU32::new(settings.rate_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
+        anyhow::ensure!(
+            (0.1..=1.0).contains(&settings.headroom),
+            "OCEAN_MARKETPLACE_HEADROOM must be between 0.1 and 1"
+        );
         Ok(Self {
             http,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
@@ -97,7 +120,55 @@ impl TokopediaClient {
             max_rate_limit_retries: settings.max_rate_limit_retries,
             tokens: Arc::default(),
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate))),
+            fleet: None,
+            configured: Arc::new(configured_limits(settings)?),
+            learned: Arc::default(),
+            headroom: settings.headroom,
         })
+    }
+
+    /// Shares request budgets and tokens with every other process using the same `fleet`.
+    pub fn with_fleet(mut self, fleet: Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    /// The limit in force for (app, endpoint): announced by the marketplace, else configured.
+    fn limit_for(&self, fs_id: u64, endpoint: Endpoint) -> Limit {
+        let learned = self
+            .learned
+            .lock()
+            .ok()
+            .and_then(|l| l.get(&(fs_id, endpoint)).copied());
+        learned
+            .or_else(|| self.configured.get(&endpoint).copied())
+            .unwrap_or(Limit {
+                rate_per_sec: 5.0,
+                burst: 5,
+            })
+    }
+
+    /// Waits for this process's and then the fleet's turn to call (app, endpoint).
+    async fn wait_for_budget(&self, fs_id: u64, endpoint: Endpoint) {
+        self.limiter.until_key_ready(&(fs_id, endpoint)).await;
+        let Some(fleet) = &self.fleet else { return };
+        let limit = self.limit_for(fs_id, endpoint).with_headroom(self.headroom);
+        match fleet.reserve(fs_id, endpoint.as_str(), limit).await {
+            Ok(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+            Ok(_) => {}
+            // Redis trouble must not stop syncs: fall back to this process's limiter and 429 handling.
+            Err(e) => tracing::warn!(error.message = %e, "fleet rate limiter unavailable"),
+        }
+    }
+
+    fn learn_limit(&self, fs_id: u64, endpoint: Endpoint, headers: &HeaderMap) {
+        let announced = headers
+            .get("x-ratelimit-limit")
+            .and_then(|v| v.to_str().ok())
+            .and_then(Limit::from_header);
+        if let (Some(limit), Ok(mut learned)) = (announced, self.learned.lock()) {
+            learned.insert((fs_id, endpoint), limit);
+        }
     }
 
     /// Shops linked to the app, optionally only `shop_id`.
@@ -259,10 +330,11 @@ impl TokopediaClient {
         let mut renewed_token = false;
         let mut rate_limited = 0;
         loop {
-            self.limiter.until_key_ready(&(app.fs_id, endpoint)).await;
+            self.wait_for_budget(app.fs_id, endpoint).await;
             let token = self.token(app).await?;
             let response = build(&self.http, token.expose_secret()).send().await?;
             let status = response.status();
+            self.learn_limit(app.fs_id, endpoint, response.headers());
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let (reset_after, full_reset_after) = rate_limit_waits(response.headers());
                 rate_limited += 1;
@@ -278,6 +350,11 @@ impl TokopediaClient {
             }
             if status == StatusCode::UNAUTHORIZED {
                 self.tokens.lock().await.remove(&app.client_id);
+                if let Some(fleet) = &self.fleet
+                    && let Err(e) = fleet.forget_token(&app.client_id).await
+                {
+                    tracing::warn!(error.message = %e, "could not drop the shared token");
+                }
                 if renewed_token {
                     return Err(MarketplaceError::Unauthorized);
                 }
@@ -298,16 +375,77 @@ impl TokopediaClient {
         {
             return Ok(cached.token.clone());
         }
-        let fresh = self.request_token(app).await?;
-        let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN);
+        let (token, lifetime) = match &self.fleet {
+            Some(fleet) => self.fleet_token(fleet, app).await?,
+            None => {
+                let fresh = self.request_token(app).await?;
+                (
+                    fresh.access_token,
+                    Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN),
+                )
+            }
+        };
         tokens.insert(
             app.client_id.clone(),
             CachedToken {
-                token: fresh.access_token.clone(),
+                token: token.clone(),
                 renew_at: Instant::now() + lifetime,
             },
         );
-        Ok(fresh.access_token)
+        Ok(token)
+    }
+
+    /// The app's token from the fleet cache. One process at a time (a Redis lock) asks the marketplace;
+    /// the others wait for it to share the answer, so two workers never request one app's token at once.
+    async fn fleet_token(
+        &self,
+        fleet: &Fleet,
+        app: &AppCredentials,
+    ) -> Result<(SecretString, Duration), MarketplaceError> {
+        let holder = format!("{}-{}", std::process::id(), rand::random::<u32>());
+        for _ in 0..100 {
+            match fleet.cached_token(&app.client_id).await {
+                Ok(Some(shared)) => return Ok(shared),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "fleet token cache unavailable; asking the marketplace");
+                    break;
+                }
+            }
+            match fleet.lock_token_refresh(&app.client_id, &holder).await {
+                Ok(true) => {
+                    let fetched = self.request_token(app).await;
+                    let shared = match &fetched {
+                        Ok(fresh) => {
+                            let lifetime = Duration::from_secs(fresh.expires_in)
+                                .saturating_sub(TOKEN_RENEW_MARGIN);
+                            fleet
+                                .store_token(&app.client_id, &fresh.access_token, lifetime)
+                                .await
+                                .map(|()| lifetime)
+                        }
+                        Err(_) => Ok(Duration::ZERO),
+                    };
+                    let _ = fleet.unlock_token_refresh(&app.client_id).await;
+                    let fresh = fetched?;
+                    let lifetime = shared.unwrap_or_else(|e| {
+                        tracing::warn!(error.message = %e, "could not share the new token");
+                        Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN)
+                    });
+                    return Ok((fresh.access_token, lifetime));
+                }
+                Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "fleet token lock unavailable; asking the marketplace");
+                    break;
+                }
+            }
+        }
+        let fresh = self.request_token(app).await?;
+        Ok((
+            fresh.access_token,
+            Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN),
+        ))
     }
 
     /// `POST /token?grant_type=client_credentials` with HTTP Basic credentials.
@@ -380,6 +518,47 @@ fn rate_limit_waits(headers: &HeaderMap) -> (Duration, Duration) {
         .or(full)
         .unwrap_or(Duration::from_millis(200));
     (next, full.unwrap_or(next))
+}
+
+/// The configured limit of every endpoint: the default, then the per-endpoint overrides.
+fn configured_limits(settings: &MarketplaceSettings) -> anyhow::Result<HashMap<Endpoint, Limit>> {
+    let default = Limit {
+        rate_per_sec: f64::from(settings.rate_per_sec.max(1)),
+        burst: settings.burst.max(1),
+    };
+    let mut limits: HashMap<Endpoint, Limit> =
+        Endpoint::ALL.into_iter().map(|e| (e, default)).collect();
+    for entry in settings
+        .endpoint_limits
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let bad = || {
+            anyhow::anyhow!(
+                "OCEAN_MARKETPLACE_ENDPOINT_LIMITS entry `{entry}` is not `endpoint=rate:burst`"
+            )
+        };
+        let (name, limit) = entry.split_once('=').ok_or_else(bad)?;
+        let endpoint = Endpoint::parse(name.trim()).ok_or_else(|| {
+            anyhow::anyhow!("unknown endpoint `{name}` in OCEAN_MARKETPLACE_ENDPOINT_LIMITS")
+        })?;
+        let (rate, burst) = limit.split_once(':').ok_or_else(bad)?;
+        let rate: f64 = rate.trim().parse().map_err(|_| bad())?;
+        let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
+        anyhow::ensure!(
+            rate > 0.0 && burst > 0,
+            "limits in OCEAN_MARKETPLACE_ENDPOINT_LIMITS must be positive"
+        );
+        limits.insert(
+            endpoint,
+            Limit {
+                rate_per_sec: rate,
+                burst,
+            },
+        );
+    }
+    Ok(limits)
 }
 
 #[cfg(test)]

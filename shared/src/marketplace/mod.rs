@@ -4,6 +4,7 @@
 pub mod client;
 pub mod envelope;
 pub mod error;
+pub mod fleet;
 pub mod types;
 
 pub use client::{AppCredentials, TokopediaClient, order_windows};
