@@ -17,11 +17,7 @@ use crate::{
 };
 
 /// The caller's role on an account, if any.
-pub async fn role_on(
-    state: &AppState,
-    user: &AuthUser,
-    account: AccountId,
-) -> Result<Option<Role>> {
+pub async fn role_on(state: &AppState, user: &AuthUser, account: AccountId) -> Result<Option<Role>> {
     if user.0.is_admin {
         return Ok(Some(Role::Admin));
     }

@@ -107,13 +107,11 @@ impl IntoResponse for ApiError {
         if !details.is_null() {
             error["details"] = details;
         }
-        let mut response =
-            (status, Json(json!({ "success": false, "error": error }))).into_response();
+        let mut response = (status, Json(json!({ "success": false, "error": error }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                "www-authenticate",
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -126,23 +124,16 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => {
                 // axum's text is "Failed to deserialize ...: <path>: <reason>".
                 let text = e.body_text();
-                let detail = text
-                    .split_once("target type: ")
-                    .map_or(text.as_str(), |(_, rest)| rest);
+                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, rest)| rest);
                 match detail.split_once(": ") {
-                    Some((field, reason)) if !field.contains(' ') => {
-                        Self::validation(field, reason)
-                    }
+                    Some((field, reason)) if !field.contains(' ') => Self::validation(field, reason),
                     _ => Self::validation("body", detail),
                 }
             }
-            JsonRejection::MissingJsonContentType(_) => Self::BadRequest(
-                "send the body as JSON with `Content-Type: application/json`".into(),
-            ),
-            other => Self::BadRequest(format!(
-                "request body is not valid JSON: {}",
-                other.body_text()
-            )),
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
+            }
+            other => Self::BadRequest(format!("request body is not valid JSON: {}", other.body_text())),
         }
     }
 }

@@ -14,9 +14,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::{Extension, Json, Router};
 use clap::Args;
-use ocean_shared::{
-    config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, queue::SyncQueue,
-};
+use ocean_shared::{config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, queue::SyncQueue};
 use sqlx::PgPool;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use utoipa::OpenApi;
@@ -26,18 +24,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 #[derive(Args, Debug, Clone)]
 pub struct ApiSettings {
     /// Address the API listens on.
-    #[arg(
-        long = "addr",
-        env = "OCEAN_API_ADDR",
-        default_value = "127.0.0.1:8080"
-    )]
+    #[arg(long = "addr", env = "OCEAN_API_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
     /// Token of the bootstrap global admin user `admin`; set it to create that user or reset its token.
-    #[arg(
-        long = "admin-token",
-        env = "OCEAN_ADMIN_TOKEN",
-        hide_env_values = true
-    )]
+    #[arg(long = "admin-token", env = "OCEAN_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<secrecy::SecretString>,
     /// With the platform setting "sync all accounts simultaneously" off, sync-all spreads its jobs evenly
     /// over this many seconds.
@@ -102,9 +92,7 @@ async fn method_not_allowed() -> error::ApiError {
 /// This API's OpenAPI 3 document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "health", security(),
     responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
-async fn openapi_json(
-    Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>,
-) -> Json<utoipa::openapi::OpenApi> {
+async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
     Json(doc.as_ref().clone())
 }
 

@@ -89,8 +89,7 @@ async fn create_database_if_missing(database: &DatabaseSettings) -> anyhow::Resu
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let keyring =
-        Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
+    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     if let Some(token) = &args.api.admin_token {
         anyhow::ensure!(
@@ -104,8 +103,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let conn = queue::connect(&args.redis).await?;
     let queue = SyncQueue::new(conn.clone(), &args.redis.queue_name, QueueTiming::default());
     // Connection tests spend the same per-app budgets and share the same tokens as the workers.
-    let fleet =
-        ocean_shared::marketplace::fleet::Fleet::new(conn, &args.redis.queue_name, keyring.clone());
+    let fleet = ocean_shared::marketplace::fleet::Fleet::new(conn, &args.redis.queue_name, keyring.clone());
     let listener = tokio::net::TcpListener::bind(&args.api.addr)
         .await
         .with_context(|| format!("Failed to listen on {}", args.api.addr))?;

@@ -22,9 +22,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                     .split_once("query string: ")
                     .map_or(text.as_str(), |(_, rest)| rest);
                 Err(match detail.split_once(": ") {
-                    Some((field, reason)) if !field.contains(' ') => {
-                        ApiError::validation(field, reason)
-                    }
+                    Some((field, reason)) if !field.contains(' ') => ApiError::validation(field, reason),
                     _ => ApiError::validation("query", detail),
                 })
             }

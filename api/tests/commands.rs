@@ -28,23 +28,15 @@ fn keyring(spec: &str) -> Keyring {
     Keyring::parse(&SecretString::from(spec.to_owned())).expect("valid keyring")
 }
 
-async fn insert_legacy(
-    pool: &PgPool,
-    integration_id: &str,
-    name: &str,
-    status: &str,
-    config: Value,
-) {
-    sqlx::query(
-        "INSERT INTO integrations (integration_id, name, status, config) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(integration_id)
-    .bind(name)
-    .bind(status)
-    .bind(config)
-    .execute(pool)
-    .await
-    .expect("insert legacy integration");
+async fn insert_legacy(pool: &PgPool, integration_id: &str, name: &str, status: &str, config: Value) {
+    sqlx::query("INSERT INTO integrations (integration_id, name, status, config) VALUES ($1, $2, $3, $4)")
+        .bind(integration_id)
+        .bind(name)
+        .bind(status)
+        .bind(config)
+        .execute(pool)
+        .await
+        .expect("insert legacy integration");
 }
 
 /// Two valid Option A rows (nested credentials with string ids; flat with numeric ids), optionally an
@@ -56,39 +48,17 @@ async fn seed_legacy(pool: &PgPool, with_invalid: bool) {
         "sync_interval_minutes": 30,
         "metadata": {"region": "jakarta"}
     });
-    insert_legacy(
-        pool,
-        "tokopedia-jakarta",
-        "Tokopedia Jakarta",
-        "active",
-        jakarta,
-    )
-    .await;
+    insert_legacy(pool, "tokopedia-jakarta", "Tokopedia Jakarta", "active", jakarta).await;
     let surabaya = json!({
         "fs_id": 12345, "shop_id": 11111, "client_id": "client-sby", "client_secret": SURABAYA_SECRET,
         "auto_sync": false
     });
-    insert_legacy(
-        pool,
-        "tokopedia-surabaya",
-        "Surabaya Branch",
-        "inactive",
-        surabaya,
-    )
-    .await;
+    insert_legacy(pool, "tokopedia-surabaya", "Surabaya Branch", "inactive", surabaya).await;
     if with_invalid {
-        let broken =
-            json!({"credentials": {"fs_id": 1, "shop_id": 2, "client_secret": BROKEN_SECRET}});
+        let broken = json!({"credentials": {"fs_id": 1, "shop_id": 2, "client_secret": BROKEN_SECRET}});
         insert_legacy(pool, "tokopedia-broken", "Broken Shop", "active", broken).await;
     }
-    insert_legacy(
-        pool,
-        "shopee-main",
-        "Shopee",
-        "active",
-        json!({"client_secret": "x"}),
-    )
-    .await;
+    insert_legacy(pool, "shopee-main", "Shopee", "active", json!({"client_secret": "x"})).await;
 }
 
 /// Every row of the tables the commands touch, without timestamps and ciphertext bytes.
@@ -102,9 +72,7 @@ async fn snapshot(pool: &PgPool) -> Vec<Value> {
             .expect("snapshot")
         {
             if let Some(map) = row.as_object_mut() {
-                map.retain(|k, _| {
-                    !k.ends_with("_at") && k != "orders_cursor" && k != "secret_ciphertext"
-                });
+                map.retain(|k, _| !k.ends_with("_at") && k != "orders_cursor" && k != "secret_ciphertext");
             }
             rows.push(json!({ table: row }));
         }
@@ -134,12 +102,7 @@ async fn secret_of(pool: &PgPool, keyring: &Keyring, id: AccountId) -> String {
 }
 
 /// An enabled account under `tokopedia` for `shop_<shop_id>`, its secret sealed with `keys`.
-async fn account_with_secret(
-    pool: &PgPool,
-    keys: &Keyring,
-    shop_id: u64,
-    secret: &str,
-) -> AccountId {
+async fn account_with_secret(pool: &PgPool, keys: &Keyring, shop_id: u64, secret: &str) -> AccountId {
     let new = NewAccount {
         integration_id: "tokopedia".into(),
         account_name: format!("Shop {shop_id}"),

@@ -24,17 +24,9 @@ impl Client {
     }
 
     /// Sends a request; returns the status and the `data` of the envelope, or the API's error message.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<(StatusCode, Value)> {
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<(StatusCode, Value)> {
         let url = format!("{}{path}", self.base);
-        let mut request = self
-            .http
-            .request(method, &url)
-            .bearer_auth(self.token.expose_secret());
+        let mut request = self.http.request(method, &url).bearer_auth(self.token.expose_secret());
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -51,10 +43,7 @@ impl Client {
             return Ok((status, envelope["data"].clone()));
         }
         let error = &envelope["error"];
-        let mut message = error["message"]
-            .as_str()
-            .unwrap_or("unknown error")
-            .to_owned();
+        let mut message = error["message"].as_str().unwrap_or("unknown error").to_owned();
         if let Some(fields) = error["details"]["fields"].as_array() {
             for f in fields {
                 message.push_str(&format!(
@@ -72,16 +61,12 @@ impl Client {
     }
 
     pub async fn sync(&self, id: i64) -> Result<()> {
-        self.call(Method::POST, &format!("/{id}/sync"), None)
-            .await
-            .map(drop)
+        self.call(Method::POST, &format!("/{id}/sync"), None).await.map(drop)
     }
 
     pub async fn sync_all(&self) -> Result<u64> {
-        Ok(
-            self.call(Method::POST, "/sync-all", None).await?.1["queued"]
-                .as_u64()
-                .unwrap_or(0),
-        )
+        Ok(self.call(Method::POST, "/sync-all", None).await?.1["queued"]
+            .as_u64()
+            .unwrap_or(0))
     }
 }

@@ -60,10 +60,7 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
         );
     }
     let started = Instant::now();
-    println!(
-        "sync-all: {} account syncs queued",
-        client.sync_all().await?
-    );
+    println!("sync-all: {} account syncs queued", client.sync_all().await?);
     loop {
         let list = client.list_accounts().await?;
         let accounts: Vec<&Value> = list["accounts"].as_array().into_iter().flatten().collect();
@@ -77,10 +74,7 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
         }
         if started.elapsed() > Duration::from_secs(args.wait_secs) {
             table::print_accounts(&list);
-            bail!(
-                "accounts did not finish their first sync within {}s",
-                args.wait_secs
-            );
+            bail!("accounts did not finish their first sync within {}s", args.wait_secs);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -12,12 +12,7 @@ use clap::{Parser, Subcommand};
 #[command(version)]
 struct Cli {
     /// Base URL of the Ocean Sync API.
-    #[arg(
-        long,
-        env = "OCEAN_API_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "OCEAN_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
     api_url: String,
     /// API bearer token.
     #[arg(long, env = "OCEAN_API_TOKEN", hide_env_values = true, global = true)]

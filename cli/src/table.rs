@@ -30,11 +30,7 @@ pub fn print_accounts(list: &Value) {
         "ID", "NAME", "IDENTIFIER", "STATUS", "PRODUCTS", "ORDERS", "SYNCS", "ERRORS", "LAST SYNC"
     );
     for a in list["accounts"].as_array().into_iter().flatten() {
-        let primary = if a["is_primary"] == Value::Bool(true) {
-            "*"
-        } else {
-            ""
-        };
+        let primary = if a["is_primary"] == Value::Bool(true) { "*" } else { "" };
         println!(
             "{:<4} {:<24} {:<12} {:<8} {:>8} {:>7} {:>6} {:>6}  {:<10} {}",
             cell(&a["id"]),

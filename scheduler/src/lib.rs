@@ -22,26 +22,14 @@ use tokio_util::sync::CancellationToken;
 #[derive(Args, Debug, Clone)]
 pub struct SchedulerSettings {
     /// Time between two ticks, in milliseconds.
-    #[arg(
-        long = "tick-ms",
-        env = "OCEAN_SCHEDULER_TICK_MS",
-        default_value_t = 1000
-    )]
+    #[arg(long = "tick-ms", env = "OCEAN_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub tick_ms: u64,
     /// Most accounts claimed in one tick.
-    #[arg(
-        long = "claim-batch",
-        env = "OCEAN_SCHEDULER_BATCH",
-        default_value_t = 500
-    )]
+    #[arg(long = "claim-batch", env = "OCEAN_SCHEDULER_BATCH", default_value_t = 500)]
     pub batch: i64,
     /// A sync request (sync-now, sync-all) whose job was pushed this many seconds ago and has not
     /// started is enqueued again: the job was lost (Redis flush, failover) or never pushed.
-    #[arg(
-        long = "requeue-after-secs",
-        env = "OCEAN_REQUEUE_AFTER_SECS",
-        default_value_t = 60
-    )]
+    #[arg(long = "requeue-after-secs", env = "OCEAN_REQUEUE_AFTER_SECS", default_value_t = 60)]
     pub requeue_after_secs: u64,
 }
 
@@ -55,18 +43,9 @@ pub struct TickReport {
 }
 
 /// Runs ticks until `shutdown` is cancelled. Errors are logged and retried on the next tick.
-pub async fn run(
-    pool: PgPool,
-    queue: SyncQueue,
-    settings: SchedulerSettings,
-    shutdown: CancellationToken,
-) {
+pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, shutdown: CancellationToken) {
     let tick = Duration::from_millis(settings.tick_ms.max(10));
-    tracing::info!(
-        queue = queue.name(),
-        tick_ms = settings.tick_ms,
-        "scheduler starting"
-    );
+    tracing::info!(queue = queue.name(), tick_ms = settings.tick_ms, "scheduler starting");
     loop {
         match run_tick(&pool, &queue, &settings).await {
             Ok(report) if report != TickReport::default() => {
@@ -90,16 +69,9 @@ pub async fn run(
 }
 
 /// One tick: emit due scheduled syncs, then re-emit stale sync requests.
-pub async fn run_tick(
-    pool: &PgPool,
-    queue: &SyncQueue,
-    settings: &SchedulerSettings,
-) -> anyhow::Result<TickReport> {
+pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin the claim transaction")?;
+    let mut tx = pool.begin().await.context("Failed to begin the claim transaction")?;
     let due = schedule::claim_due(&mut tx, settings.batch)
         .await
         .context("Failed to claim due accounts")?;
@@ -113,18 +85,12 @@ pub async fn run_tick(
         queue.push(job, Some(key)).await?;
         report.scheduled += 1;
     }
-    tx.commit()
-        .await
-        .context("Failed to commit the claim transaction")?;
+    tx.commit().await.context("Failed to commit the claim transaction")?;
 
-    let mut tx = pool
-        .begin()
+    let mut tx = pool.begin().await.context("Failed to begin the requeue transaction")?;
+    let stale = schedule::claim_stale_requests(&mut tx, settings.requeue_after_secs as f64, settings.batch)
         .await
-        .context("Failed to begin the requeue transaction")?;
-    let stale =
-        schedule::claim_stale_requests(&mut tx, settings.requeue_after_secs as f64, settings.batch)
-            .await
-            .context("Failed to read stale sync requests")?;
+        .context("Failed to read stale sync requests")?;
     for request in &stale {
         let trigger = request
             .trigger
@@ -141,8 +107,6 @@ pub async fn run_tick(
         queue.push(job, None).await?;
         report.requeued += 1;
     }
-    tx.commit()
-        .await
-        .context("Failed to commit the requeue transaction")?;
+    tx.commit().await.context("Failed to commit the requeue transaction")?;
     Ok(report)
 }

@@ -20,11 +20,7 @@ pub struct DatabaseSettings {
     )]
     pub database_url: SecretString,
     /// Largest number of pooled connections per process.
-    #[arg(
-        long = "db-max-connections",
-        env = "OCEAN_DB_MAX_CONNECTIONS",
-        default_value_t = 10
-    )]
+    #[arg(long = "db-max-connections", env = "OCEAN_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
 }
 
@@ -55,11 +51,7 @@ pub struct RedisSettings {
     pub redis_url: SecretString,
     /// Name of the sync job queue; every api, scheduler and worker of one deployment must agree on it.
     /// It also prefixes every key the queue writes, so two deployments can share one Redis.
-    #[arg(
-        long = "queue-name",
-        env = "OCEAN_QUEUE_NAME",
-        default_value = "ocean:sync-accounts"
-    )]
+    #[arg(long = "queue-name", env = "OCEAN_QUEUE_NAME", default_value = "ocean:sync-accounts")]
     pub queue_name: String,
 }
 
@@ -97,11 +89,7 @@ pub struct MarketplaceSettings {
     )]
     pub rate_per_sec: u32,
     /// Burst of the marketplace's per (app, endpoint) bucket; the documented default is 5.
-    #[arg(
-        long = "marketplace-burst",
-        env = "OCEAN_MARKETPLACE_BURST",
-        default_value_t = 5
-    )]
+    #[arg(long = "marketplace-burst", env = "OCEAN_MARKETPLACE_BURST", default_value_t = 5)]
     pub burst: u32,
     /// Per-endpoint limits that differ from the default, as `endpoint=rate:burst,...`
     /// (endpoints: shop-info, product-info, stock-update, order-list, shipment-info). Limits the marketplace
@@ -133,10 +121,6 @@ pub struct MarketplaceSettings {
 pub struct CryptoSettings {
     /// Comma-separated `key_id:base64(32 bytes)` list. The first key seals new secrets; the others only
     /// open secrets sealed before a rotation. Generate a key with `openssl rand -base64 32`.
-    #[arg(
-        long = "encryption-keys",
-        env = "OCEAN_ENCRYPTION_KEYS",
-        hide_env_values = true
-    )]
+    #[arg(long = "encryption-keys", env = "OCEAN_ENCRYPTION_KEYS", hide_env_values = true)]
     pub encryption_keys: SecretString,
 }

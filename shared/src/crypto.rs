@@ -159,10 +159,7 @@ mod tests {
         let sealed = keys.seal(b"super-secret-value");
         assert_eq!(sealed.key_id, "k1");
         assert!(!sealed.bytes.windows(6).any(|w| w == b"secret"));
-        assert_eq!(
-            keys.open("k1", &sealed.bytes).unwrap(),
-            b"super-secret-value"
-        );
+        assert_eq!(keys.open("k1", &sealed.bytes).unwrap(), b"super-secret-value");
     }
 
     #[test]
@@ -181,10 +178,7 @@ mod tests {
         let mut sealed = keys.seal(b"x");
         let last = sealed.bytes.len() - 1;
         sealed.bytes[last] ^= 1;
-        assert!(matches!(
-            keys.open("k1", &sealed.bytes),
-            Err(CryptoError::Open)
-        ));
+        assert!(matches!(keys.open("k1", &sealed.bytes), Err(CryptoError::Open)));
         assert!(matches!(
             keys.open("k9", &sealed.bytes),
             Err(CryptoError::UnknownKey(_))

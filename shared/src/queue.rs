@@ -60,8 +60,7 @@ pub fn storage_config(queue_name: &str, timing: QueueTiming) -> apalis_redis::Co
 
 /// Connects with timeouts suited to a shared, sometimes busy Redis.
 pub async fn connect(settings: &RedisSettings) -> anyhow::Result<ConnectionManager> {
-    let client = redis::Client::open(settings.redis_url.expose_secret())
-        .context("Failed to parse REDIS_URL")?;
+    let client = redis::Client::open(settings.redis_url.expose_secret()).context("Failed to parse REDIS_URL")?;
     let config = redis::aio::ConnectionManagerConfig::new()
         .set_response_timeout(Some(Duration::from_secs(5)))
         .set_connection_timeout(Some(Duration::from_secs(5)));
@@ -81,8 +80,7 @@ pub struct SyncQueue {
 
 impl SyncQueue {
     pub fn new(conn: ConnectionManager, queue_name: &str, timing: QueueTiming) -> Self {
-        let storage =
-            RedisStorage::new(conn.clone()).with_config(storage_config(queue_name, timing));
+        let storage = RedisStorage::new(conn.clone()).with_config(storage_config(queue_name, timing));
         Self {
             storage,
             conn,

@@ -5,8 +5,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 /// Installs the global subscriber once per process. Later calls are ignored (tests call it freely).
 pub fn init(default_filter: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("OCEAN_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let builder = fmt().with_env_filter(filter).with_target(false);
     let _ = if json {

@@ -12,8 +12,8 @@ use ocean_shared::marketplace::{
     MarketplaceError,
     envelope::{decode, decode_bulk},
     types::{
-        Order, PriceUpdateRow, Product, ShipmentInfo, ShopInfo, SingleOrder, StockUpdateRow,
-        WebhookRegisterResult, WebhookRegistration, WithRaw,
+        Order, PriceUpdateRow, Product, ShipmentInfo, ShopInfo, SingleOrder, StockUpdateRow, WebhookRegisterResult,
+        WebhookRegistration, WithRaw,
     },
 };
 use serde_json::Value;
@@ -33,24 +33,15 @@ const KNOWN_PREFIXES: [&str; 9] = [
 
 fn fixtures_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR")
-        .unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
+    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR").unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
     let dir = PathBuf::from(dir);
-    if dir.is_absolute() {
-        dir
-    } else {
-        root.join(dir)
-    }
+    if dir.is_absolute() { dir } else { root.join(dir) }
 }
 
 /// Prefixes listed in the folder README's table (rows like "| `shop_get-shop-info` | GET ... |").
 fn readme_prefixes(dir: &Path) -> Vec<String> {
-    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_else(|e| {
-        panic!(
-            "fixtures folder {} has no readable README.md: {e}",
-            dir.display()
-        )
-    });
+    let readme = std::fs::read_to_string(dir.join("README.md"))
+        .unwrap_or_else(|e| panic!("fixtures folder {} has no readable README.md: {e}", dir.display()));
     readme
         .lines()
         .filter_map(|line| line.trim().strip_prefix("| `"))
@@ -122,9 +113,7 @@ fn check_ok(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
             expect_len(orders.len())
         }
         "order_get-single-order" => {
-            let order = decode::<SingleOrder>(200, body)
-                .map_err(fmt)?
-                .ok_or("no data")?;
+            let order = decode::<SingleOrder>(200, body).map_err(fmt)?.ok_or("no data")?;
             let want = raw.pointer("/data/order_id").and_then(Value::as_u64);
             (Some(order.order_id) == want)
                 .then_some(())
@@ -144,9 +133,7 @@ fn check_ok(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
                 .then_some(())
                 .ok_or("answer differs".into())
         }
-        "webhooks_list-registered-webhooks" => decode::<WebhookRegistration>(200, body)
-            .map_err(fmt)
-            .map(drop),
+        "webhooks_list-registered-webhooks" => decode::<WebhookRegistration>(200, body).map_err(fmt).map(drop),
         other => Err(format!("no decoder for prefix {other}")),
     }
 }
@@ -160,9 +147,7 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
     }
     .ok_or("decoded as a success")?;
     match err {
-        MarketplaceError::Api {
-            error_code, reason, ..
-        } => {
+        MarketplaceError::Api { error_code, reason, .. } => {
             let header = raw.get("header");
             let want_code = match header.and_then(|h| h.get("error_code")) {
                 Some(Value::String(s)) => s.clone(),
@@ -189,9 +174,7 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
                     (!msgs.is_empty()).then(|| msgs.join("; "))
                 });
             if error_code != want_code {
-                return Err(format!(
-                    "error_code {error_code:?}, file says {want_code:?}"
-                ));
+                return Err(format!("error_code {error_code:?}, file says {want_code:?}"));
             }
             if reason != want_reason {
                 return Err(format!("reason {reason:?}, file says {want_reason:?}"));
@@ -219,12 +202,8 @@ fn check_fail(prefix: &str, body: &[u8], raw: &Value) -> Result<(), String> {
 
 fn check_request(prefix: &str, body: &[u8]) -> Result<(), String> {
     let rows = match prefix {
-        "product_update-stock-only" => {
-            serde_json::from_slice::<Vec<StockUpdateRow>>(body).map(|r| r.len())
-        }
-        "product_update-price-only" => {
-            serde_json::from_slice::<Vec<PriceUpdateRow>>(body).map(|r| r.len())
-        }
+        "product_update-stock-only" => serde_json::from_slice::<Vec<StockUpdateRow>>(body).map(|r| r.len()),
+        "product_update-price-only" => serde_json::from_slice::<Vec<PriceUpdateRow>>(body).map(|r| r.len()),
         other => return Err(format!("no request type for prefix {other}")),
     }
     .map_err(|e| e.to_string())?;
@@ -235,19 +214,12 @@ fn check_request(prefix: &str, body: &[u8]) -> Result<(), String> {
 fn every_prefix_in_the_fixtures_readme_has_a_decoder() {
     let dir = fixtures_dir();
     let listed = readme_prefixes(&dir);
-    assert!(
-        !listed.is_empty(),
-        "README of {} lists no prefixes",
-        dir.display()
-    );
+    assert!(!listed.is_empty(), "README of {} lists no prefixes", dir.display());
     let unknown: Vec<_> = listed
         .iter()
         .filter(|p| !KNOWN_PREFIXES.contains(&p.as_str()))
         .collect();
-    assert!(
-        unknown.is_empty(),
-        "prefixes without a decoder: {unknown:?}"
-    );
+    assert!(unknown.is_empty(), "prefixes without a decoder: {unknown:?}");
 }
 
 #[test]
@@ -258,15 +230,10 @@ fn every_fixture_file_decodes_as_its_name_says() {
     prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
     let mut checked = 0;
     let mut failures = Vec::new();
-    let entries =
-        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("directory entry").path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         if !name.ends_with(".json") {
             continue;
         }
@@ -275,9 +242,7 @@ fn every_fixture_file_decodes_as_its_name_says() {
             continue;
         };
         let Some(kind) = kind_of(&name[prefix.len()..]) else {
-            failures.push(format!(
-                "{name}: name is not <prefix>-ok|-fail|-request-data"
-            ));
+            failures.push(format!("{name}: name is not <prefix>-ok|-fail|-request-data"));
             continue;
         };
         let body = std::fs::read(&path).expect("readable fixture");

@@ -15,8 +15,7 @@ use crate::Sim;
 use crate::ratelimit::Endpoint;
 
 pub(crate) const MSG_OK: &str = "Your request has been processed successfully";
-pub(crate) const MSG_MALFORMED: &str =
-    "We could not process your request due to malformed request, please check again";
+pub(crate) const MSG_MALFORMED: &str = "We could not process your request due to malformed request, please check again";
 pub(crate) const MSG_SERVER: &str = "Our server encounters an error, please try again later";
 
 /// An error answered in the standard envelope with `data: null`.
@@ -163,11 +162,7 @@ impl Call {
 
     /// Checks the bearer token (401), then the requested fs_id (`Err` is the
     /// route's own 400), then that it is the token's app (403).
-    pub fn authorize(
-        &mut self,
-        headers: &HeaderMap,
-        requested_fs_id: Result<u64, ApiError>,
-    ) -> Result<u64, ApiError> {
+    pub fn authorize(&mut self, headers: &HeaderMap, requested_fs_id: Result<u64, ApiError>) -> Result<u64, ApiError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -205,10 +200,7 @@ impl Call {
         let (Some(fs_id), Some(endpoint)) = (self.fs_id, self.endpoint) else {
             return 0;
         };
-        self.sim
-            .lock()
-            .limiter
-            .take(fs_id, endpoint, n, Instant::now())
+        self.sim.lock().limiter.take(fs_id, endpoint, n, Instant::now())
     }
 
     /// Resolves the shop a call is aimed at: the given `shop_id` (403 unless
@@ -257,10 +249,7 @@ impl Call {
     /// Counts bulk rows refused for lack of tokens.
     pub fn count_throttled_rows(&self, rows: u64) {
         if let Some(endpoint) = self.endpoint {
-            self.sim
-                .lock()
-                .stats
-                .count_throttled_rows(endpoint.name(), rows);
+            self.sim.lock().stats.count_throttled_rows(endpoint.name(), rows);
         }
     }
 
@@ -304,9 +293,7 @@ impl Call {
                 let name = self.endpoint.map_or("unknown", Endpoint::name);
                 state.stats.count_rate_limited(name);
             }
-            state
-                .limiter
-                .peek(self.fs_id, self.endpoint, Instant::now())
+            state.limiter.peek(self.fs_id, self.endpoint, Instant::now())
         };
         tracing::debug!(
             endpoint = self.endpoint.map_or("unknown", Endpoint::name),
@@ -318,9 +305,7 @@ impl Call {
         let mut response = (status, Json(body)).into_response();
         for (name, value) in rate.pairs() {
             if let Ok(value) = HeaderValue::from_str(&value) {
-                response
-                    .headers_mut()
-                    .insert(HeaderName::from_static(name), value);
+                response.headers_mut().insert(HeaderName::from_static(name), value);
             }
         }
         response

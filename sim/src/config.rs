@@ -43,8 +43,7 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Reads a JSON config file; errors name the file and the JSON problem.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
     }
 
@@ -162,8 +161,7 @@ mod tests {
 
     #[test]
     fn minimal_json_uses_defaults() {
-        let json =
-            r#"{"apps":[{"fs_id":1,"client_id":"a","client_secret":"b","shops":[{"shop_id":2}]}]}"#;
+        let json = r#"{"apps":[{"fs_id":1,"client_id":"a","client_secret":"b","shops":[{"shop_id":2}]}]}"#;
         let config: SimConfig = serde_json::from_str(json).expect("valid config");
         assert_eq!(config.token_ttl_secs, 1_209_600);
         assert_eq!(config.rate_limit, RateLimit::default());

@@ -57,10 +57,7 @@ impl Order {
 
     /// Time the order reached `status`, if it did.
     pub fn status_time(&self, status: u32) -> Option<i64> {
-        self.history
-            .iter()
-            .find(|(s, _)| *s == status)
-            .map(|&(_, t)| t)
+        self.history.iter().find(|(s, _)| *s == status).map(|&(_, t)| t)
     }
 }
 
@@ -173,20 +170,13 @@ pub(crate) fn generate(src: &OrderSource<'_>) -> Vec<Order> {
 }
 
 fn order(rng: &mut DetRng, src: &OrderSource<'_>, pool: &[&Product], i: usize, age: i64) -> Order {
-    let order_id = src
-        .shop_id
-        .wrapping_mul(1_000_000)
-        .wrapping_add(i as u64 + 1);
+    let order_id = src.shop_id.wrapping_mul(1_000_000).wrapping_add(i as u64 + 1);
     let create_time = src.anchor - age;
     let order_status = status_for_age(rng, age);
     let history = history(rng, order_status, create_time, age);
 
     let buyer = person(rng);
-    let recipient = if rng.chance(0.85) {
-        buyer.clone()
-    } else {
-        person(rng)
-    };
+    let recipient = if rng.chance(0.85) { buyer.clone() } else { person(rng) };
     let area = rng.pick(AREAS);
     let address = Address {
         street: (*rng.pick(STREETS)).to_owned(),
@@ -222,10 +212,7 @@ fn order(rng: &mut DetRng, src: &OrderSource<'_>, pool: &[&Product], i: usize, a
         });
     }
     let product_total: i64 = items.iter().map(OrderItem::total_price).sum();
-    let weight_grams: i64 = items
-        .iter()
-        .map(|it| it.weight_grams * i64::from(it.quantity))
-        .sum();
+    let weight_grams: i64 = items.iter().map(|it| it.weight_grams * i64::from(it.quantity)).sum();
     let weight_kg = (weight_grams + 999) / 1000;
 
     let shipping = rng.pick(src.couriers).clone();
@@ -247,11 +234,7 @@ fn order(rng: &mut DetRng, src: &OrderSource<'_>, pool: &[&Product], i: usize, a
             .filter(char::is_ascii_alphabetic)
             .take(2)
             .collect();
-        format!(
-            "{}{:010}",
-            prefix.to_ascii_uppercase(),
-            rng.below(10_000_000_000)
-        )
+        format!("{}{:010}", prefix.to_ascii_uppercase(), rng.below(10_000_000_000))
     } else {
         String::new()
     };
@@ -385,10 +368,7 @@ mod tests {
     #[test]
     fn invoice_uses_roman_year_and_month() {
         // 2025-01-10T00:00:00Z
-        assert_eq!(
-            reference("INV", 1_736_467_200, 502),
-            "INV/20250110/XXV/I/502"
-        );
+        assert_eq!(reference("INV", 1_736_467_200, 502), "INV/20250110/XXV/I/502");
         assert_eq!(roman(17), "XVII");
         assert_eq!(roman(7), "VII");
     }

@@ -46,9 +46,7 @@ impl Params {
         key: &str,
         invalid: impl FnOnce() -> ApiError,
     ) -> Result<Option<T>, ApiError> {
-        self.get(key)
-            .map(|v| v.parse().map_err(|_| invalid()))
-            .transpose()
+        self.get(key).map(|v| v.parse().map_err(|_| invalid())).transpose()
     }
 }
 

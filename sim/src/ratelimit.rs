@@ -88,9 +88,7 @@ impl Bucket {
     }
 
     fn refill(&mut self, limit: RateLimit, now: Instant) {
-        let elapsed = now
-            .saturating_duration_since(self.refilled_at)
-            .as_secs_f64();
+        let elapsed = now.saturating_duration_since(self.refilled_at).as_secs_f64();
         self.tokens = (self.tokens + elapsed * effective_rate(limit)).min(f64::from(limit.burst));
         self.refilled_at = now;
     }
@@ -124,10 +122,7 @@ impl RateHeaders {
         [
             (
                 "x-ratelimit-limit",
-                format!(
-                    "{} req/s (burst {})",
-                    self.limit.rate_per_sec, self.limit.burst
-                ),
+                format!("{} req/s (burst {})", self.limit.rate_per_sec, self.limit.burst),
             ),
             ("x-ratelimit-remaining", self.remaining.to_string()),
             (
@@ -137,10 +132,7 @@ impl RateHeaders {
                     None => "-0.000000".to_owned(),
                 },
             ),
-            (
-                "x-ratelimit-full-reset-after",
-                format!("{:.6}", self.full_reset_after),
-            ),
+            ("x-ratelimit-full-reset-after", format!("{:.6}", self.full_reset_after)),
         ]
     }
 }
@@ -200,12 +192,7 @@ impl RateLimiter {
 
     /// Header values for a bucket without taking from it. A bucket never
     /// used (or no app known yet) reports as full.
-    pub fn peek(
-        &self,
-        fs_id: Option<u64>,
-        endpoint: Option<Endpoint>,
-        now: Instant,
-    ) -> RateHeaders {
+    pub fn peek(&self, fs_id: Option<u64>, endpoint: Option<Endpoint>, now: Instant) -> RateHeaders {
         let limit = self.limit(endpoint);
         let tokens = match (fs_id, endpoint) {
             (Some(fs), Some(e)) => self.buckets.get(&(fs, e)).map(|b| {

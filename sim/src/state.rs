@@ -184,18 +184,13 @@ impl Sim {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panicked handler cannot leave the data unusable for a simulator;
         // ignoring poison keeps one bug from failing every later call.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Hands out the app's token (see [`Tokens::grant`]) and counts it.
     pub(crate) fn grant_token(&self, fs_id: u64) -> Grant {
         let mut state = self.lock();
-        let (grant, minted) = state
-            .tokens
-            .grant(fs_id, self.inner.token_ttl, Instant::now());
+        let (grant, minted) = state.tokens.grant(fs_id, self.inner.token_ttl, Instant::now());
         state.stats.token_grants += 1;
         if minted {
             state.stats.tokens_issued += 1;
@@ -206,11 +201,7 @@ impl Sim {
     /// Sets the probability (clamped to 0..=1) that calls aimed at the shop
     /// fail with HTTP 500. Returns false for an unknown shop.
     pub fn set_failure_rate(&self, shop_id: u64, rate: f64) -> bool {
-        let rate = if rate.is_nan() {
-            0.0
-        } else {
-            rate.clamp(0.0, 1.0)
-        };
+        let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
         self.with_shop_config(shop_id, |c| c.failure_rate = rate)
     }
 
@@ -266,23 +257,13 @@ impl Sim {
     /// The product as currently stored (stock reflects updates).
     pub fn product(&self, shop_id: u64, product_id: u64) -> Option<Product> {
         let state = self.lock();
-        state
-            .world
-            .shops
-            .get(&shop_id)?
-            .product(product_id)
-            .cloned()
+        state.world.shops.get(&shop_id)?.product(product_id).cloned()
     }
 
     /// The product with this SKU in the shop.
     pub fn product_by_sku(&self, shop_id: u64, sku: &str) -> Option<Product> {
         let state = self.lock();
-        state
-            .world
-            .shops
-            .get(&shop_id)?
-            .product_by_sku(sku)
-            .cloned()
+        state.world.shops.get(&shop_id)?.product_by_sku(sku).cloned()
     }
 
     /// Current stock of a product.

@@ -56,11 +56,10 @@ impl Shop {
             .map(|(_, s)| s)
             .collect();
         // Shop opening day somewhere in 2017..2022.
-        let created =
-            chrono::DateTime::from_timestamp(1_483_228_800 + rng.range(0, 6 * 365) * 86_400, 0)
-                .unwrap_or_default()
-                .format("%Y-%m-%d")
-                .to_string();
+        let created = chrono::DateTime::from_timestamp(1_483_228_800 + rng.range(0, 6 * 365) * 86_400, 0)
+            .unwrap_or_default()
+            .format("%Y-%m-%d")
+            .to_string();
         let user_id = 5_000_000 + rng.below(4_000_000);
         let warehouse_id = config.shop_id.wrapping_mul(10).wrapping_add(1);
 
@@ -85,16 +84,8 @@ impl Shop {
             products: &products,
             couriers: &couriers,
         });
-        let by_id = products
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.product_id, i))
-            .collect();
-        let by_sku = products
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.sku.clone(), i))
-            .collect();
+        let by_id = products.iter().enumerate().map(|(i, p)| (p.product_id, i)).collect();
+        let by_sku = products.iter().enumerate().map(|(i, p)| (p.sku.clone(), i)).collect();
         Self {
             config,
             domain,
@@ -166,11 +157,7 @@ impl World {
                 shop_ids,
             },
         );
-        let linked: Vec<u64> = self
-            .apps
-            .values()
-            .flat_map(|a| a.shop_ids.clone())
-            .collect();
+        let linked: Vec<u64> = self.apps.values().flat_map(|a| a.shop_ids.clone()).collect();
         self.shops.retain(|id, _| linked.contains(id));
     }
 
@@ -181,21 +168,14 @@ impl World {
     }
 
     pub fn is_linked(&self, fs_id: u64, shop_id: u64) -> bool {
-        self.apps
-            .get(&fs_id)
-            .is_some_and(|a| a.shop_ids.contains(&shop_id))
+        self.apps.get(&fs_id).is_some_and(|a| a.shop_ids.contains(&shop_id))
     }
 
     /// The app's shops, in link order.
     pub fn shops_of(&self, fs_id: u64) -> Vec<&Shop> {
         self.apps
             .get(&fs_id)
-            .map(|a| {
-                a.shop_ids
-                    .iter()
-                    .filter_map(|id| self.shops.get(id))
-                    .collect()
-            })
+            .map(|a| a.shop_ids.iter().filter_map(|id| self.shops.get(id)).collect())
             .unwrap_or_default()
     }
 

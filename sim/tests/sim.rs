@@ -37,9 +37,7 @@ fn fast_demo() -> SimConfig {
 
 async fn start(config: SimConfig) -> Harness {
     let sim = Sim::new(config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(ocean_sim::serve(listener, sim.clone(), async {
@@ -67,9 +65,7 @@ impl Harness {
     }
 
     async fn token(&self) -> String {
-        let (status, body) = self
-            .token_response("jakarta-client", "jakarta-secret")
-            .await;
+        let (status, body) = self.token_response("jakarta-client", "jakarta-secret").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["access_token"].as_str().expect("token").to_owned()
     }
@@ -108,15 +104,11 @@ fn error_code(body: &Value) -> &Value {
 }
 
 fn products_path(page: usize, per_page: usize) -> String {
-    format!(
-        "/inventory/v1/fs/{JAKARTA_FS}/product/info?shop_id={JAKARTA_SHOP}&page={page}&per_page={per_page}"
-    )
+    format!("/inventory/v1/fs/{JAKARTA_FS}/product/info?shop_id={JAKARTA_SHOP}&page={page}&per_page={per_page}")
 }
 
 fn orders_path(from: i64, to: i64, page: u32, per_page: u32) -> String {
-    format!(
-        "/v2/order/list?fs_id={JAKARTA_FS}&from_date={from}&to_date={to}&page={page}&per_page={per_page}"
-    )
+    format!("/v2/order/list?fs_id={JAKARTA_FS}&from_date={from}&to_date={to}&page={page}&per_page={per_page}")
 }
 
 #[tokio::test]
@@ -186,46 +178,28 @@ async fn products_page_until_a_short_page() {
         let (status, _, body) = h.get(&token, &products_path(page, 50)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let items = body["data"].as_array().expect("array");
-        ids.extend(
-            items
-                .iter()
-                .map(|p| p["basic"]["productID"].as_u64().expect("id")),
-        );
+        ids.extend(items.iter().map(|p| p["basic"]["productID"].as_u64().expect("id")));
         if items.len() < 50 {
             break;
         }
         page += 1;
     }
-    let catalog: Vec<u64> = h
-        .sim
-        .products(JAKARTA_SHOP)
-        .iter()
-        .map(|p| p.product_id)
-        .collect();
+    let catalog: Vec<u64> = h.sim.products(JAKARTA_SHOP).iter().map(|p| p.product_id).collect();
     assert_eq!(catalog.len(), 240);
     assert_eq!(ids, catalog);
 
     let (_, _, past_end) = h.get(&token, &products_path(99, 50)).await;
     assert_eq!(past_end["data"], json!([]));
 
-    let no_page =
-        format!("/inventory/v1/fs/{JAKARTA_FS}/product/info?shop_id={JAKARTA_SHOP}&per_page=10");
+    let no_page = format!("/inventory/v1/fs/{JAKARTA_FS}/product/info?shop_id={JAKARTA_SHOP}&per_page=10");
     let (status, _, body) = h.get(&token, &no_page).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "PRD_DLV_005");
-    assert_eq!(
-        body["header"]["reason"],
-        "page cannot be empty when shop_id is filled"
-    );
+    assert_eq!(body["header"]["reason"], "page cannot be empty when shop_id is filled");
 
     let (status, _, body) = h.get(&token, &products_path(1, 51)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        error_code(&body)
-            .as_str()
-            .expect("code")
-            .starts_with("PRD_DLV_")
-    );
+    assert!(error_code(&body).as_str().expect("code").starts_with("PRD_DLV_"));
 
     // Lookups by repeated product_id and by SKU.
     let some = &h.sim.products(JAKARTA_SHOP)[..3];
@@ -265,30 +239,16 @@ async fn orders_need_a_short_window_and_page() {
     let (status, _, body) = h.get(&token, &orders_path(from, to, 1, 50)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "ORD_DLV_013");
-    assert_eq!(
-        body["header"]["reason"],
-        "Date Range must be less than 3 days"
-    );
+    assert_eq!(body["header"]["reason"], "Date Range must be less than 3 days");
 
     let (status, _, body) = h.get(&token, &orders_path(from + 1, to, 1, 101)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        error_code(&body)
-            .as_str()
-            .expect("code")
-            .starts_with("ORD_DLV_")
-    );
+    assert!(error_code(&body).as_str().expect("code").starts_with("ORD_DLV_"));
 
-    let no_page =
-        format!("/v2/order/list?fs_id={JAKARTA_FS}&from_date={from}&to_date={to}&per_page=10");
+    let no_page = format!("/v2/order/list?fs_id={JAKARTA_FS}&from_date={from}&to_date={to}&per_page=10");
     let (status, _, body) = h.get(&token, &no_page).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        error_code(&body)
-            .as_str()
-            .expect("code")
-            .starts_with("ORD_DLV_")
-    );
+    assert!(error_code(&body).as_str().expect("code").starts_with("ORD_DLV_"));
 
     let both = format!(
         "{}&shop_id={JAKARTA_SHOP}&warehouse_id=678901",
@@ -308,10 +268,7 @@ async fn orders_need_a_short_window_and_page() {
         for order in items {
             assert_eq!(order["fs_id"], "12345");
             let status = order["order_status"].as_u64().expect("status");
-            assert!(
-                [0, 10, 220, 400, 450, 500, 600, 700].contains(&status),
-                "{status}"
-            );
+            assert!([0, 10, 220, 400, 450, 500, 600, 700].contains(&status), "{status}");
             seen.push((
                 order["create_time"].as_i64().expect("time"),
                 order["order_id"].as_u64().expect("id"),
@@ -342,10 +299,7 @@ async fn single_order_by_id_and_invoice() {
     let by_id = format!("/v2/fs/{JAKARTA_FS}/order?order_id={}", order.order_id);
     let (status, _, body) = h.get(&token, &by_id).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["data"]["invoice_number"],
-        order.invoice_ref_num.as_str()
-    );
+    assert_eq!(body["data"]["invoice_number"], order.invoice_ref_num.as_str());
     let by_invoice = format!(
         "/v2/fs/{JAKARTA_FS}/order?invoice_num={}",
         order.invoice_ref_num.replace('/', "%2F")
@@ -353,9 +307,7 @@ async fn single_order_by_id_and_invoice() {
     let (_, _, same) = h.get(&token, &by_invoice).await;
     assert_eq!(same["data"]["order_id"], order.order_id);
 
-    let (status, _, body) = h
-        .get(&token, &format!("/v2/fs/{JAKARTA_FS}/order?order_id=1"))
-        .await;
+    let (status, _, body) = h.get(&token, &format!("/v2/fs/{JAKARTA_FS}/order?order_id=1")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "ORD_API_008");
 }
@@ -364,9 +316,7 @@ async fn single_order_by_id_and_invoice() {
 async fn unlinked_shop_or_app_is_forbidden() {
     let h = start(fast_demo()).await;
     let token = h.token().await;
-    let other_shop = format!(
-        "/inventory/v1/fs/{JAKARTA_FS}/product/info?shop_id={SURABAYA_SHOP}&page=1&per_page=5"
-    );
+    let other_shop = format!("/inventory/v1/fs/{JAKARTA_FS}/product/info?shop_id={SURABAYA_SHOP}&page=1&per_page=5");
     let (status, _, body) = h.get(&token, &other_shop).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&body), "RBAC_MDLW_001");
@@ -378,10 +328,7 @@ async fn unlinked_shop_or_app_is_forbidden() {
     assert_eq!(error_code(&body), "RBAC_MDLW_001");
 
     let to = h.sim.anchor();
-    let orders = format!(
-        "{}&shop_id={SURABAYA_SHOP}",
-        orders_path(to - DAY, to, 1, 10)
-    );
+    let orders = format!("{}&shop_id={SURABAYA_SHOP}", orders_path(to - DAY, to, 1, 10));
     let (status, _, _) = h.get(&token, &orders).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
@@ -417,11 +364,7 @@ async fn empty_bucket_answers_429_with_headers() {
     assert_eq!(headers["x-ratelimit-remaining"], "0");
     let secs = |name: &str| -> f64 {
         let value = headers[name].to_str().expect("ascii");
-        assert_eq!(
-            value.split('.').nth(1).map(str::len),
-            Some(6),
-            "{name}: {value}"
-        );
+        assert_eq!(value.split('.').nth(1).map(str::len), Some(6), "{name}: {value}");
         value.parse().expect("seconds")
     };
     assert!(secs("x-ratelimit-reset-after") > 0.0);
@@ -484,11 +427,7 @@ async fn stock_update_rows_share_the_bucket() {
         .collect();
     assert_eq!(
         messages,
-        [
-            "Invalid SKU.",
-            "ERR_TOO_MANY_REQUEST",
-            "ERR_TOO_MANY_REQUEST"
-        ]
+        ["Invalid SKU.", "ERR_TOO_MANY_REQUEST", "ERR_TOO_MANY_REQUEST"]
     );
 
     assert_eq!(h.sim.stock(JAKARTA_SHOP, products[0].product_id), Some(11));
@@ -555,10 +494,7 @@ async fn same_seed_same_world() {
         .iter()
         .filter(|p| p.capitalized_name_key)
         .count();
-    assert!(
-        (10..=70).contains(&quirky),
-        "{quirky} products use \"Name\""
-    );
+    assert!((10..=70).contains(&quirky), "{quirky} products use \"Name\"");
 
     // And over HTTP: the same catalog pages byte for byte.
     let (h1, h2) = (start(fast_demo()).await, start(fast_demo()).await);
@@ -592,9 +528,7 @@ async fn unknown_route_and_added_app() {
     let (status, body) = h.token_response("new", "app").await;
     assert_eq!(status, StatusCode::OK);
     let new_token = body["access_token"].as_str().expect("token");
-    let (status, _, body) = h
-        .get(new_token, "/v2/logistic/fs/777/info?shop_id=4242")
-        .await;
+    let (status, _, body) = h.get(new_token, "/v2/logistic/fs/777/info?shop_id=4242").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["header"]["error_code"], 0);
     assert_eq!(body["data"][0]["shipper_name"], "JNE");
@@ -630,11 +564,9 @@ fn assert_covers(fixture: &Value, ours: &Value, at: &str) {
 /// from the project root, as for the client's fixture test).
 fn fixture(name: &str) -> Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR")
-        .unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
+    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR").unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
     let path = root.join(dir).join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture json")
 }
 
@@ -686,9 +618,7 @@ async fn responses_have_the_fixture_shapes() {
         .await;
     assert_covers(&fixture("order_get-single-order-ok.json"), &ours, "single");
 
-    let (_, _, ours) = h
-        .get(&token, &format!("/v1/shop/fs/{JAKARTA_FS}/shop-info"))
-        .await;
+    let (_, _, ours) = h.get(&token, &format!("/v1/shop/fs/{JAKARTA_FS}/shop-info")).await;
     let shops = fixture("shop_get-shop-info-ok.json");
     assert_covers(&shops["data"], &ours["data"], "shops");
 
@@ -697,8 +627,5 @@ async fn responses_have_the_fixture_shapes() {
     let fail = fixture("product_update-stock-only-fail.json");
     assert_covers(&fail, &ours, "stock");
     let row = &ours["data"]["failed_rows_data"][1];
-    assert!(
-        row.get("product_id").is_none(),
-        "SKU rows carry no product_id: {row}"
-    );
+    assert!(row.get("product_id").is_none(), "SKU rows carry no product_id: {row}");
 }

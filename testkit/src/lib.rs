@@ -45,17 +45,13 @@ impl SimServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind simulator port");
-        let base_url = format!(
-            "http://{}",
-            listener.local_addr().expect("simulator address")
-        );
+        let base_url = format!("http://{}", listener.local_addr().expect("simulator address"));
         let sim = Sim::new(config.clone());
         let stop = CancellationToken::new();
         let cancelled = stop.clone();
         let served = sim.clone();
         tokio::spawn(async move {
-            let _ = ocean_sim::serve(listener, served, async move { cancelled.cancelled().await })
-                .await;
+            let _ = ocean_sim::serve(listener, served, async move { cancelled.cancelled().await }).await;
         });
         Self {
             sim,
@@ -134,13 +130,8 @@ pub async fn remove_namespace(queue: &SyncQueue) {
 /// A URL for `pool`'s database (the one `#[sqlx::test]` made), for child processes: `DATABASE_URL`
 /// with its database name replaced.
 pub fn database_url_for(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let database = pool
-        .connect_options()
-        .get_database()
-        .unwrap_or("postgres")
-        .to_owned();
+    let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let database = pool.connect_options().get_database().unwrap_or("postgres").to_owned();
     let (without_query, query) = base
         .split_once('?')
         .map_or((base.as_str(), None), |(b, q)| (b, Some(q)));
@@ -165,13 +156,7 @@ pub fn keyring() -> Keyring {
 }
 
 /// An account for the first shop of a simulator app, created directly in Postgres.
-pub async fn create_account(
-    pool: &PgPool,
-    keyring: &Keyring,
-    app: &AppConfig,
-    name: &str,
-    interval: i32,
-) -> Account {
+pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, name: &str, interval: i32) -> Account {
     let shop = app.shops.first().expect("app with a shop");
     let new = NewAccount {
         integration_id: "tokopedia".into(),
@@ -188,11 +173,7 @@ pub async fn create_account(
         enabled: true,
         auto_sync: true,
         sync_interval_minutes: interval,
-        features: vec![
-            Feature::ProductManagement,
-            Feature::OrderManagement,
-            Feature::ShopInfo,
-        ],
+        features: vec![Feature::ProductManagement, Feature::OrderManagement, Feature::ShopInfo],
         is_primary: false,
         metadata: serde_json::json!({}),
     };
@@ -214,10 +195,7 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -23,18 +23,10 @@ pub struct WorkerSettings {
     #[arg(long, env = "OCEAN_WORKER_CONCURRENCY", default_value_t = 4)]
     pub concurrency: usize,
     /// Longest a single sync job may run, in seconds; a job past it is cancelled and logged as failed.
-    #[arg(
-        long = "job-timeout-secs",
-        env = "OCEAN_JOB_TIMEOUT_SECS",
-        default_value_t = 300
-    )]
+    #[arg(long = "job-timeout-secs", env = "OCEAN_JOB_TIMEOUT_SECS", default_value_t = 300)]
     pub job_timeout_secs: u64,
     /// How often an idle worker looks for new jobs, in milliseconds.
-    #[arg(
-        long = "poll-interval-ms",
-        env = "OCEAN_POLL_INTERVAL_MS",
-        default_value_t = 250
-    )]
+    #[arg(long = "poll-interval-ms", env = "OCEAN_POLL_INTERVAL_MS", default_value_t = 250)]
     pub poll_interval_ms: u64,
     /// On SIGTERM, how long in-flight syncs may take to finish before the process exits, in seconds.
     /// Keep it below Kubernetes' terminationGracePeriodSeconds.
@@ -46,26 +38,14 @@ pub struct WorkerSettings {
     pub shutdown_grace_secs: u64,
     /// Lifetime of an account's sync lease, in seconds; the running sync renews it every third of it.
     /// A crashed worker's account can sync again after at most this long.
-    #[arg(
-        long = "lease-ttl-secs",
-        env = "OCEAN_LEASE_TTL_SECS",
-        default_value_t = 10
-    )]
+    #[arg(long = "lease-ttl-secs", env = "OCEAN_LEASE_TTL_SECS", default_value_t = 10)]
     pub lease_ttl_secs: u64,
     /// Worker heartbeat to Redis, in seconds. A worker silent for `heartbeat × missed-heartbeats` is dead
     /// and its jobs are re-enqueued by the others.
-    #[arg(
-        long = "heartbeat-secs",
-        env = "OCEAN_HEARTBEAT_SECS",
-        default_value_t = 3
-    )]
+    #[arg(long = "heartbeat-secs", env = "OCEAN_HEARTBEAT_SECS", default_value_t = 3)]
     pub heartbeat_secs: u64,
     /// Missed heartbeats after which a worker counts as dead.
-    #[arg(
-        long = "missed-heartbeats",
-        env = "OCEAN_MISSED_HEARTBEATS",
-        default_value_t = 3
-    )]
+    #[arg(long = "missed-heartbeats", env = "OCEAN_MISSED_HEARTBEATS", default_value_t = 3)]
     pub missed_heartbeats: usize,
     /// How far back the first sync of an account reads orders, in days.
     #[arg(

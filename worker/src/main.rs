@@ -35,15 +35,10 @@ async fn main() {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("info,sqlx=warn");
-    let keyring =
-        Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
+    let keyring = Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
-    let queue = SyncQueue::new(
-        conn.clone(),
-        &cli.redis.queue_name,
-        cli.worker.queue_timing(),
-    );
+    let queue = SyncQueue::new(conn.clone(), &cli.redis.queue_name, cli.worker.queue_timing());
     let fleet = Fleet::new(conn, &cli.redis.queue_name, keyring.clone());
     let ctx = SyncContext {
         pool,

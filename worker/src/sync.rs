@@ -13,9 +13,7 @@ use ocean_shared::{
     },
     domain::Feature,
     domain::SyncTrigger,
-    marketplace::{
-        AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows,
-    },
+    marketplace::{AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows},
     queue::{SyncJob, SyncQueue},
 };
 use serde_json::{Value, json};
@@ -96,11 +94,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
     // died with its worker; its job must run again.)
     if account.served(job.requested_at) {
         let why = "already served by a sync that started after this request";
-        logs::insert_sync(
-            &ctx.pool,
-            &log(Outcome::Skipped, Some(why.into()), &Report::default()),
-        )
-        .await?;
+        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
     }
     let lease = if account.enabled {
@@ -117,22 +111,15 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         } else {
             "account is disabled"
         };
-        logs::insert_sync(
-            &ctx.pool,
-            &log(Outcome::Skipped, Some(why.into()), &Report::default()),
-        )
-        .await?;
+        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
     };
 
     let mut report = Report::default();
     let renewal = keep_lease_alive(ctx.pool.clone(), lease, ctx.lease_ttl);
-    let result = tokio::time::timeout(
-        ctx.job_timeout,
-        sync_streams(ctx, &account, lease, &mut report),
-    )
-    .await
-    .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
+    let result = tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
+        .await
+        .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
     renewal.abort();
     let outcome = match result {
         Ok(()) => {
@@ -175,12 +162,8 @@ fn keep_lease_alive(pool: PgPool, lease: Lease, ttl: Duration) -> tokio::task::J
 }
 
 /// A request that arrived while this sync ran gets exactly one follow-up job, now.
-async fn enqueue_follow_up(
-    ctx: &SyncContext,
-    account_id: ocean_shared::domain::AccountId,
-) -> Result<(), sqlx::Error> {
-    let Some((requested_at, trigger)) = accounts::take_follow_up(&ctx.pool, account_id).await?
-    else {
+async fn enqueue_follow_up(ctx: &SyncContext, account_id: ocean_shared::domain::AccountId) -> Result<(), sqlx::Error> {
+    let Some((requested_at, trigger)) = accounts::take_follow_up(&ctx.pool, account_id).await? else {
         return Ok(());
     };
     let trigger = trigger
@@ -222,10 +205,7 @@ async fn sync_streams(
         .ok_or_else(|| MarketplaceError::Api {
             http_status: 200,
             error_code: "SHOP_NOT_LINKED".into(),
-            reason: Some(format!(
-                "shop {} is not linked to app {}",
-                creds.shop_id, creds.fs_id
-            )),
+            reason: Some(format!("shop {} is not linked to app {}", creds.shop_id, creds.fs_id)),
             messages: String::new(),
         })?;
     report.shop = Some(catalog::shop_metadata(&shop));
@@ -237,9 +217,7 @@ async fn sync_streams(
     })
     .await?;
 
-    if account.has_feature(Feature::ProductManagement)
-        || account.has_feature(Feature::InventorySync)
-    {
+    if account.has_feature(Feature::ProductManagement) || account.has_feature(Feature::InventorySync) {
         sync_products(ctx, account, lease, &app, report).await?;
     }
     if account.has_feature(Feature::OrderManagement) {
@@ -261,10 +239,7 @@ async fn sync_products(
 ) -> Result<(), SyncError> {
     let shop_id = account.credentials.0.shop_id;
     for page in 1.. {
-        let items = ctx
-            .client
-            .products_page(app, shop_id, page, PRODUCTS_PER_PAGE)
-            .await?;
+        let items = ctx.client.products_page(app, shop_id, page, PRODUCTS_PER_PAGE).await?;
         let last = ocean_shared::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
         let share = report.share_catalog;
         report.products += fenced(ctx, lease, async |conn| {
@@ -300,8 +275,7 @@ async fn sync_orders(
             .await?;
         let window_end = DateTime::<Utc>::from_timestamp(window.1, 0).unwrap_or(now);
         report.orders += fenced(ctx, lease, async |conn| {
-            let written =
-                catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;
+            let written = catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;
             accounts::save_orders_cursor(conn, lease, window_end).await?;
             Ok(written)
         })

@@ -63,8 +63,7 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
         spawn_worker(&pool, &sim, queue.name(), &keys),
         spawn_worker(&pool, &sim, queue.name(), &keys),
     ];
-    let account =
-        ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
+    let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
     let stop = CancellationToken::new();
     let settings = ocean_scheduler::SchedulerSettings {
         tick_ms: 200,
@@ -79,20 +78,15 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     ));
 
     // Wait until a worker is mid-sync: it holds the lease and has written some products.
-    let owner: String = wait_for(
-        "a worker to start syncing",
-        Duration::from_secs(60),
-        || async {
-            let owner: Option<String> =
-                sqlx::query_scalar("SELECT lease_owner FROM integration_accounts WHERE id = $1")
-                    .bind(account.id)
-                    .fetch_one(&pool)
-                    .await
-                    .ok()?;
-            let written = catalog::counts(&pool, account.id).await.ok()?.products;
-            owner.filter(|_| written > 0)
-        },
-    )
+    let owner: String = wait_for("a worker to start syncing", Duration::from_secs(60), || async {
+        let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM integration_accounts WHERE id = $1")
+            .bind(account.id)
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+        let written = catalog::counts(&pool, account.id).await.ok()?.products;
+        owner.filter(|_| written > 0)
+    })
     .await;
     let victim_pid = pid_of(&owner).expect("worker name carries the pid");
     let victim = workers
@@ -130,11 +124,7 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_ne!(
-        pid_of(&survivor_log),
-        Some(victim_pid),
-        "completed by the other worker"
-    );
+    assert_ne!(pid_of(&survivor_log), Some(victim_pid), "completed by the other worker");
     // Reported, not asserted: timing belongs to benchmarks.
     eprintln!(
         "SIGKILL to re-run start {:.1}s, to completed sync {:.1}s",

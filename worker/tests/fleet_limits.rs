@@ -50,10 +50,7 @@ fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &str) -> Chil
         .env("REDIS_URL", ocean_testkit::redis_url())
         .env("OCEAN_QUEUE_NAME", queue)
         .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
-        .env(
-            "OCEAN_TOKOPEDIA_AUTH_URL",
-            format!("{}/token", sim.base_url),
-        )
+        .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
         .env("OCEAN_ENCRYPTION_KEYS", keys)
         // Each process alone would allow 5 req/s per endpoint; four of them would overrun the app's budget
         // without the shared limiter.
@@ -111,11 +108,7 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
         let mut synced = 0;
         for id in &ids {
             let account = accounts::get(&pool, *id).await.ok()??;
-            assert_eq!(
-                account.error_count, 0,
-                "account {id} failed: {:?}",
-                account.last_error
-            );
+            assert_eq!(account.error_count, 0, "account {id} failed: {:?}", account.last_error);
             synced += usize::from(account.sync_count >= 1);
         }
         (synced == ids.len()).then_some(())
@@ -125,11 +118,7 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
 
     let stats = sim.sim.stats();
     let limited: u64 = stats.rate_limited.values().sum();
-    assert_eq!(
-        limited, 0,
-        "the simulator answered 429: {:?}",
-        stats.rate_limited
-    );
+    assert_eq!(limited, 0, "the simulator answered 429: {:?}", stats.rate_limited);
     assert_eq!(stats.tokens_issued, 1, "one token for the whole fleet");
     for endpoint in ["shop-info", "product-info", "order-list"] {
         let requests = stats.requests.get(endpoint).copied().unwrap_or(0);

@@ -43,8 +43,7 @@ pub struct MigrateLegacyArgs {
 /// Runs the command: prints one line per legacy row and a summary, and fails (exit code 1) when a row
 /// could not be migrated.
 pub async fn execute(args: MigrateLegacyArgs) -> anyhow::Result<()> {
-    let keyring = Keyring::parse(&args.crypto.encryption_keys)
-        .context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
+    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     let report = run(&pool, &keyring, args.dry_run).await?;
     print!("{report}");
@@ -91,15 +90,9 @@ pub async fn run(pool: &PgPool, keyring: &Keyring, dry_run: bool) -> anyhow::Res
 
 /// What one legacy row needs.
 enum Plan {
-    Already {
-        account_id: AccountId,
-        strip: bool,
-    },
+    Already { account_id: AccountId, strip: bool },
     Invalid(Vec<FieldProblem>),
-    Link {
-        account_id: AccountId,
-        identifier: String,
-    },
+    Link { account_id: AccountId, identifier: String },
     Create(Box<NewAccount>),
 }
 
@@ -112,19 +105,14 @@ impl Plan {
                 removed_plaintext_secret: strip,
             },
             Self::Invalid(problems) => RowOutcome::Invalid { problems },
-            Self::Link {
-                account_id,
-                identifier,
-            } => RowOutcome::Linked {
+            Self::Link { account_id, identifier } => RowOutcome::Linked {
                 account_id: Some(account_id),
                 account_identifier: identifier,
             },
-            Self::Create(new) if !would_create.insert(new.account_identifier.clone()) => {
-                RowOutcome::Linked {
-                    account_id: None,
-                    account_identifier: new.account_identifier,
-                }
-            }
+            Self::Create(new) if !would_create.insert(new.account_identifier.clone()) => RowOutcome::Linked {
+                account_id: None,
+                account_identifier: new.account_identifier,
+            },
             Self::Create(new) => RowOutcome::Created {
                 account_id: None,
                 account_name: new.account_name,
@@ -163,15 +151,8 @@ async fn plan(conn: &mut PgConnection, row: &LegacyIntegration) -> anyhow::Resul
 
 /// Migrates one row in its own transaction, holding the row's lock so concurrent runs cannot both
 /// migrate it. `None` when the row disappeared.
-async fn migrate_row(
-    pool: &PgPool,
-    keyring: &Keyring,
-    id: i64,
-) -> anyhow::Result<Option<RowOutcome>> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin a transaction")?;
+async fn migrate_row(pool: &PgPool, keyring: &Keyring, id: i64) -> anyhow::Result<Option<RowOutcome>> {
+    let mut tx = pool.begin().await.context("Failed to begin a transaction")?;
     let Some(row) = legacy::lock(&mut tx, id)
         .await
         .context("Failed to lock the legacy row")?
@@ -191,10 +172,7 @@ async fn migrate_row(
             }
         }
         Plan::Invalid(problems) => return Ok(Some(RowOutcome::Invalid { problems })),
-        Plan::Link {
-            account_id,
-            identifier,
-        } => {
+        Plan::Link { account_id, identifier } => {
             finish(&mut tx, &row, account_id, true).await?;
             RowOutcome::Linked {
                 account_id: Some(account_id),

@@ -41,8 +41,7 @@ pub struct RotateKeysArgs {
 
 /// Runs the command: prints the report and fails (exit code 1) when a secret could not be re-sealed.
 pub async fn execute(args: RotateKeysArgs) -> anyhow::Result<()> {
-    let keyring = Keyring::parse(&args.crypto.encryption_keys)
-        .context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
+    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     let report = run(&pool, &keyring, args.dry_run).await?;
     print!("{report}");
@@ -53,9 +52,7 @@ pub async fn execute(args: RotateKeysArgs) -> anyhow::Result<()> {
 /// re-sealed are reported in the result; `Err` means the database failed.
 pub async fn run(pool: &PgPool, keyring: &Keyring, dry_run: bool) -> anyhow::Result<RotateReport> {
     let active = keyring.active_key_id().to_owned();
-    let usage = keys::usage(pool)
-        .await
-        .context("Failed to count secrets per key")?;
+    let usage = keys::usage(pool).await.context("Failed to count secrets per key")?;
     let (stale, missing): (Vec<String>, Vec<String>) = usage
         .iter()
         .filter_map(|u| u.key_id.clone())
@@ -86,10 +83,7 @@ pub async fn run(pool: &PgPool, keyring: &Keyring, dry_run: bool) -> anyhow::Res
     let mut skip: Vec<AccountId> = Vec::new();
     let mut busy_waits = 0;
     loop {
-        let mut tx = pool
-            .begin()
-            .await
-            .context("Failed to begin a transaction")?;
+        let mut tx = pool.begin().await.context("Failed to begin a transaction")?;
         let batch = keys::claim_stale(&mut tx, &stale, &skip, BATCH_SIZE)
             .await
             .context("Failed to claim secrets to re-seal")?;
@@ -115,18 +109,14 @@ pub async fn run(pool: &PgPool, keyring: &Keyring, dry_run: bool) -> anyhow::Res
                 Ok(plaintext) => resealed.push((secret.id, keyring.seal(&plaintext).bytes)),
                 Err(e) => {
                     skip.push(secret.id);
-                    report
-                        .unreadable
-                        .push((secret.id, secret.key_id, e.to_string()));
+                    report.unreadable.push((secret.id, secret.key_id, e.to_string()));
                 }
             }
         }
         let stored = keys::store_resealed(&mut tx, &report.active_key_id, &resealed)
             .await
             .context("Failed to store re-sealed secrets")?;
-        tx.commit()
-            .await
-            .context("Failed to commit re-sealed secrets")?;
+        tx.commit().await.context("Failed to commit re-sealed secrets")?;
         report.resealed += stored;
     }
     Ok(report)
@@ -163,9 +153,7 @@ impl RotateReport {
             ));
         }
         for (id, key_id, reason) in &self.unreadable {
-            problems.push(format!(
-                "account {id} does not open with key `{key_id}`: {reason}"
-            ));
+            problems.push(format!("account {id} does not open with key `{key_id}`: {reason}"));
         }
         if self.busy > 0 {
             problems.push(format!(

@@ -93,10 +93,7 @@ pub async fn grant(
     let mut errors = Vec::new();
     let role = body.role.as_deref().and_then(Role::parse);
     if role.is_none() {
-        errors.push(crate::error::FieldError::new(
-            "role",
-            "must be viewer, editor or admin",
-        ));
+        errors.push(crate::error::FieldError::new("role", "must be viewer, editor or admin"));
     }
     let target = match body.user_id {
         Some(uid) => users::get_user(&state.pool, uid).await?,

@@ -9,9 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(live))
-        .routes(routes!(ready))
+    OpenApiRouter::new().routes(routes!(live)).routes(routes!(ready))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,9 +29,7 @@ pub struct Ready {
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", security(), responses((status = 200, body = Live)))]
 pub async fn live() -> Json<Live> {
-    Json(Live {
-        status: "ok".into(),
-    })
+    Json(Live { status: "ok".into() })
 }
 
 /// Readiness: Postgres and Redis answer.

@@ -15,10 +15,7 @@ use crate::{error::ApiError, openapi::ApiResponse};
 
 /// Wraps `data` in the success envelope.
 pub fn ok<T: Serialize + ToSchema>(data: T) -> Json<ApiResponse<T>> {
-    Json(ApiResponse {
-        success: true,
-        data,
-    })
+    Json(ApiResponse { success: true, data })
 }
 
 /// Unknown paths answer in the API's error shape.

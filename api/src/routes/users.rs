@@ -88,10 +88,7 @@ pub struct IssueToken {
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/users/me", tag = "users",
     responses((status = 200, body = ApiResponse<UserView>), (status = 401, body = ErrorBody)))]
-pub async fn me(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> Result<Json<ApiResponse<UserView>>> {
+pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<ApiResponse<UserView>>> {
     let record = users::get_user(&state.pool, user.0.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -101,10 +98,7 @@ pub async fn me(
 /// Every user (global admins).
 #[utoipa::path(get, path = "/api/users", tag = "users",
     responses((status = 200, body = ApiResponse<Vec<UserView>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_users(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> Result<Json<ApiResponse<Vec<UserView>>>> {
+pub async fn list_users(State(state): State<AppState>, user: AuthUser) -> Result<Json<ApiResponse<Vec<UserView>>>> {
     require_global_admin(&user)?;
     Ok(ok(users::list_users(&state.pool)
         .await?
@@ -128,12 +122,7 @@ pub async fn create_user(
 ) -> Result<(StatusCode, Json<ApiResponse<UserView>>)> {
     require_global_admin(&user)?;
     let Json(body) = body?;
-    let username = body
-        .username
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+    let username = body.username.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c);
     if username.is_empty() || username.len() > 100 || !username.chars().all(valid) {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -141,15 +130,8 @@ pub async fn create_user(
             "must be 1 to 100 characters of a-z, 0-9, '.', '_', '-', '@'",
         )]));
     }
-    if body
-        .display_name
-        .as_deref()
-        .is_some_and(|d| d.chars().count() > 255)
-    {
-        return Err(ApiError::validation(
-            "display_name",
-            "must be at most 255 characters",
-        ));
+    if body.display_name.as_deref().is_some_and(|d| d.chars().count() > 255) {
+        return Err(ApiError::validation("display_name", "must be at most 255 characters"));
     }
     let mut tx = state.pool.begin().await?;
     let created = users::create_user(
@@ -167,15 +149,7 @@ pub async fn create_user(
         _ => e.into(),
     })?;
     let details = json!({ "user_id": created.id, "username": created.username, "is_admin": created.is_admin });
-    logs::insert_audit(
-        &mut *tx,
-        None,
-        None,
-        Some(user.0.id),
-        "user.create",
-        details,
-    )
-    .await?;
+    logs::insert_audit(&mut *tx, None, None, Some(user.0.id), "user.create", details).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, ok(created.into())))
 }
@@ -230,23 +204,12 @@ pub async fn issue_token(
         .filter(|n| !n.is_empty())
         .unwrap_or("default");
     if name.chars().count() > 100 {
-        return Err(ApiError::validation(
-            "name",
-            "must be at most 100 characters",
-        ));
+        return Err(ApiError::validation("name", "must be at most 100 characters"));
     }
     let mut tx = state.pool.begin().await?;
     let (record, token) = users::issue_token(&mut *tx, target.id, name).await?;
     let details = json!({ "user_id": target.id, "token_id": record.id, "name": record.name });
-    logs::insert_audit(
-        &mut *tx,
-        None,
-        None,
-        Some(user.0.id),
-        "token.issue",
-        details,
-    )
-    .await?;
+    logs::insert_audit(&mut *tx, None, None, Some(user.0.id), "token.issue", details).await?;
     tx.commit().await?;
     let issued = IssuedToken {
         id: record.id,
@@ -287,15 +250,7 @@ pub async fn revoke_token(
         )));
     }
     let details = json!({ "user_id": target.id, "token_id": token_id });
-    logs::insert_audit(
-        &mut *tx,
-        None,
-        None,
-        Some(user.0.id),
-        "token.revoke",
-        details,
-    )
-    .await?;
+    logs::insert_audit(&mut *tx, None, None, Some(user.0.id), "token.revoke", details).await?;
     tx.commit().await?;
     Ok(ok(Revoked { revoked: token_id }))
 }

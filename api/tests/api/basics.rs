@@ -15,12 +15,7 @@ async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
         assert_eq!(body["success"], false);
         assert_eq!(body["error"]["code"], "unauthorized");
         let (status, _) = api
-            .send(
-                reqwest::Method::POST,
-                &format!("{ACCOUNTS}/sync-all"),
-                token,
-                None,
-            )
+            .send(reqwest::Method::POST, &format!("{ACCOUNTS}/sync-all"), token, None)
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
@@ -90,9 +85,7 @@ async fn create_reports_every_bad_field_by_name(pool: PgPool) {
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(pool: PgPool) {
     let api = TestApi::start(&pool).await;
-    let (status, first) = api
-        .post(ACCOUNTS, account("Main Store - Jakarta", 67890))
-        .await;
+    let (status, first) = api.post(ACCOUNTS, account("Main Store - Jakarta", 67890)).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let first = &first["data"];
     assert_eq!(first["account_identifier"], "shop_67890");
@@ -123,10 +116,7 @@ async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(po
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert!(
-        !dump.contains(SECRET),
-        "the client secret is stored in plain text"
-    );
+    assert!(!dump.contains(SECRET), "the client secret is stored in plain text");
     api.stop().await;
 }
 
@@ -135,16 +125,8 @@ async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, body) = api.get("/api/integrations/shopee/accounts").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("shopee")
-    );
-    assert_eq!(
-        api.get(&format!("{ACCOUNTS}/999")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("shopee"));
+    assert_eq!(api.get(&format!("{ACCOUNTS}/999")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         api.post(&format!("{ACCOUNTS}/999/sync"), json!({})).await.0,
         StatusCode::NOT_FOUND
@@ -176,10 +158,7 @@ async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert!(
-        requested.is_some(),
-        "the request is recorded in Postgres before Redis"
-    );
+    assert!(requested.is_some(), "the request is recorded in Postgres before Redis");
 
     let (status, body) = api.post(&format!("{ACCOUNTS}/sync-all"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);

@@ -18,10 +18,7 @@ fn names(list: &serde_json::Value) -> Vec<String> {
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn the_list_pages_sorts_and_filters(pool: PgPool) {
     let api = TestApi::start(&pool).await;
-    for (i, name) in ["Delta", "alpha", "Echo", "charlie", "Bravo"]
-        .iter()
-        .enumerate()
-    {
+    for (i, name) in ["Delta", "alpha", "Echo", "charlie", "Bravo"].iter().enumerate() {
         api.create_account(name, 100 + i as u64).await;
     }
     let (status, page) = api.get(&format!("{ACCOUNTS}?per_page=2&page=3")).await;
@@ -37,9 +34,7 @@ async fn the_list_pages_sorts_and_filters(pool: PgPool) {
     );
 
     let (_, sorted) = api
-        .get(&format!(
-            "{ACCOUNTS}?sort=account_name&order=desc&per_page=3"
-        ))
+        .get(&format!("{ACCOUNTS}?sort=account_name&order=desc&per_page=3"))
         .await;
     assert_eq!(names(&sorted), ["Echo", "Delta", "charlie"]);
 
@@ -79,13 +74,11 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
     let id = api.create_account("Main", 1).await;
     api.create_account("Other", 2).await;
     let sealed = |pool: PgPool| async move {
-        sqlx::query_scalar::<_, Vec<u8>>(
-            "SELECT secret_ciphertext FROM integration_accounts WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT secret_ciphertext FROM integration_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
     };
     let before = sealed(pool.clone()).await;
 
@@ -103,8 +96,7 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
         "untouched fields keep their values"
     );
 
-    let creds =
-        json!({ "credentials": { "fs_id": 12345, "shop_id": 1, "client_id": "client-new" } });
+    let creds = json!({ "credentials": { "fs_id": 12345, "shop_id": 1, "client_id": "client-new" } });
     let (status, body) = api.put(&format!("{ACCOUNTS}/{id}"), creds).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["credentials"]["client_id"], "client-new");
@@ -115,32 +107,19 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
     );
 
     let new_secret = json!({ "credentials": { "fs_id": 12345, "shop_id": 1, "client_id": "client-new", "client_secret": "another-secret-value" } });
-    assert_eq!(
-        api.put(&format!("{ACCOUNTS}/{id}"), new_secret).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(api.put(&format!("{ACCOUNTS}/{id}"), new_secret).await.0, StatusCode::OK);
     assert_ne!(sealed(pool.clone()).await, before, "a new secret is sealed");
 
-    let (_, body) = api
-        .put(&format!("{ACCOUNTS}/{id}"), json!({ "enabled": false }))
-        .await;
+    let (_, body) = api.put(&format!("{ACCOUNTS}/{id}"), json!({ "enabled": false })).await;
     assert_eq!(
-        (
-            body["data"]["enabled"].clone(),
-            body["data"]["status"].clone()
-        ),
+        (body["data"]["enabled"].clone(), body["data"]["status"].clone()),
         (json!(false), json!("inactive"))
     );
-    let (_, body) = api
-        .put(&format!("{ACCOUNTS}/{id}"), json!({ "enabled": true }))
-        .await;
+    let (_, body) = api.put(&format!("{ACCOUNTS}/{id}"), json!({ "enabled": true })).await;
     assert_eq!(body["data"]["status"], "pending");
 
     let (status, body) = api
-        .put(
-            &format!("{ACCOUNTS}/{id}"),
-            json!({ "account_identifier": "shop_2" }),
-        )
+        .put(&format!("{ACCOUNTS}/{id}"), json!({ "account_identifier": "shop_2" }))
         .await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
@@ -164,9 +143,7 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
         ]
     );
     assert_eq!(
-        api.put(&format!("{ACCOUNTS}/999"), json!({ "enabled": true }))
-            .await
-            .0,
+        api.put(&format!("{ACCOUNTS}/999"), json!({ "enabled": true })).await.0,
         StatusCode::NOT_FOUND
     );
 
@@ -179,11 +156,7 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
     .unwrap();
     assert_eq!(audit.len(), 5, "one audit entry per successful update");
     assert_eq!(audit[2]["secret_replaced"], true);
-    assert!(
-        !audit
-            .iter()
-            .any(|a| a.to_string().contains("another-secret-value"))
-    );
+    assert!(!audit.iter().any(|a| a.to_string().contains("another-secret-value")));
     api.stop().await;
 }
 
@@ -193,23 +166,18 @@ async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(p
     let first = api.create_account("First", 1).await;
     let second = api.create_account("Second", 2).await;
     let third = api.create_account("Third", 3).await;
-    let (status, body) = api
-        .post(&format!("{ACCOUNTS}/{third}/set-primary"), json!({}))
-        .await;
+    let (status, body) = api.post(&format!("{ACCOUNTS}/{third}/set-primary"), json!({})).await;
     assert_eq!(
         (status, body["data"]["is_primary"].clone()),
         (StatusCode::OK, json!(true))
     );
-    let primaries: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM integration_accounts WHERE is_primary")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let primaries: Vec<i64> = sqlx::query_scalar("SELECT id FROM integration_accounts WHERE is_primary")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(primaries, [third]);
     assert_eq!(
-        api.post(&format!("{ACCOUNTS}/999/set-primary"), json!({}))
-            .await
-            .0,
+        api.post(&format!("{ACCOUNTS}/999/set-primary"), json!({})).await.0,
         StatusCode::NOT_FOUND
     );
 
@@ -221,10 +189,7 @@ async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(p
         .unwrap();
     let (status, body) = api.delete(&format!("{ACCOUNTS}/{third}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["data"],
-        json!({ "deleted": third, "new_primary": first })
-    );
+    assert_eq!(body["data"], json!({ "deleted": third, "new_primary": first }));
     let mappings: i64 = sqlx::query_scalar("SELECT count(*) FROM integration_mappings")
         .fetch_one(&pool)
         .await
@@ -239,18 +204,13 @@ async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(p
     .unwrap();
     assert_eq!(kept, 1, "the delete is audited and the entry survives");
     assert!(
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM integration_logs WHERE account_id IS NULL"
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap()
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM integration_logs WHERE account_id IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
             >= 3
     );
-    assert_eq!(
-        api.get(&format!("{ACCOUNTS}/{third}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(api.get(&format!("{ACCOUNTS}/{third}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         api.delete(&format!("{ACCOUNTS}/{third}")).await.0,
         StatusCode::NOT_FOUND
@@ -297,17 +257,11 @@ async fn stats_compare_today_with_yesterday(pool: PgPool) {
     assert_eq!(stats["total_orders"], 4);
     assert_eq!(stats["pending_orders"], 1);
     assert_eq!(stats["orders_today"], 3);
-    assert_eq!(
-        stats["revenue_today"], 150_000,
-        "cancelled orders bring no revenue"
-    );
+    assert_eq!(stats["revenue_today"], 150_000, "cancelled orders bring no revenue");
     assert_eq!(stats["revenue_yesterday"], 100_000);
     assert_eq!(stats["revenue_change_percent"], 50.0);
     assert_eq!(stats["sync_count"], 0);
-    assert_eq!(
-        api.get(&format!("{ACCOUNTS}/999/stats")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(api.get(&format!("{ACCOUNTS}/999/stats")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         api.get(&format!("{ACCOUNTS}/x/stats")).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -336,17 +290,11 @@ async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
         body["data"]["pagination"]["total"], 5,
         "four syncs and the creation audit"
     );
-    let (_, failures) = api
-        .get(&format!("{ACCOUNTS}/{id}/logs?outcome=failure"))
-        .await;
+    let (_, failures) = api.get(&format!("{ACCOUNTS}/{id}/logs?outcome=failure")).await;
     assert_eq!(failures["data"]["pagination"]["total"], 1);
     let (_, audits) = api.get(&format!("{ACCOUNTS}/{id}/logs?kind=audit")).await;
     assert_eq!(audits["data"]["logs"][0]["action"], "account.create");
-    for (query, field) in [
-        ("outcome=meh", "outcome"),
-        ("kind=x", "kind"),
-        ("page=0", "page"),
-    ] {
+    for (query, field) in [("outcome=meh", "outcome"), ("kind=x", "kind"), ("page=0", "page")] {
         let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/logs?{query}")).await;
         assert_eq!(
             (status, fields(&body)),
@@ -354,10 +302,7 @@ async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
             "{query}"
         );
     }
-    assert_eq!(
-        api.get(&format!("{ACCOUNTS}/999/logs")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(api.get(&format!("{ACCOUNTS}/999/logs")).await.0, StatusCode::NOT_FOUND);
     api.stop().await;
 }
 
@@ -368,16 +313,12 @@ async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
     let other_shop = api.sim.config.apps[1].shops[0].shop_id;
     let creds = |secret: &str, shop: u64| json!({ "credentials": { "fs_id": app.fs_id, "shop_id": shop, "client_id": app.client_id, "client_secret": secret } });
     let path = format!("{ACCOUNTS}/test-connection");
-    let (status, good) = api
-        .post(&path, creds(&app.client_secret, app.shops[0].shop_id))
-        .await;
+    let (status, good) = api.post(&path, creds(&app.client_secret, app.shops[0].shop_id)).await;
     assert_eq!(status, StatusCode::OK, "{good}");
     assert_eq!(good["data"]["ok"], true);
     assert_eq!(good["data"]["shop_name"], app.shops[0].name);
 
-    let (_, bad_secret) = api
-        .post(&path, creds("wrong-secret", app.shops[0].shop_id))
-        .await;
+    let (_, bad_secret) = api.post(&path, creds("wrong-secret", app.shops[0].shop_id)).await;
     assert_eq!(
         (
             bad_secret["data"]["ok"].clone(),
@@ -407,9 +348,7 @@ async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
             .contains("not linked")
     );
 
-    let (status, body) = api
-        .post(&path, json!({ "credentials": { "fs_id": 1 } }))
-        .await;
+    let (status, body) = api.post(&path, json!({ "credentials": { "fs_id": 1 } })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         fields(&body),
@@ -426,10 +365,7 @@ async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
     let (_, created) = api.post(ACCOUNTS, body).await;
     let id = created["data"]["id"].as_i64().unwrap();
     let (status, stored) = api.post(&format!("{ACCOUNTS}/{id}/test"), json!({})).await;
-    assert_eq!(
-        (status, stored["data"]["ok"].clone()),
-        (StatusCode::OK, json!(true))
-    );
+    assert_eq!((status, stored["data"]["ok"].clone()), (StatusCode::OK, json!(true)));
     assert_eq!(
         api.post(&format!("{ACCOUNTS}/999/test"), json!({})).await.0,
         StatusCode::NOT_FOUND
@@ -447,10 +383,7 @@ async fn platform_settings_are_read_and_changed(pool: PgPool) {
         json!({ "sync_all_simultaneously": false, "share_product_catalog": false, "consolidated_order_notifications": false })
     );
     let (status, body) = api
-        .put(
-            "/api/integrations/tokopedia",
-            json!({ "share_product_catalog": true }),
-        )
+        .put("/api/integrations/tokopedia", json!({ "share_product_catalog": true }))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["settings"]["share_product_catalog"], true);
@@ -471,10 +404,7 @@ async fn platform_settings_are_read_and_changed(pool: PgPool) {
             vec!["sync_all_simultaneously".to_owned()]
         )
     );
-    assert_eq!(
-        api.get("/api/integrations/lazada").await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(api.get("/api/integrations/lazada").await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         api.put("/api/integrations/lazada", json!({})).await.0,
         StatusCode::NOT_FOUND
@@ -494,9 +424,7 @@ async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
     assert_eq!(body["data"]["queued"], 1);
     assert_eq!(api.queue.depth().await.unwrap(), 1);
     assert_eq!(
-        api.post("/api/integrations/nope/accounts/sync-all", json!({}))
-            .await
-            .0,
+        api.post("/api/integrations/nope/accounts/sync-all", json!({})).await.0,
         StatusCode::NOT_FOUND
     );
     api.stop().await;
@@ -506,30 +434,21 @@ async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
 async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (id, token) = api.create_user("siti@agency", false).await;
-    let (status, me) = api
-        .send(Method::GET, "/api/users/me", Some(&token), None)
-        .await;
+    let (status, me) = api.send(Method::GET, "/api/users/me", Some(&token), None).await;
     assert_eq!(
         (status, me["data"]["username"].clone()),
         (StatusCode::OK, json!("siti@agency"))
     );
 
-    let (status, body) = api
-        .post("/api/users", json!({ "username": "siti@agency" }))
-        .await;
+    let (status, body) = api.post("/api/users", json!({ "username": "siti@agency" })).await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
         (StatusCode::CONFLICT, json!("user_exists"))
     );
-    let (status, body) = api
-        .post("/api/users", json!({ "username": "Not Valid!" }))
-        .await;
+    let (status, body) = api.post("/api/users", json!({ "username": "Not Valid!" })).await;
     assert_eq!(
         (status, fields(&body)),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec!["username".to_owned()]
-        )
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["username".to_owned()])
     );
     let (_, all) = api.get("/api/users").await;
     assert_eq!(all["data"].as_array().unwrap().len(), 2);
@@ -537,31 +456,19 @@ async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
     let (_, tokens) = api.get(&format!("/api/users/{id}/tokens")).await;
     let listed = tokens["data"].as_array().unwrap();
     assert_eq!(listed.len(), 1);
-    assert!(
-        listed[0].get("token").is_none(),
-        "token values are never listed"
-    );
+    assert!(listed[0].get("token").is_none(), "token values are never listed");
     let token_id = listed[0]["id"].as_i64().unwrap();
-    let (status, _) = api
-        .delete(&format!("/api/users/{id}/tokens/{token_id}"))
-        .await;
+    let (status, _) = api.delete(&format!("/api/users/{id}/tokens/{token_id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        api.send(Method::GET, "/api/users/me", Some(&token), None)
-            .await
-            .0,
+        api.send(Method::GET, "/api/users/me", Some(&token), None).await.0,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        api.delete(&format!("/api/users/{id}/tokens/{token_id}"))
-            .await
-            .0,
+        api.delete(&format!("/api/users/{id}/tokens/{token_id}")).await.0,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        api.get("/api/users/999/tokens").await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(api.get("/api/users/999/tokens").await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         api.post("/api/users/abc/tokens", json!({})).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -583,24 +490,14 @@ async fn access_is_granted_listed_and_revoked(pool: PgPool) {
     let account = api.create_account("Main", 1).await;
     let (user, token) = api.create_user("budi", false).await;
     assert_eq!(
-        api.send(
-            Method::GET,
-            &format!("{ACCOUNTS}/{account}"),
-            Some(&token),
-            None
-        )
-        .await
-        .0,
+        api.send(Method::GET, &format!("{ACCOUNTS}/{account}"), Some(&token), None)
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
     api.grant(account, user, "viewer").await;
     let (status, seen) = api
-        .send(
-            Method::GET,
-            &format!("{ACCOUNTS}/{account}"),
-            Some(&token),
-            None,
-        )
+        .send(Method::GET, &format!("{ACCOUNTS}/{account}"), Some(&token), None)
         .await;
     assert_eq!(
         (status, seen["data"]["your_role"].clone()),
@@ -613,38 +510,23 @@ async fn access_is_granted_listed_and_revoked(pool: PgPool) {
     );
 
     let path = format!("{ACCOUNTS}/{account}/access");
-    let (status, body) = api
-        .put(&path, json!({ "user_id": user, "role": "owner" }))
-        .await;
+    let (status, body) = api.put(&path, json!({ "user_id": user, "role": "owner" })).await;
     assert_eq!(
         (status, fields(&body)),
         (StatusCode::UNPROCESSABLE_ENTITY, vec!["role".to_owned()])
     );
-    let (status, body) = api
-        .put(&path, json!({ "user_id": 999, "role": "viewer" }))
-        .await;
+    let (status, body) = api.put(&path, json!({ "user_id": 999, "role": "viewer" })).await;
     assert_eq!(
         (status, fields(&body)),
         (StatusCode::UNPROCESSABLE_ENTITY, vec!["user_id".to_owned()])
     );
 
+    assert_eq!(api.delete(&format!("{path}/{user}")).await.0, StatusCode::OK);
+    assert_eq!(api.delete(&format!("{path}/{user}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
-        api.delete(&format!("{path}/{user}")).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        api.delete(&format!("{path}/{user}")).await.0,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        api.send(
-            Method::GET,
-            &format!("{ACCOUNTS}/{account}"),
-            Some(&token),
-            None
-        )
-        .await
-        .0,
+        api.send(Method::GET, &format!("{ACCOUNTS}/{account}"), Some(&token), None)
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
     api.stop().await;

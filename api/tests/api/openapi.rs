@@ -29,12 +29,7 @@ async fn the_document_is_openapi_3_and_every_documented_route_is_served(pool: Pg
 
     let operations: Vec<(String, reqwest::Method)> = spec
         .operations()
-        .map(|(path, method, _)| {
-            (
-                path,
-                reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
-            )
-        })
+        .map(|(path, method, _)| (path, reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap()))
         .collect();
     assert!(
         operations.len() >= 25,
@@ -103,10 +98,7 @@ fn no_route_bypasses_the_document() {
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for (n, line) in text.lines().enumerate() {
-                    if line.contains(".route(")
-                        || line.contains(".route_service(")
-                        || line.contains(".nest(")
-                    {
+                    if line.contains(".route(") || line.contains(".route_service(") || line.contains(".nest(") {
                         offenders.push(format!("{}:{}", path.display(), n + 1));
                     }
                 }

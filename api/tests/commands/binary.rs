@@ -19,15 +19,10 @@ async fn binary_dry_run_names_each_legacy_row_and_exits_zero(pool: PgPool) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains(
-            "tokopedia-jakarta: would create account 'Main Store - Jakarta' (shop_67890)"
-        ),
+        stdout.contains("tokopedia-jakarta: would create account 'Main Store - Jakarta' (shop_67890)"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("tokopedia-surabaya: would create account"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("tokopedia-surabaya: would create account"), "{stdout}");
     assert!(!stdout.contains(JAKARTA_SECRET) && !stdout.contains(SURABAYA_SECRET));
     assert_eq!(snapshot(&pool).await, before);
 }

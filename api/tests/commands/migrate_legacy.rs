@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::{
-    BROKEN_SECRET, JAKARTA_SECRET, K1, SURABAYA_SECRET, account_with_secret, insert_legacy,
-    keyring, rows_containing, secret_of, seed_legacy, snapshot,
+    BROKEN_SECRET, JAKARTA_SECRET, K1, SURABAYA_SECRET, account_with_secret, insert_legacy, keyring, rows_containing,
+    secret_of, seed_legacy, snapshot,
 };
 
 async fn legacy_config(pool: &PgPool, integration_id: &str) -> (String, Value) {
@@ -33,8 +33,7 @@ fn outcome<'a>(report: &'a legacy::LegacyReport, integration_id: &str) -> &'a Ro
 fn created_id(report: &legacy::LegacyReport, integration_id: &str) -> AccountId {
     match outcome(report, integration_id) {
         RowOutcome::Created {
-            account_id: Some(id),
-            ..
+            account_id: Some(id), ..
         } => *id,
         other => panic!("{integration_id} was not created: {other:?}"),
     }
@@ -104,17 +103,11 @@ async fn migration_converts_option_a_rows_once_and_seals_their_secrets(pool: PgP
     );
     assert_eq!(sby.sync_interval_minutes, 15);
 
-    for (legacy_id, account) in [
-        ("tokopedia-jakarta", jakarta),
-        ("tokopedia-surabaya", surabaya),
-    ] {
+    for (legacy_id, account) in [("tokopedia-jakarta", jakarta), ("tokopedia-surabaya", surabaya)] {
         let (status, config) = legacy_config(&pool, legacy_id).await;
         assert_eq!(status, "inactive");
         assert_eq!(config["migrated_to_account_id"], json!(account.0));
-        assert!(
-            config.get("client_secret").is_none()
-                && config["credentials"].get("client_secret").is_none()
-        );
+        assert!(config.get("client_secret").is_none() && config["credentials"].get("client_secret").is_none());
     }
     assert_eq!(
         legacy_config(&pool, "tokopedia-broken").await,
@@ -136,11 +129,7 @@ async fn migration_converts_option_a_rows_once_and_seals_their_secrets(pool: PgP
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert_eq!(
-        audits.len(),
-        2,
-        "one audit row per migrated account: {audits:?}"
-    );
+    assert_eq!(audits.len(), 2, "one audit row per migrated account: {audits:?}");
     assert_eq!(
         (audits[0].0, audits[0].1, audits[0].2.as_str()),
         (Some(jakarta), None, "success")
@@ -149,11 +138,7 @@ async fn migration_converts_option_a_rows_once_and_seals_their_secrets(pool: PgP
 
     let before = snapshot(&pool).await;
     let second = legacy::run(&pool, &keys, false).await.unwrap();
-    assert_eq!(
-        snapshot(&pool).await,
-        before,
-        "a second run changed the database"
-    );
+    assert_eq!(snapshot(&pool).await, before, "a second run changed the database");
     let already = |id| RowOutcome::AlreadyMigrated {
         account_id: id,
         removed_plaintext_secret: false,
@@ -211,12 +196,11 @@ async fn an_existing_account_for_the_same_shop_is_linked_not_duplicated(pool: Pg
         account_identifier: "shop_67890".into(),
     };
     assert_eq!(outcome(&report, "tokopedia-jakarta"), &linked);
-    let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM integration_accounts WHERE account_identifier = 'shop_67890'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM integration_accounts WHERE account_identifier = 'shop_67890'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(count, 1);
     let (status, config) = legacy_config(&pool, "tokopedia-jakarta").await;
     assert_eq!(
@@ -225,20 +209,20 @@ async fn an_existing_account_for_the_same_shop_is_linked_not_duplicated(pool: Pg
     );
     assert_eq!(rows_containing(&pool, JAKARTA_SECRET).await, 0);
     assert_eq!(secret_of(&pool, &keys, existing).await, "hand-made-secret");
-    let audits: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM integration_logs WHERE account_id = $1 AND kind = 'audit'",
-    )
-    .bind(existing)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let audits: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM integration_logs WHERE account_id = $1 AND kind = 'audit'")
+            .bind(existing)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(audits, 1);
 }
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn dry_run_links_a_second_row_for_the_same_shop_as_the_real_run_does(pool: PgPool) {
     seed_legacy(&pool, false).await;
-    let same_shop = json!({"fs_id": 12345, "shop_id": 67890, "client_id": "client-jkt", "client_secret": "copy-secret-31f0"});
+    let same_shop =
+        json!({"fs_id": 12345, "shop_id": 67890, "client_id": "client-jkt", "client_secret": "copy-secret-31f0"});
     insert_legacy(&pool, "tokopedia-jakarta-copy", "Copy", "active", same_shop).await;
     let keys = keyring(K1);
 

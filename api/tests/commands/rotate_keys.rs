@@ -7,12 +7,10 @@ use sqlx::PgPool;
 use super::{K1, K2, K9, account_with_secret, keyring, ocean_api, secret_of};
 
 async fn key_ids(pool: &PgPool) -> Vec<(AccountId, String, Vec<u8>)> {
-    sqlx::query_as(
-        "SELECT id, secret_key_id, secret_ciphertext FROM integration_accounts ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
+    sqlx::query_as("SELECT id, secret_key_id, secret_ciphertext FROM integration_accounts ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
@@ -30,24 +28,16 @@ async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool
     let dry = rotate_keys::run(&pool, &rotated, true).await.unwrap();
     assert_eq!(dry.resealed, 205);
     assert!(
-        dry.to_string()
-            .contains("would re-seal 205 secrets under `k2`"),
+        dry.to_string().contains("would re-seal 205 secrets under `k2`"),
         "{dry}"
     );
-    assert_eq!(
-        key_ids(&pool).await,
-        sealed_under_k1,
-        "the dry run changed secrets"
-    );
+    assert_eq!(key_ids(&pool).await, sealed_under_k1, "the dry run changed secrets");
 
     let first = rotate_keys::run(&pool, &rotated, false).await.unwrap();
     first.ensure_complete().unwrap();
     assert_eq!(first.resealed, 205);
     let after = key_ids(&pool).await;
-    assert!(
-        after.iter().all(|(_, key_id, _)| key_id == "k2"),
-        "{after:?}"
-    );
+    assert!(after.iter().all(|(_, key_id, _)| key_id == "k2"), "{after:?}");
     let k2_only = keyring(K2);
     for (id, secret) in ids.iter().zip(&secrets) {
         assert_eq!(&secret_of(&pool, &k2_only, *id).await, secret);
@@ -63,10 +53,7 @@ async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool
 async fn rotate_keys_leaves_secrets_under_unknown_keys_untouched_and_fails(pool: PgPool) {
     let k1_account = account_with_secret(&pool, &keyring(K1), 201, "under-k1").await;
     let orphan = account_with_secret(&pool, &keyring(K9), 202, "under-k9").await;
-    let orphan_before = key_ids(&pool)
-        .await
-        .into_iter()
-        .find(|(id, ..)| *id == orphan);
+    let orphan_before = key_ids(&pool).await.into_iter().find(|(id, ..)| *id == orphan);
     let rotated = keyring(&format!("{K2},{K1}"));
 
     let report = rotate_keys::run(&pool, &rotated, false).await.unwrap();
@@ -74,15 +61,9 @@ async fn rotate_keys_leaves_secrets_under_unknown_keys_untouched_and_fails(pool:
     assert_eq!(report.resealed, 1);
     assert_eq!(report.unknown, vec![(orphan, Some("k9".to_owned()))]);
     let error = report.ensure_complete().unwrap_err().to_string();
-    assert!(
-        error.contains("`k9`") && error.contains(&orphan.to_string()),
-        "{error}"
-    );
+    assert!(error.contains("`k9`") && error.contains(&orphan.to_string()), "{error}");
     assert_eq!(
-        key_ids(&pool)
-            .await
-            .into_iter()
-            .find(|(id, ..)| *id == orphan),
+        key_ids(&pool).await.into_iter().find(|(id, ..)| *id == orphan),
         orphan_before
     );
     assert_eq!(secret_of(&pool, &keyring(K2), k1_account).await, "under-k1");

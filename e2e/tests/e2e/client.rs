@@ -47,11 +47,7 @@ async fn products_are_paged_until_a_short_page_and_one_token_serves_every_call()
     assert_eq!(ids.len(), expected.len(), "no product twice");
     // Some products carry `Name` instead of `name`; all decoded with their name.
     assert!(products.iter().all(|p| !p.item.basic.name.is_empty()));
-    assert!(
-        products
-            .iter()
-            .any(|p| p.raw["basic"].get("Name").is_some())
-    );
+    assert!(products.iter().any(|p| p.raw["basic"].get("Name").is_some()));
     assert_eq!(sim.sim.stats().token_grants, 1, "the token is cached");
 }
 
@@ -64,10 +60,7 @@ async fn thirty_days_of_orders_arrive_through_windows_under_three_days() {
     let mut seen = std::collections::BTreeSet::new();
     for window in order_windows(now - 31 * 86_400, now) {
         for order in client.window_orders(&creds, shop_id, window).await.unwrap() {
-            assert_eq!(
-                order.item.fs_id, creds.fs_id,
-                "fs_id arrives as a string and decodes"
-            );
+            assert_eq!(order.item.fs_id, creds.fs_id, "fs_id arrives as a string and decodes");
             seen.insert(order.item.order_id);
         }
     }
@@ -101,13 +94,7 @@ async fn rate_limited_calls_wait_and_then_succeed() {
     let (creds, shop_id) = app(&sim);
     let products = client.all_products(&creds, shop_id).await.unwrap();
     assert_eq!(products.len(), sim.sim.products(shop_id).len());
-    let limited = sim
-        .sim
-        .stats()
-        .rate_limited
-        .get("product-info")
-        .copied()
-        .unwrap_or(0);
+    let limited = sim.sim.stats().rate_limited.get("product-info").copied().unwrap_or(0);
     assert!(limited > 0, "the test must actually hit the limit");
 }
 
@@ -127,10 +114,7 @@ async fn bad_credentials_and_unlinked_shops_are_permanent_typed_errors() {
     creds.client_secret = SecretString::from("wrong".to_owned());
     let client = TokopediaClient::new(&sim.marketplace_settings()).unwrap();
     let err = client.shop_info(&creds, shop_id).await.unwrap_err();
-    assert!(
-        matches!(err, MarketplaceError::InvalidCredentials),
-        "{err:?}"
-    );
+    assert!(matches!(err, MarketplaceError::InvalidCredentials), "{err:?}");
     assert!(!err.is_transient());
 
     sim.sim.set_failure_rate(shop_id, 1.0);

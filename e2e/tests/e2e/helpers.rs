@@ -36,11 +36,7 @@ impl TestApp {
     }
 
     /// With `spread`: how long sync-all spreads its jobs when the platform setting asks for it.
-    pub async fn start_with_spread(
-        pool: PgPool,
-        sim: SimConfig,
-        spread: std::time::Duration,
-    ) -> Self {
+    pub async fn start_with_spread(pool: PgPool, sim: SimConfig, spread: std::time::Duration) -> Self {
         ocean_testkit::init_tracing();
         let sim = SimServer::start(sim).await;
         let queue = ocean_testkit::fresh_queue().await;
@@ -57,14 +53,15 @@ impl TestApp {
             pool: pool.clone(),
             queue: queue.clone(),
             keyring: Arc::new(keyring.clone()),
-            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings())
-                .expect("client"),
+            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).expect("client"),
             sync_all_spread: spread,
         };
         let api_stop = stop.clone();
-        tokio::spawn(ocean_api::run(listener, state, async move {
-            api_stop.cancelled().await
-        }));
+        tokio::spawn(ocean_api::run(
+            listener,
+            state,
+            async move { api_stop.cancelled().await },
+        ));
         Self {
             pool,
             queue,
@@ -95,12 +92,7 @@ impl TestApp {
             job_timeout: settings.job_timeout(),
             order_lookback_days: settings.order_lookback_days,
         };
-        tokio::spawn(ocean_worker::run(
-            ctx,
-            self.queue.clone(),
-            settings,
-            self.stop.clone(),
-        ));
+        tokio::spawn(ocean_worker::run(ctx, self.queue.clone(), settings, self.stop.clone()));
     }
 
     pub fn spawn_scheduler(&self) {
@@ -121,10 +113,7 @@ impl TestApp {
             .send()
             .await
             .expect("api reachable");
-        (
-            response.status().as_u16(),
-            response.json().await.unwrap_or(Value::Null),
-        )
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
@@ -136,10 +125,7 @@ impl TestApp {
             .send()
             .await
             .expect("api reachable");
-        (
-            response.status().as_u16(),
-            response.json().await.unwrap_or(Value::Null),
-        )
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -150,10 +136,7 @@ impl TestApp {
             .send()
             .await
             .expect("api reachable");
-        (
-            response.status().as_u16(),
-            response.json().await.unwrap_or(Value::Null),
-        )
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
     }
 
     /// Creates an account over the API for the first shop of sim app `index`.
@@ -165,20 +148,13 @@ impl TestApp {
             "credentials": { "fs_id": app.fs_id, "shop_id": shop.shop_id, "client_id": app.client_id, "client_secret": app.client_secret },
             "features": ["product_management", "order_management", "shop_info"],
         });
-        let (status, created) = self
-            .post("/api/integrations/tokopedia/accounts", body)
-            .await;
+        let (status, created) = self.post("/api/integrations/tokopedia/accounts", body).await;
         assert_eq!(status, 201, "create account: {created}");
         AccountId(created["data"]["id"].as_i64().expect("account id"))
     }
 
     /// Waits until the account has recorded `syncs` successful syncs or `errors` failed ones.
-    pub async fn wait_for_outcome(
-        &self,
-        id: AccountId,
-        syncs: i32,
-        errors: i32,
-    ) -> accounts::Account {
+    pub async fn wait_for_outcome(&self, id: AccountId, syncs: i32, errors: i32) -> accounts::Account {
         ocean_testkit::wait_for(
             &format!("account {id} to reach {syncs} syncs / {errors} errors"),
             Duration::from_secs(60),

@@ -9,9 +9,7 @@ use crate::helpers::{TestApp, scheduler_settings, two_shops};
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
-    let account =
-        ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1)
-            .await;
+    let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1).await;
     app.spawn_scheduler();
     app.spawn_worker();
 
@@ -40,9 +38,7 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
         tasks.push(tokio::spawn(async move {
             let mut emitted = 0;
             for _ in 0..rounds {
-                let TickReport { scheduled, .. } = run_tick(&pool, &queue, &scheduler_settings())
-                    .await
-                    .unwrap();
+                let TickReport { scheduled, .. } = run_tick(&pool, &queue, &scheduler_settings()).await.unwrap();
                 emitted += scheduled;
             }
             emitted
@@ -58,9 +54,7 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
-    let account =
-        ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1)
-            .await;
+    let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1).await;
 
     assert_eq!(
         ticks_from_concurrent_schedulers(&app, 3, 20).await,
@@ -76,13 +70,11 @@ async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
     );
 
     // The interval elapses: exactly one more emission.
-    sqlx::query(
-        "UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1",
-    )
-    .bind(account.id)
-    .execute(&pool)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1")
+        .bind(account.id)
+        .execute(&pool)
+        .await
+        .unwrap();
     assert_eq!(
         ticks_from_concurrent_schedulers(&app, 3, 20).await,
         1,

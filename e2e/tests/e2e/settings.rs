@@ -35,10 +35,7 @@ async fn product_mappings(pool: &PgPool, account: AccountId) -> Vec<(String, i64
 async fn sync_in_turn(app: &TestApp, first: AccountId, second: AccountId) {
     for id in [first, second] {
         let (status, _) = app
-            .post(
-                &format!("/api/integrations/tokopedia/accounts/{id}/sync"),
-                json!({}),
-            )
+            .post(&format!("/api/integrations/tokopedia/accounts/{id}/sync"), json!({}))
             .await;
         assert_eq!(status, 202);
         app.wait_for_outcome(id, 1, 0).await;
@@ -50,10 +47,7 @@ async fn a_shared_catalog_maps_the_same_sku_in_two_shops_to_one_product(pool: Pg
     let app = TestApp::start(pool.clone(), twin_shops()).await;
     app.spawn_worker();
     let (status, _) = app
-        .put(
-            "/api/integrations/tokopedia",
-            json!({ "share_product_catalog": true }),
-        )
+        .put("/api/integrations/tokopedia", json!({ "share_product_catalog": true }))
         .await;
     assert_eq!(status, 200);
     let jakarta = app.create_account(0, "Jakarta").await;
@@ -119,10 +113,6 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
         .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
         .await;
     assert_eq!(body["data"]["spread_over_secs"], 0);
-    assert_eq!(
-        app.queue.depth().await.unwrap(),
-        3,
-        "both new jobs are due at once"
-    );
+    assert_eq!(app.queue.depth().await.unwrap(), 3, "both new jobs are due at once");
     app.shutdown().await;
 }

@@ -31,10 +31,7 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
     let surabaya = app.create_account(1, "Surabaya Branch").await;
 
     let (status, body) = app
-        .post(
-            "/api/integrations/tokopedia/accounts/sync-all",
-            serde_json::json!({}),
-        )
+        .post("/api/integrations/tokopedia/accounts/sync-all", serde_json::json!({}))
         .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["data"]["queued"], 2);
@@ -66,23 +63,19 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
             ("success", Some("sync_all"))
         );
         assert_eq!(
-            (
-                i64::from(log[0].products_synced),
-                i64::from(log[0].orders_synced)
-            ),
+            (i64::from(log[0].products_synced), i64::from(log[0].orders_synced)),
             (products, orders)
         );
         assert!(log[0].duration_ms.is_some());
     }
 
     // Typed columns carry what reports need.
-    let (name, price, stock): (String, i64, i64) = sqlx::query_as(
-        "SELECT name, price, stock FROM marketplace_products WHERE account_id = $1 LIMIT 1",
-    )
-    .bind(jakarta)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (name, price, stock): (String, i64, i64) =
+        sqlx::query_as("SELECT name, price, stock FROM marketplace_products WHERE account_id = $1 LIMIT 1")
+            .bind(jakarta)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(!name.is_empty() && price > 0 && stock >= 0);
 
     let (status, list) = app.get("/api/integrations/tokopedia/accounts").await;
@@ -118,10 +111,7 @@ async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(pool: PgPo
     assert!(app.sim.sim.set_failure_rate(failing_shop, 1.0));
 
     let (status, _) = app
-        .post(
-            "/api/integrations/tokopedia/accounts/sync-all",
-            serde_json::json!({}),
-        )
+        .post("/api/integrations/tokopedia/accounts/sync-all", serde_json::json!({}))
         .await;
     assert_eq!(status, 202);
 

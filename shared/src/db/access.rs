@@ -44,13 +44,12 @@ pub async fn role_of(
     user_id: i64,
     account_id: AccountId,
 ) -> Result<Option<Role>, sqlx::Error> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM integration_account_access WHERE user_id = $1 AND account_id = $2",
-    )
-    .bind(user_id)
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?;
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM integration_account_access WHERE user_id = $1 AND account_id = $2")
+            .bind(user_id)
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?;
     Ok(role.as_deref().and_then(Role::parse))
 }
 
@@ -95,18 +94,12 @@ pub async fn grant(
 }
 
 /// Removes the user's role on the account; false if there was none.
-pub async fn revoke(
-    db: impl PgExecutor<'_>,
-    account_id: AccountId,
-    user_id: i64,
-) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "DELETE FROM integration_account_access WHERE account_id = $1 AND user_id = $2",
-    )
-    .bind(account_id)
-    .bind(user_id)
-    .execute(db)
-    .await?;
+pub async fn revoke(db: impl PgExecutor<'_>, account_id: AccountId, user_id: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("DELETE FROM integration_account_access WHERE account_id = $1 AND user_id = $2")
+        .bind(account_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -119,10 +112,7 @@ pub struct Grant {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn grants(
-    db: impl PgExecutor<'_>,
-    account_id: AccountId,
-) -> Result<Vec<Grant>, sqlx::Error> {
+pub async fn grants(db: impl PgExecutor<'_>, account_id: AccountId) -> Result<Vec<Grant>, sqlx::Error> {
     sqlx::query_as(
         r#"SELECT g.user_id, u.username, g.role, g.created_at FROM integration_account_access g
            JOIN users u ON u.id = g.user_id WHERE g.account_id = $1 ORDER BY u.username"#,

@@ -76,11 +76,7 @@ pub struct NewAccount {
 
 /// Inserts an account, sealing its secrets. The integration's first account becomes primary; asking for
 /// primary demotes the current one in the same transaction. A new enabled account is due at once.
-pub async fn insert(
-    conn: &mut PgConnection,
-    keyring: &Keyring,
-    new: &NewAccount,
-) -> Result<Account, sqlx::Error> {
+pub async fn insert(conn: &mut PgConnection, keyring: &Keyring, new: &NewAccount) -> Result<Account, sqlx::Error> {
     if new.is_primary {
         sqlx::query("UPDATE integration_accounts SET is_primary = false, updated_at = now() WHERE integration_id = $1 AND is_primary")
             .bind(&new.integration_id)
@@ -139,14 +135,8 @@ pub async fn update(
     id: AccountId,
     update: &AccountUpdate,
 ) -> Result<Option<Account>, sqlx::Error> {
-    let sealed = update
-        .secrets
-        .as_ref()
-        .map(|s| keyring.seal(&s.to_plaintext()));
-    let features: Option<Vec<&str>> = update
-        .features
-        .as_ref()
-        .map(|f| f.iter().map(|f| f.as_str()).collect());
+    let sealed = update.secrets.as_ref().map(|s| keyring.seal(&s.to_plaintext()));
+    let features: Option<Vec<&str>> = update.features.as_ref().map(|f| f.iter().map(|f| f.as_str()).collect());
     let sql = format!(
         r#"
         UPDATE integration_accounts SET
@@ -219,12 +209,13 @@ pub async fn delete(
     id: AccountId,
 ) -> Result<Option<AccountId>, sqlx::Error> {
     super::integrations::lock(&mut *conn, integration_id).await?;
-    let was_primary: Option<bool> =
-        sqlx::query_scalar("DELETE FROM integration_accounts WHERE id = $1 AND integration_id = $2 RETURNING is_primary")
-            .bind(id)
-            .bind(integration_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let was_primary: Option<bool> = sqlx::query_scalar(
+        "DELETE FROM integration_accounts WHERE id = $1 AND integration_id = $2 RETURNING is_primary",
+    )
+    .bind(id)
+    .bind(integration_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     if was_primary != Some(true) {
         return Ok(None);
     }
@@ -263,8 +254,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const NAMES: [&'static str; 5] =
-        ["id", "account_name", "status", "last_sync_at", "created_at"];
+    pub const NAMES: [&'static str; 5] = ["id", "account_name", "status", "last_sync_at", "created_at"];
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
@@ -305,10 +295,7 @@ pub async fn list_page(
         "SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE {filter} ORDER BY {} {direction}, id LIMIT $5 OFFSET $6",
         q.sort.column()
     );
-    let only: Option<Vec<i64>> = q
-        .only
-        .as_ref()
-        .map(|ids| ids.iter().map(|id| id.0).collect());
+    let only: Option<Vec<i64>> = q.only.as_ref().map(|ids| ids.iter().map(|id| id.0).collect());
     let rows = sqlx::query_as(&sql)
         .bind(integration_id)
         .bind(&q.status)
@@ -318,30 +305,20 @@ pub async fn list_page(
         .bind((q.page - 1) * q.per_page)
         .fetch_all(db)
         .await?;
-    let total = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM integration_accounts WHERE {filter}"
-    ))
-    .bind(integration_id)
-    .bind(&q.status)
-    .bind(q.enabled)
-    .bind(&only)
-    .fetch_one(db)
-    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM integration_accounts WHERE {filter}"))
+        .bind(integration_id)
+        .bind(&q.status)
+        .bind(q.enabled)
+        .bind(&only)
+        .fetch_one(db)
+        .await?;
     Ok((rows, total))
 }
 
 /// All accounts of an integration, oldest first.
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    integration_id: &str,
-) -> Result<Vec<Account>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE integration_id = $1 ORDER BY id"
-    );
-    sqlx::query_as(&sql)
-        .bind(integration_id)
-        .fetch_all(db)
-        .await
+pub async fn list(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<Account>, sqlx::Error> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE integration_id = $1 ORDER BY id");
+    sqlx::query_as(&sql).bind(integration_id).fetch_all(db).await
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
@@ -355,12 +332,11 @@ pub async fn secrets(
     keyring: &Keyring,
     id: AccountId,
 ) -> Result<Option<AccountSecrets>, SecretsError> {
-    let row: Option<(Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
-        "SELECT secret_ciphertext, secret_key_id FROM integration_accounts WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<(Option<Vec<u8>>, Option<String>)> =
+        sqlx::query_as("SELECT secret_ciphertext, secret_key_id FROM integration_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
     let Some((Some(bytes), Some(key_id))) = row else {
         return Ok(None);
     };
@@ -463,18 +439,11 @@ pub async fn acquire_lease(
     .bind(ttl.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    Ok(token.map(|token| Lease {
-        account_id: id,
-        token,
-    }))
+    Ok(token.map(|token| Lease { account_id: id, token }))
 }
 
 /// Extends a held lease. False when a newer lease replaced it (this sync must stop writing).
-pub async fn renew_lease(
-    db: impl PgExecutor<'_>,
-    lease: Lease,
-    ttl: std::time::Duration,
-) -> Result<bool, sqlx::Error> {
+pub async fn renew_lease(db: impl PgExecutor<'_>, lease: Lease, ttl: std::time::Duration) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts SET lease_expires_at = now() + make_interval(secs => $3)
            WHERE id = $1 AND lease_token = $2"#,
@@ -537,11 +506,7 @@ pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, s
 }
 
 /// Marks a finished successful sync and releases the lease. False if the lease was lost.
-pub async fn record_success(
-    db: impl PgExecutor<'_>,
-    lease: Lease,
-    shop: Option<&Value>,
-) -> Result<bool, sqlx::Error> {
+pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<&Value>) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
@@ -559,11 +524,7 @@ pub async fn record_success(
 }
 
 /// Marks a failed sync and releases the lease. False if the lease was lost.
-pub async fn record_failure(
-    db: impl PgExecutor<'_>,
-    lease: Lease,
-    error: &str,
-) -> Result<bool, sqlx::Error> {
+pub async fn record_failure(db: impl PgExecutor<'_>, lease: Lease, error: &str) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET status = 'error', error_count = error_count + 1, last_error = $3, last_sync_finished_at = now(),
@@ -584,21 +545,16 @@ pub async fn save_orders_cursor(
     lease: Lease,
     cursor: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE integration_accounts SET orders_cursor = $3 WHERE id = $1 AND lease_token = $2",
-    )
-    .bind(lease.account_id)
-    .bind(lease.token)
-    .bind(cursor)
-    .execute(conn)
-    .await?;
+    let result = sqlx::query("UPDATE integration_accounts SET orders_cursor = $3 WHERE id = $1 AND lease_token = $2")
+        .bind(lease.account_id)
+        .bind(lease.token)
+        .bind(cursor)
+        .execute(conn)
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn orders_cursor(
-    db: impl PgExecutor<'_>,
-    id: AccountId,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+pub async fn orders_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar("SELECT orders_cursor FROM integration_accounts WHERE id = $1")
         .bind(id)
         .fetch_one(db)

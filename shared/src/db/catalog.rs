@@ -23,20 +23,13 @@ pub async fn upsert_products(
     share_catalog: bool,
 ) -> Result<usize, sqlx::Error> {
     // A statement may touch a row only once: keep the last copy of a product repeated in one page.
-    let unique: BTreeMap<u64, &WithRaw<Product>> =
-        page.iter().map(|p| (p.item.basic.product_id, p)).collect();
+    let unique: BTreeMap<u64, &WithRaw<Product>> = page.iter().map(|p| (p.item.basic.product_id, p)).collect();
     if unique.is_empty() {
         return Ok(0);
     }
     let mut ids = Vec::with_capacity(unique.len());
-    let (mut names, mut skus, mut prices, mut stocks, mut statuses, mut raws) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
+    let (mut names, mut skus, mut prices, mut stocks, mut statuses, mut raws) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (id, p) in &unique {
         ids.push(*id as i64);
         names.push(p.item.basic.name.clone());
@@ -93,8 +86,7 @@ pub async fn upsert_orders(
     page: &[WithRaw<Order>],
 ) -> Result<usize, sqlx::Error> {
     // Windows overlap a little, so the same order can arrive twice: dedupe by order id.
-    let unique: BTreeMap<u64, &WithRaw<Order>> =
-        page.iter().map(|o| (o.item.order_id, o)).collect();
+    let unique: BTreeMap<u64, &WithRaw<Order>> = page.iter().map(|o| (o.item.order_id, o)).collect();
     if unique.is_empty() {
         return Ok(0);
     }
@@ -169,10 +161,7 @@ pub struct AccountCounts {
     pub mappings: i64,
 }
 
-pub async fn counts(
-    db: impl sqlx::PgExecutor<'_>,
-    account_id: AccountId,
-) -> Result<AccountCounts, sqlx::Error> {
+pub async fn counts(db: impl sqlx::PgExecutor<'_>, account_id: AccountId) -> Result<AccountCounts, sqlx::Error> {
     sqlx::query_as(
         r#"SELECT (SELECT count(*) FROM marketplace_products WHERE account_id = $1) AS products,
                   (SELECT count(*) FROM marketplace_orders WHERE account_id = $1) AS orders,

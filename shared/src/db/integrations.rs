@@ -23,16 +23,11 @@ pub struct Integration {
 const COLUMNS: &str = "integration_id, name, description, category, status, sync_all_simultaneously, \
                        share_product_catalog, consolidated_order_notifications, updated_at";
 
-pub async fn get(
-    db: impl PgExecutor<'_>,
-    integration_id: &str,
-) -> Result<Option<Integration>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM integrations WHERE integration_id = $1"
-    ))
-    .bind(integration_id)
-    .fetch_optional(db)
-    .await
+pub async fn get(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Option<Integration>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM integrations WHERE integration_id = $1"))
+        .bind(integration_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Settings to change; `None` keeps the stored value.

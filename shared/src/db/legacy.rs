@@ -22,10 +22,7 @@ pub struct LegacyIntegration {
 const COLUMNS: &str = "id, integration_id, name, status, config";
 
 /// Every `<platform>-<suffix>` row (suffix non-empty), oldest first.
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    platform: &str,
-) -> Result<Vec<LegacyIntegration>, sqlx::Error> {
+pub async fn list(db: impl PgExecutor<'_>, platform: &str) -> Result<Vec<LegacyIntegration>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integrations WHERE starts_with(integration_id, $1 || '-')
          AND length(integration_id) > length($1) + 1 ORDER BY id"
@@ -35,10 +32,7 @@ pub async fn list(
 
 /// Re-reads one row and locks it until the transaction ends, so two concurrent runs cannot both migrate
 /// it. `None` if it was deleted meanwhile.
-pub async fn lock(
-    conn: &mut PgConnection,
-    id: i64,
-) -> Result<Option<LegacyIntegration>, sqlx::Error> {
+pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<Option<LegacyIntegration>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM integrations WHERE id = $1 FOR UPDATE");
     sqlx::query_as(&sql).bind(id).fetch_optional(conn).await
 }
@@ -49,22 +43,16 @@ pub async fn account_by_identifier(
     integration_id: &str,
     account_identifier: &str,
 ) -> Result<Option<AccountId>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM integration_accounts WHERE integration_id = $1 AND account_identifier = $2",
-    )
-    .bind(integration_id)
-    .bind(account_identifier)
-    .fetch_optional(db)
-    .await
+    sqlx::query_scalar("SELECT id FROM integration_accounts WHERE integration_id = $1 AND account_identifier = $2")
+        .bind(integration_id)
+        .bind(account_identifier)
+        .fetch_optional(db)
+        .await
 }
 
 /// Marks a legacy row as migrated: inactive, linked to its account, and without its plaintext
 /// `client_secret` (top level or under `credentials`), which now lives sealed on the account.
-pub async fn mark_migrated(
-    conn: &mut PgConnection,
-    id: i64,
-    account_id: AccountId,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_migrated(conn: &mut PgConnection, id: i64, account_id: AccountId) -> Result<(), sqlx::Error> {
     sqlx::query(
         r#"UPDATE integrations
            SET status = 'inactive',

@@ -127,11 +127,7 @@ pub struct LogQuery {
 }
 
 /// One page of an account's log, newest first, and the total matching the filters.
-pub async fn page(
-    db: &sqlx::PgPool,
-    account_id: AccountId,
-    q: &LogQuery,
-) -> Result<(Vec<LogEntry>, i64), sqlx::Error> {
+pub async fn page(db: &sqlx::PgPool, account_id: AccountId, q: &LogQuery) -> Result<(Vec<LogEntry>, i64), sqlx::Error> {
     let filter = "account_id = $1 AND ($2::text IS NULL OR outcome = $2) AND ($3::text IS NULL OR kind = $3)";
     let rows = sqlx::query_as(&format!(
         r#"SELECT id, account_id, kind, trigger, outcome, action, message, products_synced, orders_synced, details,
@@ -145,13 +141,11 @@ pub async fn page(
     .bind((q.page - 1) * q.per_page)
     .fetch_all(db)
     .await?;
-    let total = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM integration_logs WHERE {filter}"
-    ))
-    .bind(account_id)
-    .bind(&q.outcome)
-    .bind(&q.kind)
-    .fetch_one(db)
-    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM integration_logs WHERE {filter}"))
+        .bind(account_id)
+        .bind(&q.outcome)
+        .bind(&q.kind)
+        .fetch_one(db)
+        .await?;
     Ok((rows, total))
 }

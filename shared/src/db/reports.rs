@@ -30,10 +30,7 @@ pub struct AccountStats {
 }
 
 /// Figures for every account of an integration.
-pub async fn account_stats(
-    db: impl PgExecutor<'_>,
-    integration_id: &str,
-) -> Result<Vec<AccountStats>, sqlx::Error> {
+pub async fn account_stats(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<AccountStats>, sqlx::Error> {
     sqlx::query_as(
         r#"
         WITH bounds AS (

@@ -16,10 +16,7 @@ pub struct DueAccount {
 
 /// Claims up to `limit` enabled auto-sync accounts whose time has come and moves each one's next due time
 /// one interval ahead, so no other replica claims the same slot. Runs inside the caller's transaction.
-pub async fn claim_due(
-    conn: &mut PgConnection,
-    limit: i64,
-) -> Result<Vec<DueAccount>, sqlx::Error> {
+pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<Vec<DueAccount>, sqlx::Error> {
     sqlx::query_as(
         r#"
         WITH due AS (

@@ -65,12 +65,10 @@ pub async fn list_users(db: impl PgExecutor<'_>) -> Result<Vec<UserRecord>, sqlx
 }
 
 pub async fn get_user(db: impl PgExecutor<'_>, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, username, display_name, is_admin, created_at FROM users WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    sqlx::query_as("SELECT id, username, display_name, is_admin, created_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Issues a new token for the user; the plaintext is returned once and only its digest is stored.
@@ -92,29 +90,23 @@ pub async fn issue_token(
     Ok((record, token))
 }
 
-pub async fn list_tokens(
-    db: impl PgExecutor<'_>,
-    user_id: i64,
-) -> Result<Vec<TokenRecord>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
-        .bind(user_id)
-        .fetch_all(db)
-        .await
+pub async fn list_tokens(db: impl PgExecutor<'_>, user_id: i64) -> Result<Vec<TokenRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
 }
 
 /// Revokes one of the user's tokens; false if it does not exist or was already revoked.
-pub async fn revoke_token(
-    db: impl PgExecutor<'_>,
-    user_id: i64,
-    token_id: i64,
-) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(token_id)
-    .bind(user_id)
-    .execute(db)
-    .await?;
+pub async fn revoke_token(db: impl PgExecutor<'_>, user_id: i64, token_id: i64) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+            .bind(token_id)
+            .bind(user_id)
+            .execute(db)
+            .await?;
     Ok(result.rows_affected() == 1)
 }
 

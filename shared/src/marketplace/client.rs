@@ -22,10 +22,7 @@ use tokio::sync::Mutex;
 use super::envelope::{decode, decode_bulk};
 use super::error::MarketplaceError;
 use super::fleet::{Fleet, Limit};
-use super::types::{
-    BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse,
-    WithRaw,
-};
+use super::types::{BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse, WithRaw};
 use crate::config::MarketplaceSettings;
 
 /// Largest page the product list accepts.
@@ -172,19 +169,10 @@ impl TokopediaClient {
     }
 
     /// Shops linked to the app, optionally only `shop_id`.
-    pub async fn shop_info(
-        &self,
-        app: &AppCredentials,
-        shop_id: u64,
-    ) -> Result<Vec<ShopInfo>, MarketplaceError> {
+    pub async fn shop_info(&self, app: &AppCredentials, shop_id: u64) -> Result<Vec<ShopInfo>, MarketplaceError> {
         let url = format!("{}/v1/shop/fs/{}/shop-info", self.base_url, app.fs_id);
-        self.get(
-            app,
-            Endpoint::ShopInfo,
-            &url,
-            &[("shop_id", shop_id.to_string())],
-        )
-        .await
+        self.get(app, Endpoint::ShopInfo, &url, &[("shop_id", shop_id.to_string())])
+            .await
     }
 
     /// One page (1-based) of the shop's products.
@@ -195,10 +183,7 @@ impl TokopediaClient {
         page: u32,
         per_page: u32,
     ) -> Result<Vec<WithRaw<Product>>, MarketplaceError> {
-        let url = format!(
-            "{}/inventory/v1/fs/{}/product/info",
-            self.base_url, app.fs_id
-        );
+        let url = format!("{}/inventory/v1/fs/{}/product/info", self.base_url, app.fs_id);
         let query = [
             ("shop_id", shop_id.to_string()),
             ("page", page.to_string()),
@@ -215,9 +200,7 @@ impl TokopediaClient {
     ) -> Result<Vec<WithRaw<Product>>, MarketplaceError> {
         let mut all = Vec::new();
         for page in 1.. {
-            let items = self
-                .products_page(app, shop_id, page, PRODUCTS_PER_PAGE)
-                .await?;
+            let items = self.products_page(app, shop_id, page, PRODUCTS_PER_PAGE).await?;
             let short = is_last_page(items.len(), PRODUCTS_PER_PAGE);
             all.extend(items);
             if short {
@@ -273,13 +256,8 @@ impl TokopediaClient {
         shop_id: u64,
     ) -> Result<Vec<ShipmentInfo>, MarketplaceError> {
         let url = format!("{}/v2/logistic/fs/{}/info", self.base_url, app.fs_id);
-        self.get(
-            app,
-            Endpoint::ShipmentInfo,
-            &url,
-            &[("shop_id", shop_id.to_string())],
-        )
-        .await
+        self.get(app, Endpoint::ShipmentInfo, &url, &[("shop_id", shop_id.to_string())])
+            .await
     }
 
     /// Overwrites stock levels (at most 100 rows per call); refused rows come back as
@@ -290,10 +268,7 @@ impl TokopediaClient {
         shop_id: u64,
         rows: &[StockUpdateRow],
     ) -> Result<BulkUpdateResult, MarketplaceError> {
-        let url = format!(
-            "{}/inventory/v1/fs/{}/stock/update",
-            self.base_url, app.fs_id
-        );
+        let url = format!("{}/inventory/v1/fs/{}/stock/update", self.base_url, app.fs_id);
         let (status, body) = self
             .send(app, Endpoint::StockUpdate, |http, token| {
                 http.post(&url)
@@ -369,10 +344,7 @@ impl TokopediaClient {
     async fn token(&self, app: &AppCredentials) -> Result<SecretString, MarketplaceError> {
         // Holding the lock across the fetch keeps two tasks of this process from asking at once.
         let mut tokens = self.tokens.lock().await;
-        if let Some(cached) = tokens
-            .get(&app.client_id)
-            .filter(|t| t.renew_at > Instant::now())
-        {
+        if let Some(cached) = tokens.get(&app.client_id).filter(|t| t.renew_at > Instant::now()) {
             return Ok(cached.token.clone());
         }
         let (token, lifetime) = match &self.fleet {
@@ -417,8 +389,7 @@ impl TokopediaClient {
                     let fetched = self.request_token(app).await;
                     let shared = match &fetched {
                         Ok(fresh) => {
-                            let lifetime = Duration::from_secs(fresh.expires_in)
-                                .saturating_sub(TOKEN_RENEW_MARGIN);
+                            let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN);
                             fleet
                                 .store_token(&app.client_id, &fresh.access_token, lifetime)
                                 .await
@@ -449,15 +420,8 @@ impl TokopediaClient {
     }
 
     /// `POST /token?grant_type=client_credentials` with HTTP Basic credentials.
-    pub async fn request_token(
-        &self,
-        app: &AppCredentials,
-    ) -> Result<TokenResponse, MarketplaceError> {
-        let basic = STANDARD.encode(format!(
-            "{}:{}",
-            app.client_id,
-            app.client_secret.expose_secret()
-        ));
+    pub async fn request_token(&self, app: &AppCredentials) -> Result<TokenResponse, MarketplaceError> {
+        let basic = STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret.expose_secret()));
         let response = self
             .http
             .post(&self.auth_url)
@@ -467,10 +431,7 @@ impl TokopediaClient {
             .send()
             .await?;
         let status = response.status();
-        if status == StatusCode::UNAUTHORIZED
-            || status == StatusCode::BAD_REQUEST
-            || status == StatusCode::FORBIDDEN
-        {
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN {
             return Err(MarketplaceError::InvalidCredentials);
         }
         if !status.is_success() {
@@ -526,23 +487,17 @@ fn configured_limits(settings: &MarketplaceSettings) -> anyhow::Result<HashMap<E
         rate_per_sec: f64::from(settings.rate_per_sec.max(1)),
         burst: settings.burst.max(1),
     };
-    let mut limits: HashMap<Endpoint, Limit> =
-        Endpoint::ALL.into_iter().map(|e| (e, default)).collect();
+    let mut limits: HashMap<Endpoint, Limit> = Endpoint::ALL.into_iter().map(|e| (e, default)).collect();
     for entry in settings
         .endpoint_limits
         .split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())
     {
-        let bad = || {
-            anyhow::anyhow!(
-                "OCEAN_MARKETPLACE_ENDPOINT_LIMITS entry `{entry}` is not `endpoint=rate:burst`"
-            )
-        };
+        let bad = || anyhow::anyhow!("OCEAN_MARKETPLACE_ENDPOINT_LIMITS entry `{entry}` is not `endpoint=rate:burst`");
         let (name, limit) = entry.split_once('=').ok_or_else(bad)?;
-        let endpoint = Endpoint::parse(name.trim()).ok_or_else(|| {
-            anyhow::anyhow!("unknown endpoint `{name}` in OCEAN_MARKETPLACE_ENDPOINT_LIMITS")
-        })?;
+        let endpoint = Endpoint::parse(name.trim())
+            .ok_or_else(|| anyhow::anyhow!("unknown endpoint `{name}` in OCEAN_MARKETPLACE_ENDPOINT_LIMITS"))?;
         let (rate, burst) = limit.split_once(':').ok_or_else(bad)?;
         let rate: f64 = rate.trim().parse().map_err(|_| bad())?;
         let burst: u32 = burst.trim().parse().map_err(|_| bad())?;

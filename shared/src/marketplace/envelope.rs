@@ -13,15 +13,10 @@ use super::types::BulkUpdateResult;
 
 /// Decodes a response body into its `data`, or into the error the envelope reports.
 /// `Ok(None)` means a successful envelope whose `data` is null or absent (e.g. past the last page).
-pub fn decode<T: DeserializeOwned>(
-    http_status: u16,
-    body: &[u8],
-) -> Result<Option<T>, MarketplaceError> {
+pub fn decode<T: DeserializeOwned>(http_status: u16, body: &[u8]) -> Result<Option<T>, MarketplaceError> {
     let Ok(Value::Object(mut envelope)) = serde_json::from_slice::<Value>(body) else {
         return Err(if http_status >= 400 {
-            MarketplaceError::Http {
-                status: http_status,
-            }
+            MarketplaceError::Http { status: http_status }
         } else {
             MarketplaceError::Decode("body is not a JSON object".into())
         });
@@ -32,9 +27,7 @@ pub fn decode<T: DeserializeOwned>(
         check_legacy(http_status, status, envelope.get("error_message"))?;
     } else {
         return Err(if http_status >= 400 {
-            MarketplaceError::Http {
-                status: http_status,
-            }
+            MarketplaceError::Http { status: http_status }
         } else {
             MarketplaceError::Decode("response has neither `header` nor `status`".into())
         });
@@ -49,8 +42,8 @@ pub fn decode<T: DeserializeOwned>(
 
 /// Decodes a bulk write answer and turns refused rows into [`MarketplaceError::PartialFailure`].
 pub fn decode_bulk(http_status: u16, body: &[u8]) -> Result<BulkUpdateResult, MarketplaceError> {
-    let result: BulkUpdateResult = decode(http_status, body)?
-        .ok_or_else(|| MarketplaceError::Decode("bulk answer without data".into()))?;
+    let result: BulkUpdateResult =
+        decode(http_status, body)?.ok_or_else(|| MarketplaceError::Decode("bulk answer without data".into()))?;
     if result.failed_rows_data.is_empty() && result.failed_rows == 0 {
         return Ok(result);
     }
@@ -100,16 +93,11 @@ fn check_header(http_status: u16, header: &Value) -> Result<(), MarketplaceError
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| http_status.to_string()),
         reason: text(header.get("reason")),
-        messages: text(header.get("messages").or_else(|| header.get("Messages")))
-            .unwrap_or_default(),
+        messages: text(header.get("messages").or_else(|| header.get("Messages"))).unwrap_or_default(),
     })
 }
 
-fn check_legacy(
-    http_status: u16,
-    status: &Value,
-    errors: Option<&Value>,
-) -> Result<(), MarketplaceError> {
+fn check_legacy(http_status: u16, status: &Value, errors: Option<&Value>) -> Result<(), MarketplaceError> {
     let status = status.as_str().unwrap_or_default();
     let reason = text(errors);
     if http_status < 400 && status.starts_with("200") && reason.is_none() {
@@ -140,7 +128,8 @@ mod tests {
 
     #[test]
     fn integer_error_code_is_an_error_with_its_code() {
-        let body = br#"{"header":{"process_time":0.1,"messages":"problem processing request","error_code":6},"data":null}"#;
+        let body =
+            br#"{"header":{"process_time":0.1,"messages":"problem processing request","error_code":6},"data":null}"#;
         let err = decode::<Value>(200, body).unwrap_err();
         assert!(
             matches!(err, MarketplaceError::Api { ref error_code, .. } if error_code == "6"),
@@ -156,12 +145,9 @@ mod tests {
 
     #[test]
     fn legacy_error_keeps_status_and_messages() {
-        let body =
-            br#"{"data":null,"status":"400 Bad Request","error_message":["Invalid FS ID Format"]}"#;
+        let body = br#"{"data":null,"status":"400 Bad Request","error_message":["Invalid FS ID Format"]}"#;
         match decode::<Value>(400, body).unwrap_err() {
-            MarketplaceError::Api {
-                error_code, reason, ..
-            } => {
+            MarketplaceError::Api { error_code, reason, .. } => {
                 assert_eq!(error_code, "400");
                 assert_eq!(reason.as_deref(), Some("Invalid FS ID Format"));
             }

@@ -36,10 +36,7 @@ pub enum MarketplaceError {
     Unauthorized,
     /// Some rows of a bulk write failed while the call itself succeeded.
     #[error("{} of the rows were refused: {}", failed.len(), failed.first().map(|r| r.message.as_str()).unwrap_or(""))]
-    PartialFailure {
-        succeeded: u32,
-        failed: Vec<RowFailure>,
-    },
+    PartialFailure { succeeded: u32, failed: Vec<RowFailure> },
     /// The body was not what the endpoint documents.
     #[error("unexpected marketplace response: {0}")]
     Decode(String),
@@ -65,15 +62,10 @@ impl MarketplaceError {
                 ..
             } => {
                 let upstream = error_code.contains("_API_") || error_code.contains("_GRPC_");
-                let permanent = error_code.contains("_DLV_")
-                    || error_code.contains("_USC_")
-                    || *http_status == 403;
+                let permanent = error_code.contains("_DLV_") || error_code.contains("_USC_") || *http_status == 403;
                 !permanent && (upstream || *http_status >= 500) && error_code != "ORD_API_008"
             }
-            Self::InvalidCredentials
-            | Self::Unauthorized
-            | Self::PartialFailure { .. }
-            | Self::Decode(_) => false,
+            Self::InvalidCredentials | Self::Unauthorized | Self::PartialFailure { .. } | Self::Decode(_) => false,
         }
     }
 

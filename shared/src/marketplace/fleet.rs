@@ -21,12 +21,7 @@ impl Limit {
     /// Parses the marketplace's `X-Ratelimit-Limit` header, e.g. `5 req/s (burst 5)`.
     pub fn from_header(value: &str) -> Option<Self> {
         let (rate, rest) = value.trim().split_once(" req/s")?;
-        let burst = rest
-            .trim()
-            .strip_prefix("(burst")?
-            .trim()
-            .strip_suffix(')')?
-            .trim();
+        let burst = rest.trim().strip_prefix("(burst")?.trim().strip_suffix(')')?.trim();
         let rate: f64 = rate.trim().parse().ok()?;
         let burst: u32 = burst.parse().ok()?;
         (rate > 0.0 && burst > 0).then_some(Self {
@@ -83,12 +78,7 @@ impl Fleet {
     }
 
     /// Books the next request slot of (app, endpoint) under `limit`; returns the wait before sending.
-    pub async fn reserve(
-        &self,
-        fs_id: u64,
-        endpoint: &str,
-        limit: Limit,
-    ) -> redis::RedisResult<Duration> {
+    pub async fn reserve(&self, fs_id: u64, endpoint: &str, limit: Limit) -> redis::RedisResult<Duration> {
         let interval_ms = 1000.0 / limit.rate_per_sec;
         let tolerance_ms = interval_ms * f64::from(limit.burst.saturating_sub(1));
         let mut conn = self.conn.clone();
@@ -110,10 +100,7 @@ impl Fleet {
 
     /// The app's shared token and its remaining lifetime, if a live one is cached. Tokens are sealed with
     /// the credential keyring: a Redis dump does not hand out marketplace access.
-    pub async fn cached_token(
-        &self,
-        client_id: &str,
-    ) -> redis::RedisResult<Option<(SecretString, Duration)>> {
+    pub async fn cached_token(&self, client_id: &str) -> redis::RedisResult<Option<(SecretString, Duration)>> {
         let mut conn = self.conn.clone();
         let key = self.token_key(client_id);
         let (value, ttl_ms): (Option<String>, i64) = redis::pipe()
@@ -134,12 +121,7 @@ impl Fleet {
             .and_then(|bytes| self.keyring.open(key_id, &bytes).ok());
         Ok(opened
             .and_then(|plain| String::from_utf8(plain).ok())
-            .map(|token| {
-                (
-                    SecretString::from(token),
-                    Duration::from_millis(ttl_ms as u64),
-                )
-            }))
+            .map(|token| (SecretString::from(token), Duration::from_millis(ttl_ms as u64))))
     }
 
     /// Shares a fresh token for `lifetime`.
@@ -174,11 +156,7 @@ impl Fleet {
     }
 
     /// Tries to become the one process that fetches the app's token; the lock expires by itself.
-    pub async fn lock_token_refresh(
-        &self,
-        client_id: &str,
-        holder: &str,
-    ) -> redis::RedisResult<bool> {
+    pub async fn lock_token_refresh(&self, client_id: &str, holder: &str) -> redis::RedisResult<bool> {
         let mut conn = self.conn.clone();
         let set: Option<String> = redis::cmd("SET")
             .arg(format!("{}:lock", self.token_key(client_id)))

@@ -139,11 +139,7 @@ pub struct Product {
 impl Product {
     /// Sellable stock: `stock.value`, else `main_stock`.
     pub fn stock_level(&self) -> i64 {
-        self.stock
-            .as_ref()
-            .map(|s| s.value)
-            .or(self.main_stock)
-            .unwrap_or(0)
+        self.stock.as_ref().map(|s| s.value).or(self.main_stock).unwrap_or(0)
     }
 
     pub fn sku(&self) -> Option<&str> {

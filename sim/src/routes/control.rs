@@ -32,8 +32,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// Parses a JSON body; the error is the 400 answer.
 fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, format!("invalid body: {e}"))))
+    serde_json::from_slice(bytes).map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, format!("invalid body: {e}"))))
 }
 
 async fn stats(State(sim): State<Sim>) -> Response {
@@ -92,10 +91,7 @@ async fn update_shop(State(sim): State<Sim>, Path(shop_id): Path<u64>, bytes: By
     }
 }
 
-async fn product(
-    State(sim): State<Sim>,
-    Path((shop_id, product_id)): Path<(u64, u64)>,
-) -> Response {
+async fn product(State(sim): State<Sim>, Path((shop_id, product_id)): Path<(u64, u64)>) -> Response {
     match sim.product(shop_id, product_id) {
         Some(product) => Json(product).into_response(),
         None => error(StatusCode::NOT_FOUND, "unknown product"),
@@ -115,10 +111,7 @@ async fn rate_limit(State(sim): State<Sim>, bytes: Bytes) -> Response {
         Err(response) => return *response,
     };
     if !(update.rate_per_sec.is_finite() && update.rate_per_sec > 0.0) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "rate_per_sec must be a positive number",
-        );
+        return error(StatusCode::BAD_REQUEST, "rate_per_sec must be a positive number");
     }
     let limit = RateLimit {
         rate_per_sec: update.rate_per_sec,
@@ -131,8 +124,7 @@ async fn rate_limit(State(sim): State<Sim>, bytes: Bytes) -> Response {
             format!("unknown endpoint; expected one of {}", known.join(", ")),
         );
     }
-    Json(json!({"endpoint": update.endpoint, "rate_per_sec": limit.rate_per_sec, "burst": limit.burst}))
-        .into_response()
+    Json(json!({"endpoint": update.endpoint, "rate_per_sec": limit.rate_per_sec, "burst": limit.burst})).into_response()
 }
 
 async fn expire_tokens(State(sim): State<Sim>) -> StatusCode {

@@ -26,9 +26,7 @@ pub(crate) async fn info(
 async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap) -> ApiResult {
     let fs_id = call.authorize(headers, path_fs_id(fs_id))?;
     call.admit()?;
-    let shop_id = params.num::<u64>("shop_id", || {
-        ApiError::bad_request("LGS_DLV_001", "invalid shop_id")
-    })?;
+    let shop_id = params.num::<u64>("shop_id", || ApiError::bad_request("LGS_DLV_001", "invalid shop_id"))?;
     // Without shop_id the app's only shop is meant; with several it is ambiguous.
     let shop_id = call
         .target_shop(fs_id, shop_id)?
@@ -47,9 +45,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
             let services: Vec<Value> = s
                 .services
                 .iter()
-                .map(|&(id, name, desc)| {
-                    json!({"service_id": id, "service_name": name, "service_desc": desc})
-                })
+                .map(|&(id, name, desc)| json!({"service_id": id, "service_name": name, "service_desc": desc}))
                 .collect();
             json!({
                 "shipper_id": s.id,

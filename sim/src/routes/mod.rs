@@ -27,10 +27,7 @@ pub(crate) fn router(sim: Sim) -> Router {
     Router::new()
         .route("/token", post(token::grant))
         .route("/v1/shop/fs/{fs_id}/shop-info", get(shop::shop_info))
-        .route(
-            "/inventory/v1/fs/{fs_id}/product/info",
-            get(product::product_info),
-        )
+        .route("/inventory/v1/fs/{fs_id}/product/info", get(product::product_info))
         .route("/inventory/v1/fs/{fs_id}/stock/update", post(stock::update))
         .route("/v2/order/list", get(order::list))
         .route("/v2/fs/{fs_id}/order", get(order::single))

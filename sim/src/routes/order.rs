@@ -18,11 +18,7 @@ use crate::ratelimit::Endpoint;
 const MAX_WINDOW: i64 = 3 * 86_400;
 const MAX_PER_PAGE: u64 = 100;
 
-pub(crate) async fn list(
-    State(sim): State<Sim>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn list(State(sim): State<Sim>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let mut call = Call::start(&sim, Some(Endpoint::OrderList));
     let result = run_list(&mut call, &Params::parse(query.as_deref()), &headers).await;
     call.finish(result)
@@ -52,9 +48,7 @@ fn required<T: std::str::FromStr>(
     invalid: &'static str,
     empty: &'static str,
 ) -> Result<T, ApiError> {
-    params
-        .num(key, bad(code, invalid))?
-        .ok_or_else(bad(code, empty))
+    params.num(key, bad(code, invalid))?.ok_or_else(bad(code, empty))
 }
 
 async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiResult {
@@ -96,10 +90,7 @@ async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiR
         "per_page cannot be empty",
     )?;
     let shop_id = params.num::<u64>("shop_id", bad("ORD_DLV_006", "invalid shop_id format"))?;
-    let warehouse_id = params.num::<u64>(
-        "warehouse_id",
-        bad("ORD_DLV_007", "invalid warehouse_id format"),
-    )?;
+    let warehouse_id = params.num::<u64>("warehouse_id", bad("ORD_DLV_007", "invalid warehouse_id format"))?;
     let status = params.num::<u32>("status", bad("ORD_DLV_009", "invalid status format"))?;
     if page < 1 {
         return Err(bad("ORD_DLV_004", "page must be at least 1")());
@@ -108,10 +99,7 @@ async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiR
         return Err(bad("ORD_DLV_005", "per_page must be between 1 and 100")());
     }
     if shop_id.is_some() && warehouse_id.is_some() {
-        return Err(bad(
-            "ORD_DLV_008",
-            "shop_id and warehouse_id cannot be used together",
-        )());
+        return Err(bad("ORD_DLV_008", "shop_id and warehouse_id cannot be used together")());
     }
     if from > to {
         return Err(bad("ORD_DLV_012", "from_date must be earlier than to_date")());
@@ -119,17 +107,16 @@ async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiR
     if to.saturating_sub(from) >= MAX_WINDOW {
         return Err(bad("ORD_DLV_013", "Date Range must be less than 3 days")());
     }
-    let filter_shop = match warehouse_id {
-        Some(w) => {
-            let shop = call.sim().lock().world.shop_of_warehouse(fs_id, w);
-            Some(shop.ok_or_else(|| {
-                ApiError::forbidden(format!(
-                    "fs_id {fs_id} is not associated with warehouse_id {w}"
-                ))
-            })?)
-        }
-        None => shop_id,
-    };
+    let filter_shop =
+        match warehouse_id {
+            Some(w) => {
+                let shop = call.sim().lock().world.shop_of_warehouse(fs_id, w);
+                Some(shop.ok_or_else(|| {
+                    ApiError::forbidden(format!("fs_id {fs_id} is not associated with warehouse_id {w}"))
+                })?)
+            }
+            None => shop_id,
+        };
     let target = call.target_shop(fs_id, filter_shop)?;
     call.enter(target).await?;
 
@@ -155,28 +142,21 @@ async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiR
     Ok(Success::data(Success::page(&sim, items)))
 }
 
-async fn run_single(
-    call: &mut Call,
-    fs_id: &str,
-    params: &Params,
-    headers: &HeaderMap,
-) -> ApiResult {
+async fn run_single(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap) -> ApiResult {
     let fs_id = call.authorize(headers, path_fs_id(fs_id))?;
     call.admit()?;
     let order_id = params.num::<u64>("order_id", bad("ORD_DLV_010", "invalid order_id format"))?;
     let invoice = params.get("invoice_num");
     if order_id.is_some() == invoice.is_some() {
-        return Err(bad(
-            "ORD_DLV_011",
-            "fill exactly one of order_id or invoice_num",
-        )());
+        return Err(bad("ORD_DLV_011", "fill exactly one of order_id or invoice_num")());
     }
     let found = {
         let state = call.sim().lock();
         state.world.shops_of(fs_id).into_iter().find_map(|shop| {
-            let order = shop.orders.iter().find(|o| {
-                order_id == Some(o.order_id) || invoice == Some(o.invoice_ref_num.as_str())
-            })?;
+            let order = shop
+                .orders
+                .iter()
+                .find(|o| order_id == Some(o.order_id) || invoice == Some(o.invoice_ref_num.as_str()))?;
             Some((shop.shop_id(), single_order(order, shop)))
         })
     };

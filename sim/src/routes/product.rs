@@ -40,19 +40,13 @@ enum Query<'a> {
         urls: Vec<&'a str>,
     },
     /// One page of the shop's catalog.
-    Page {
-        page: usize,
-        per_page: usize,
-        sort: u8,
-    },
+    Page { page: usize, per_page: usize, sort: u8 },
 }
 
 async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap) -> ApiResult {
     let fs_id = call.authorize(headers, path_fs_id(fs_id))?;
     call.admit()?;
-    let shop_id = params.num::<u64>("shop_id", || {
-        ApiError::bad_request("PRD_DLV_001", "invalid shop_id")
-    })?;
+    let shop_id = params.num::<u64>("shop_id", || ApiError::bad_request("PRD_DLV_001", "invalid shop_id"))?;
     let query = parse_query(params, shop_id.is_some())?;
     let target = call.target_shop(fs_id, shop_id)?;
     call.enter(target).await?;
@@ -66,18 +60,13 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
             let by_id = ids
                 .iter()
                 .map(|&id| shops.iter().find_map(|s| s.product(id).map(|p| (*s, p))));
-            let by_sku = skus.iter().map(|sku| {
-                shops
-                    .iter()
-                    .find_map(|s| s.product_by_sku(sku).map(|p| (*s, p)))
-            });
+            let by_sku = skus
+                .iter()
+                .map(|sku| shops.iter().find_map(|s| s.product_by_sku(sku).map(|p| (*s, p))));
             let by_url = urls.iter().map(|url| {
                 let url = url.trim_end_matches('/');
                 shops.iter().find_map(|s| {
-                    let p = s
-                        .products
-                        .iter()
-                        .find(|p| p.url == url || mobile_url(&p.url) == url)?;
+                    let p = s.products.iter().find(|p| p.url == url || mobile_url(&p.url) == url)?;
                     Some((*s, p))
                 })
             });
@@ -92,11 +81,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
                 .map(|(shop, p)| product_json(p, shop.warehouse_id))
                 .collect()
         }
-        Query::Page {
-            page,
-            per_page,
-            sort,
-        } => {
+        Query::Page { page, per_page, sort } => {
             let Some(shop) = shops.first() else {
                 return Ok(Success::data(Success::page(&sim, Vec::new())));
             };
@@ -163,16 +148,9 @@ fn parse_query(params: &Params, has_shop: bool) -> Result<Query<'_>, ApiError> {
     };
     let sort = params.num::<u8>("sort", invalid("sort"))?.unwrap_or(1);
     if !(1..=10).contains(&sort) {
-        return Err(ApiError::bad_request(
-            "PRD_DLV_009",
-            "sort must be between 1 and 10",
-        ));
+        return Err(ApiError::bad_request("PRD_DLV_009", "sort must be between 1 and 10"));
     }
-    Ok(Query::Page {
-        page,
-        per_page,
-        sort,
-    })
+    Ok(Query::Page { page, per_page, sort })
 }
 
 /// Tokopedia's sort options: 1 default, 2 last update, 3/4 most/least sold,
@@ -198,11 +176,7 @@ fn mobile_url(url: &str) -> String {
 
 /// Product info in Tokopedia's shape (see product_get-product-info-ok-1.json).
 fn product_json(p: &Product, warehouse_id: u64) -> Value {
-    let name_key = if p.capitalized_name_key {
-        "Name"
-    } else {
-        "name"
-    };
+    let name_key = if p.capitalized_name_key { "Name" } else { "name" };
     let mut basic = json!({
         "productID": p.product_id,
         "shopID": p.shop_id,

@@ -61,10 +61,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
         None if page == 1 => shops.into_iter().map(shop_json).collect(),
         None => Vec::new(),
     };
-    Ok(Success::with_coded_header(
-        Success::page(&sim, items),
-        MESSAGES,
-    ))
+    Ok(Success::with_coded_header(Success::page(&sim, items), MESSAGES))
 }
 
 fn shop_json(shop: &Shop) -> Value {

@@ -40,11 +40,7 @@ pub(crate) fn single_order(order: &Order, shop: &Shop) -> Value {
         order.order_id,
         pdf.trim_end_matches(".pdf")
     );
-    let voucher_code = if order.voucher_amount > 0 {
-        "HEMATFASHION"
-    } else {
-        ""
-    };
+    let voucher_code = if order.voucher_amount > 0 { "HEMATFASHION" } else { "" };
     json!({
         "order_id": order.order_id,
         "buyer_id": order.buyer.id,

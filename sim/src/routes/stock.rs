@@ -39,20 +39,12 @@ pub(crate) async fn update(
     call.finish(result)
 }
 
-async fn run(
-    call: &mut Call,
-    fs_id: &str,
-    params: &Params,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> ApiResult {
+async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap, body: &[u8]) -> ApiResult {
     let fs_id = call.authorize(headers, path_fs_id(fs_id))?;
     // This token pays for the first row.
     call.admit()?;
     let shop_id = params
-        .num::<u64>("shop_id", || {
-            ApiError::bad_request("PRD_DLV_001", "invalid shop_id")
-        })?
+        .num::<u64>("shop_id", || ApiError::bad_request("PRD_DLV_001", "invalid shop_id"))?
         .ok_or_else(|| ApiError::bad_request("PRD_DLV_001", "shop_id cannot be empty"))?;
     let warehouse_id = params.num::<u64>("warehouse_id", || {
         ApiError::bad_request("PRD_DLV_001", "invalid warehouse_id")
@@ -92,10 +84,7 @@ async fn run(
             Err("ERR_TOO_MANY_REQUEST")
         } else {
             let product_id = match sku {
-                Some(sku) => shop
-                    .product_by_sku(sku)
-                    .map(|p| p.product_id)
-                    .ok_or("Invalid SKU."),
+                Some(sku) => shop.product_by_sku(sku).map(|p| p.product_id).ok_or("Invalid SKU."),
                 None => row
                     .product_id
                     .filter(|&id| shop.product(id).is_some())

@@ -43,9 +43,7 @@ pub(crate) async fn grant(
     // The docs send grant_type in the query; older clients send a form body.
     let from_query = Params::parse(query.as_deref());
     let from_body = Params::parse(std::str::from_utf8(&body).ok());
-    let grant_type = from_query
-        .get("grant_type")
-        .or_else(|| from_body.get("grant_type"));
+    let grant_type = from_query.get("grant_type").or_else(|| from_body.get("grant_type"));
     match grant_type {
         Some("client_credentials") => {}
         Some(_) => {
@@ -56,11 +54,7 @@ pub(crate) async fn grant(
             );
         }
         None => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "grant_type is required",
-            );
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required");
         }
     }
 
@@ -90,11 +84,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut response = (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response();
+    let mut response = (status, Json(json!({"error": error, "error_description": description}))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

@@ -42,15 +42,10 @@ impl fmt::Display for FieldProblem {
 pub fn migrated_to(row: &LegacyIntegration) -> Option<Result<i64, FieldProblem>> {
     match row.config.get("migrated_to_account_id") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(
-            value
-                .as_i64()
-                .filter(|id| *id > 0)
-                .ok_or_else(|| FieldProblem {
-                    field: "migrated_to_account_id".into(),
-                    reason: "must be an account id".into(),
-                }),
-        ),
+        Some(value) => Some(value.as_i64().filter(|id| *id > 0).ok_or_else(|| FieldProblem {
+            field: "migrated_to_account_id".into(),
+            reason: "must be an account id".into(),
+        })),
     }
 }
 
@@ -117,9 +112,7 @@ pub fn new_account(row: &LegacyIntegration) -> Result<NewAccount, Vec<FieldProbl
         Value::String(row.integration_id.clone()),
     );
     match (fs_id, shop_id, client_id, client_secret, account_name) {
-        (Some(fs_id), Some(shop_id), Some(client_id), Some(client_secret), Some(account_name))
-            if p.0.is_empty() =>
-        {
+        (Some(fs_id), Some(shop_id), Some(client_id), Some(client_secret), Some(account_name)) if p.0.is_empty() => {
             Ok(NewAccount {
                 integration_id: PLATFORM.to_owned(),
                 account_name,
@@ -208,9 +201,7 @@ impl Problems {
             None => {
                 self.push(
                     "sync_interval_minutes",
-                    format!(
-                        "must be a whole number of minutes between 1 and {MAX_INTERVAL_MINUTES}"
-                    ),
+                    format!("must be a whole number of minutes between 1 and {MAX_INTERVAL_MINUTES}"),
                 );
                 0
             }

@@ -53,28 +53,18 @@ pub enum RowOutcome {
 impl LegacyReport {
     /// Rows that were not (or would not be) migrated.
     pub fn incomplete(&self) -> impl Iterator<Item = &RowReport> {
-        self.rows.iter().filter(|r| {
-            matches!(
-                r.outcome,
-                RowOutcome::Invalid { .. } | RowOutcome::Failed { .. }
-            )
-        })
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.outcome, RowOutcome::Invalid { .. } | RowOutcome::Failed { .. }))
     }
 
     /// `Err` naming the rows left behind, if any.
     pub fn ensure_complete(&self) -> anyhow::Result<()> {
-        let left: Vec<&str> = self
-            .incomplete()
-            .map(|r| r.legacy_integration_id.as_str())
-            .collect();
+        let left: Vec<&str> = self.incomplete().map(|r| r.legacy_integration_id.as_str()).collect();
         if left.is_empty() {
             return Ok(());
         }
-        let verb = if self.dry_run {
-            "cannot be"
-        } else {
-            "were not"
-        };
+        let verb = if self.dry_run { "cannot be" } else { "were not" };
         anyhow::bail!(
             "{} of {} {verb} migrated: {}",
             left.len(),
@@ -99,18 +89,12 @@ impl fmt::Display for LegacyReport {
                     account_id: Some(id),
                     account_name,
                     account_identifier,
-                } => write!(
-                    f,
-                    "created account {id} '{account_name}' ({account_identifier})"
-                )?,
+                } => write!(f, "created account {id} '{account_name}' ({account_identifier})")?,
                 RowOutcome::Created {
                     account_id: None,
                     account_name,
                     account_identifier,
-                } => write!(
-                    f,
-                    "would create account '{account_name}' ({account_identifier})"
-                )?,
+                } => write!(f, "would create account '{account_name}' ({account_identifier})")?,
                 RowOutcome::Linked {
                     account_id: Some(id),
                     account_identifier,

@@ -352,10 +352,7 @@ impl ListParams {
         let sort = match self.sort.as_deref() {
             None => SortKey::Id,
             Some(s) => SortKey::parse(s).unwrap_or_else(|| {
-                check.fail(
-                    "sort",
-                    format!("must be one of {}", SortKey::NAMES.join(", ")),
-                );
+                check.fail("sort", format!("must be one of {}", SortKey::NAMES.join(", ")));
                 SortKey::Id
             }),
         };

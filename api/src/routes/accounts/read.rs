@@ -44,19 +44,13 @@ pub async fn list(
     } else {
         Some(access::roles_in_integration(&state.pool, user.0.id, &integration_id).await?)
     };
-    query.only = roles
-        .as_ref()
-        .map(|r| r.iter().map(|(id, _)| *id).collect());
+    query.only = roles.as_ref().map(|r| r.iter().map(|(id, _)| *id).collect());
     let (page, total) = accounts::list_page(&state.pool, &integration_id, &query).await?;
     let all_stats = reports::account_stats(&state.pool, &integration_id).await?;
     let visible: Vec<accounts::Account> = accounts::list(&state.pool, &integration_id)
         .await?
         .into_iter()
-        .filter(|a| {
-            roles
-                .as_ref()
-                .is_none_or(|r| r.iter().any(|(id, _)| *id == a.id))
-        })
+        .filter(|a| roles.as_ref().is_none_or(|r| r.iter().any(|(id, _)| *id == a.id)))
         .collect();
     let visible_stats: Vec<&reports::AccountStats> = all_stats
         .iter()
@@ -71,13 +65,7 @@ pub async fn list(
     };
     let views = page
         .iter()
-        .map(|a| {
-            AccountView::new(
-                a,
-                all_stats.iter().find(|s| s.account_id == a.id),
-                role_of(a).as_str(),
-            )
-        })
+        .map(|a| AccountView::new(a, all_stats.iter().find(|s| s.account_id == a.id), role_of(a).as_str()))
         .collect();
     Ok(ok(AccountList {
         accounts: views,

@@ -65,10 +65,7 @@ pub async fn sync_one(
     let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Editor).await?;
     let disabled = || ApiError::Conflict {
         code: "account_disabled",
-        message: format!(
-            "account {} is disabled; enable it before syncing",
-            account.id
-        ),
+        message: format!("account {} is disabled; enable it before syncing", account.id),
     };
     if !account.enabled {
         return Err(disabled());
@@ -85,14 +82,7 @@ pub async fn sync_one(
         json!({}),
     )
     .await?;
-    enqueue(
-        &state,
-        account.id,
-        SyncTrigger::Manual,
-        requested_at,
-        Duration::ZERO,
-    )
-    .await;
+    enqueue(&state, account.id, SyncTrigger::Manual, requested_at, Duration::ZERO).await;
     let accepted = SyncAccepted {
         account_id: account.id.0,
         queued: true,
@@ -129,8 +119,7 @@ pub async fn sync_all(
         }
         Some(syncable)
     };
-    let requests =
-        accounts::request_sync_all(&state.pool, &integration_id, only.as_deref()).await?;
+    let requests = accounts::request_sync_all(&state.pool, &integration_id, only.as_deref()).await?;
     let details = json!({ "accounts": requests.len() });
     logs::insert_audit(
         &state.pool,
@@ -147,9 +136,7 @@ pub async fn sync_all(
     } else {
         state.sync_all_spread
     };
-    let step = spread
-        .checked_div(requests.len().max(1) as u32)
-        .unwrap_or_default();
+    let step = spread.checked_div(requests.len().max(1) as u32).unwrap_or_default();
     for (i, request) in requests.iter().enumerate() {
         enqueue(
             &state,
@@ -225,9 +212,7 @@ pub async fn test_connection(
     require_global_admin(&user)?;
     let Json(body) = body?;
     let (creds, secret) = body.validate()?;
-    Ok(ok(
-        check_connection(&state.marketplace, &creds, secret).await
-    ))
+    Ok(ok(check_connection(&state.marketplace, &creds, secret).await))
 }
 
 /// Tests the account's stored credentials (editor).
@@ -248,9 +233,7 @@ pub async fn test_account(
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening stored credentials: {e}")))?;
     let report = match secrets {
-        Some(s) => {
-            check_connection(&state.marketplace, &account.credentials.0, s.client_secret).await
-        }
+        Some(s) => check_connection(&state.marketplace, &account.credentials.0, s.client_secret).await,
         None => ConnectionReport {
             ok: false,
             token: Check {
@@ -323,10 +306,7 @@ async fn check_connection(
                 token,
                 shop: Check {
                     ok: false,
-                    message: format!(
-                        "shop {} is not linked to app {}",
-                        creds.shop_id, creds.fs_id
-                    ),
+                    message: format!("shop {} is not linked to app {}", creds.shop_id, creds.fs_id),
                 },
                 shop_name: None,
             },
@@ -345,9 +325,7 @@ async fn check_connection(
 
 fn explain(e: &MarketplaceError, creds: &AccountCredentials) -> String {
     match e {
-        MarketplaceError::InvalidCredentials => {
-            "the marketplace rejected the client id or secret".into()
-        }
+        MarketplaceError::InvalidCredentials => "the marketplace rejected the client id or secret".into(),
         MarketplaceError::Api {
             http_status: 403,
             error_code,

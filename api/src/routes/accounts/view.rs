@@ -150,10 +150,7 @@ impl Summary {
     pub fn new(accounts: &[Account], stats: &[&AccountStats]) -> Self {
         Self {
             total_accounts: accounts.len() as i64,
-            active_accounts: accounts
-                .iter()
-                .filter(|a| a.enabled && a.status == "active")
-                .count() as i64,
+            active_accounts: accounts.iter().filter(|a| a.enabled && a.status == "active").count() as i64,
             total_products: stats.iter().map(|s| s.total_products).sum(),
             total_orders_today: stats.iter().map(|s| s.orders_today).sum(),
             pending_orders: stats.iter().map(|s| s.pending_orders).sum(),

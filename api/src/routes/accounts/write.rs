@@ -34,8 +34,7 @@ fn constraint_error(e: sqlx::Error, identifier: &str) -> ApiError {
         },
         Some("uq_integration_accounts_one_primary") => ApiError::Conflict {
             code: "primary_conflict",
-            message: "another request changed the primary account at the same time; try again"
-                .into(),
+            message: "another request changed the primary account at the same time; try again".into(),
         },
         _ => e.into(),
     }
@@ -138,10 +137,7 @@ fn changed_fields(body: &UpdateAccount) -> Vec<&'static str> {
     note(body.credentials.is_some(), "credentials");
     note(body.enabled.is_some(), "enabled");
     note(body.auto_sync.is_some(), "auto_sync");
-    note(
-        body.sync_interval_minutes.is_some(),
-        "sync_interval_minutes",
-    );
+    note(body.sync_interval_minutes.is_some(), "sync_interval_minutes");
     note(body.features.is_some(), "features");
     note(body.metadata.is_some(), "metadata");
     fields
