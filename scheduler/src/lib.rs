@@ -1,10 +1,11 @@
-//! The scheduler: every tick it claims due accounts in Postgres and enqueues one sync job for each.
+//! The scheduler: every tick it turns due schedules into sync intents in Postgres and feeds intents to
+//! the Redis queue, never more than the queue's high-water mark.
 //!
-//! Replicas need no leader. The claim (`FOR UPDATE SKIP LOCKED`) and the move of `next_sync_at` happen
-//! in one transaction, so a due slot goes to exactly one replica. The job is pushed before that
-//! transaction commits, with the idempotency key `account:{id}:{slot}`: if the commit fails, the row stays
-//! due and the next claim pushes the same key, which Redis drops. So a slot is emitted at least once and
-//! enqueued at most once.
+//! Replicas need no leader: every claim is `FOR UPDATE SKIP LOCKED` in the transaction that changes the
+//! row, so a due slot becomes one intent and an intent is fed by one replica. Intents stay in Postgres until
+//! a worker starts them, so the queue holds only a bounded window of work (apalis-redis wedges past ~8,000
+//! due jobs), a sync-all over any number of accounts is accepted at once, and a Redis that lost its data is
+//! simply fed again.
 
 use std::time::Duration;
 
@@ -24,41 +25,51 @@ pub struct SchedulerSettings {
     /// Time between two ticks, in milliseconds.
     #[arg(long = "tick-ms", env = "OCEAN_SCHEDULER_TICK_MS", default_value_t = 1000)]
     pub tick_ms: u64,
-    /// Most accounts claimed in one tick.
+    /// Most due accounts turned into intents in one tick.
     #[arg(long = "claim-batch", env = "OCEAN_SCHEDULER_BATCH", default_value_t = 500)]
     pub batch: i64,
-    /// A sync request (sync-now, sync-all) whose job was pushed this many seconds ago and has not
-    /// started is enqueued again: the job was lost (Redis flush, failover) or never pushed.
-    #[arg(long = "requeue-after-secs", env = "OCEAN_REQUEUE_AFTER_SECS", default_value_t = 60)]
+    /// Most jobs waiting in the queue (due and not yet started); intents beyond it wait in Postgres.
+    /// Keep it well below apalis-redis' ~8,000 limit and above what the workers start per tick.
+    #[arg(long = "queue-high-water", env = "OCEAN_QUEUE_HIGH_WATER", default_value_t = 1000)]
+    pub high_water: u64,
+    /// An intent whose job was pushed this many seconds ago and has not started is fed again: the job
+    /// was lost. (A Redis that lost all its data is detected at once, without this wait.)
+    #[arg(long = "requeue-after-secs", env = "OCEAN_REQUEUE_AFTER_SECS", default_value_t = 600)]
     pub requeue_after_secs: u64,
 }
 
 /// What one tick did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct TickReport {
-    /// Scheduled syncs enqueued.
-    pub scheduled: usize,
-    /// Stale sync requests enqueued again.
-    pub requeued: usize,
+    /// Due schedules turned into intents.
+    pub scheduled: u64,
+    /// Intents pushed to the queue.
+    pub fed: usize,
+    /// Intents whose jobs Redis lost, made feedable again.
+    pub recovered: u64,
 }
 
 /// Runs ticks until `shutdown` is cancelled. Errors are logged and retried on the next tick.
 pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, shutdown: CancellationToken) {
     let tick = Duration::from_millis(settings.tick_ms.max(10));
-    tracing::info!(queue = queue.name(), tick_ms = settings.tick_ms, "scheduler starting");
+    tracing::info!(
+        queue = queue.name(),
+        tick_ms = settings.tick_ms,
+        high_water = settings.high_water,
+        "scheduler starting"
+    );
     loop {
         match run_tick(&pool, &queue, &settings).await {
             Ok(report) if report != TickReport::default() => {
                 tracing::info!(
                     scheduled = report.scheduled,
-                    requeued = report.requeued,
-                    "tick emitted jobs"
+                    fed = report.fed,
+                    recovered = report.recovered,
+                    "tick"
                 );
             }
             Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error.message = %e, error.cause_chain = ?e, "tick failed; retrying next tick")
-            }
+            Err(e) => tracing::warn!(error.message = %e, error.cause_chain = ?e, "tick failed; retrying next tick"),
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -68,45 +79,57 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
     tracing::info!("scheduler stopped");
 }
 
-/// One tick: emit due scheduled syncs, then re-emit stale sync requests.
+/// One tick: notice a Redis that lost its data, turn due schedules into intents, feed intents.
 pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
+    if queue.mark_epoch().await? {
+        let mut conn = pool.acquire().await?;
+        report.recovered = schedule::forget_enqueued(&mut conn)
+            .await
+            .context("Failed to reset lost jobs")?;
+        if report.recovered > 0 {
+            tracing::warn!(
+                intents = report.recovered,
+                "the queue lost its jobs; feeding their intents again"
+            );
+        }
+    }
+
     let mut tx = pool.begin().await.context("Failed to begin the claim transaction")?;
-    let due = schedule::claim_due(&mut tx, settings.batch)
+    report.scheduled = schedule::claim_due(&mut tx, settings.batch)
         .await
         .context("Failed to claim due accounts")?;
-    for account in &due {
-        let job = SyncJob {
-            account_id: account.id,
-            trigger: SyncTrigger::Schedule,
-            requested_at: account.due_at,
-        };
-        let key = format!("account:{}:{}", account.id, account.due_at.timestamp());
-        queue.push(job, Some(key)).await?;
-        report.scheduled += 1;
-    }
     tx.commit().await.context("Failed to commit the claim transaction")?;
 
-    let mut tx = pool.begin().await.context("Failed to begin the requeue transaction")?;
-    let stale = schedule::claim_stale_requests(&mut tx, settings.requeue_after_secs as f64, settings.batch)
+    report.fed = feed(pool, queue, settings).await?;
+    Ok(report)
+}
+
+/// Pushes waiting intents while the queue is under its high-water mark. The jobs are pushed before the
+/// transaction that marks them enqueued commits: if the commit fails they are fed again, and a doubled job
+/// is harmless (the worker skips a wish a finished sync already served).
+async fn feed(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<usize> {
+    let room = settings.high_water.saturating_sub(queue.depth().await?);
+    if room == 0 {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await.context("Failed to begin the feed transaction")?;
+    let intents = schedule::claim_feedable(&mut tx, settings.requeue_after_secs as f64, room as i64)
         .await
-        .context("Failed to read stale sync requests")?;
-    for request in &stale {
-        let trigger = request
+        .context("Failed to claim intents to feed")?;
+    for intent in &intents {
+        let trigger = intent
             .trigger
             .as_deref()
             .and_then(SyncTrigger::parse)
             .unwrap_or(SyncTrigger::Manual);
         let job = SyncJob {
-            account_id: request.id,
+            account_id: intent.id,
             trigger,
-            requested_at: request.requested_at,
+            requested_at: intent.requested_at,
         };
-        // No idempotency key: the row lock already gives the request to one replica, and the earlier
-        // job's key may still live in Redis although that job is gone.
         queue.push(job, None).await?;
-        report.requeued += 1;
     }
-    tx.commit().await.context("Failed to commit the requeue transaction")?;
-    Ok(report)
+    tx.commit().await.context("Failed to commit the feed transaction")?;
+    Ok(intents.len())
 }

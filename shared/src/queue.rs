@@ -89,22 +89,9 @@ impl SyncQueue {
     }
 
     /// Enqueues a job. With an idempotency key, a second push with the same key while the key lives
-    /// (one hour) is dropped by Redis; that is how concurrent schedulers avoid double emission.
+    /// (one hour) is dropped by Redis; repeated sync-now clicks on one pending intent enqueue it once.
     pub async fn push(&self, job: SyncJob, idempotency_key: Option<String>) -> anyhow::Result<()> {
-        self.push_after(job, idempotency_key, Duration::ZERO).await
-    }
-
-    /// Like [`push`](Self::push), but the job becomes due only after `delay` (whole seconds).
-    pub async fn push_after(
-        &self,
-        job: SyncJob,
-        idempotency_key: Option<String>,
-        delay: Duration,
-    ) -> anyhow::Result<()> {
         let mut builder = TaskBuilder::new(job);
-        if !delay.is_zero() {
-            builder = builder.run_after(delay);
-        }
         if let Some(key) = idempotency_key {
             builder = builder.idempotency_key(key);
         }
@@ -146,6 +133,20 @@ impl SyncQueue {
             .await
             .context("Failed to read queue depth")?;
         Ok(due + active)
+    }
+
+    /// Marks this Redis as known to the deployment; true when the mark was missing, i.e. Redis lost its
+    /// data (flush, restart without persistence, failover to an empty replica) since the last call.
+    pub async fn mark_epoch(&self) -> anyhow::Result<bool> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}:ocean:epoch", self.name))
+            .arg(Utc::now().to_rfc3339())
+            .arg("NX")
+            .query_async(&mut conn)
+            .await
+            .context("Failed to check the queue's epoch mark")?;
+        Ok(set.is_some())
     }
 
     /// Redis round trip, for readiness probes.

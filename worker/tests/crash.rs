@@ -68,7 +68,8 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     let settings = ocean_scheduler::SchedulerSettings {
         tick_ms: 200,
         batch: 10,
-        requeue_after_secs: 60,
+        high_water: 1000,
+        requeue_after_secs: 600,
     };
     tokio::spawn(ocean_scheduler::run(
         pool.clone(),

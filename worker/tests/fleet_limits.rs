@@ -95,7 +95,8 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
     let settings = ocean_scheduler::SchedulerSettings {
         tick_ms: 200,
         batch: 100,
-        requeue_after_secs: 60,
+        high_water: 1000,
+        requeue_after_secs: 600,
     };
     tokio::spawn(ocean_scheduler::run(
         pool.clone(),

@@ -147,6 +147,8 @@ impl TestApp {
             "account_name": name,
             "credentials": { "fs_id": app.fs_id, "shop_id": shop.shop_id, "client_id": app.client_id, "client_secret": app.client_secret },
             "features": ["product_management", "order_management", "shop_info"],
+            // Syncs in these tests come from the API only, so a scheduler's due slot never races them.
+            "auto_sync": false,
         });
         let (status, created) = self.post("/api/integrations/tokopedia/accounts", body).await;
         assert_eq!(status, 201, "create account: {created}");
@@ -189,7 +191,8 @@ pub fn scheduler_settings() -> SchedulerSettings {
     SchedulerSettings {
         tick_ms: 100,
         batch: 100,
-        requeue_after_secs: 60,
+        high_water: 1000,
+        requeue_after_secs: 600,
     }
 }
 

@@ -1,5 +1,7 @@
 //! The scheduler syncs due accounts with no API call, and concurrent schedulers emit a slot once.
 
+use std::time::Duration;
+
 use ocean_scheduler::{TickReport, run_tick};
 use ocean_shared::db::{accounts, logs};
 use sqlx::{PgPool, postgres::PgPoolOptions};
@@ -17,14 +19,16 @@ async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(
     let log = logs::for_account(&pool, account.id, 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].trigger.as_deref(), Some("schedule"));
-    // The next slot is one interval after this sync started.
+    // The next slot is one interval (plus the account's jitter of at most a tenth) after this sync started.
     let started = synced.last_sync_started_at.expect("sync start recorded");
     let next = synced.next_sync_at.expect("next due time");
-    assert_eq!((next - started).num_seconds(), 60);
+    let gap = (next - started).num_milliseconds();
+    assert!((60_000..=66_000).contains(&gap), "next sync {gap} ms after the start");
     app.shutdown().await;
 }
 
-/// Runs `rounds` ticks on each of `instances` schedulers at once, each with its own connections.
+/// Runs `rounds` ticks on each of `instances` schedulers at once, each with its own connections; returns
+/// how many jobs they pushed in all.
 async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, rounds: usize) -> usize {
     let options = app.pool.connect_options().as_ref().clone();
     let mut tasks = Vec::new();
@@ -36,12 +40,12 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
             .unwrap();
         let queue = app.queue.clone();
         tasks.push(tokio::spawn(async move {
-            let mut emitted = 0;
+            let mut pushed = 0;
             for _ in 0..rounds {
-                let TickReport { scheduled, .. } = run_tick(&pool, &queue, &scheduler_settings()).await.unwrap();
-                emitted += scheduled;
+                let TickReport { fed, .. } = run_tick(&pool, &queue, &scheduler_settings()).await.unwrap();
+                pushed += fed;
             }
-            emitted
+            pushed
         }));
     }
     let mut total = 0;
@@ -69,7 +73,24 @@ async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
         "next slot one interval later, got {advanced}"
     );
 
-    // The interval elapses: exactly one more emission.
+    // While that sync has not run, a second due slot adds nothing: one pending intent covers it.
+    sqlx::query("UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1")
+        .bind(account.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        ticks_from_concurrent_schedulers(&app, 3, 20).await,
+        0,
+        "no pile-up of unserved slots"
+    );
+
+    // A worker runs the sync, then the interval elapses: exactly one more emission.
+    let lease = accounts::acquire_lease(&pool, account.id, "test-worker", Duration::from_secs(10))
+        .await
+        .unwrap()
+        .expect("lease");
+    assert!(accounts::record_success(&pool, lease, None).await.unwrap());
     sqlx::query("UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1")
         .bind(account.id)
         .execute(&pool)

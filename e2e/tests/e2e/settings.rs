@@ -7,7 +7,7 @@ use ocean_sim::SimConfig;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{TestApp, two_shops};
+use crate::helpers::{TestApp, scheduler_settings, two_shops};
 
 /// Two shops whose catalogs are the same items (same seed, so the same SKUs).
 fn twin_shops() -> SimConfig {
@@ -87,15 +87,17 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
     let app = TestApp::start_with_spread(pool.clone(), two_shops(), Duration::from_secs(60)).await;
     app.create_account(0, "Jakarta").await;
     app.create_account(1, "Surabaya").await;
+    let settings = scheduler_settings();
+    let tick = || ocean_scheduler::run_tick(&app.pool, &app.queue, &settings);
     let (status, body) = app
         .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
         .await;
     assert_eq!(status, 202);
     assert_eq!(body["data"]["spread_over_secs"], 60);
     assert_eq!(
-        app.queue.depth().await.unwrap(),
+        tick().await.unwrap().fed,
         1,
-        "only the first job is due now; the other waits its turn"
+        "only the first account is due now; the other waits its turn"
     );
 
     let (status, _) = app
@@ -105,7 +107,7 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
         )
         .await;
     assert_eq!(status, 200);
-    sqlx::query("UPDATE integration_accounts SET sync_requested_at = NULL")
+    sqlx::query("UPDATE integration_accounts SET sync_requested_at = NULL, sync_enqueued_at = NULL")
         .execute(&pool)
         .await
         .unwrap();
@@ -113,6 +115,6 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
         .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
         .await;
     assert_eq!(body["data"]["spread_over_secs"], 0);
-    assert_eq!(app.queue.depth().await.unwrap(), 3, "both new jobs are due at once");
+    assert_eq!(tick().await.unwrap().fed, 2, "both accounts are due at once");
     app.shutdown().await;
 }

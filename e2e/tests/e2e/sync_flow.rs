@@ -25,6 +25,7 @@ async fn sync_logs(pool: &PgPool, id: AccountId) -> Vec<logs::LogEntry> {
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
+    app.spawn_scheduler();
     app.spawn_worker();
     app.spawn_worker();
     let jakarta = app.create_account(0, "Main Store - Jakarta").await;
@@ -104,6 +105,7 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
+    app.spawn_scheduler();
     app.spawn_worker();
     let healthy = app.create_account(0, "Main Store - Jakarta").await;
     let failing = app.create_account(1, "Surabaya Branch").await;

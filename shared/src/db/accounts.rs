@@ -385,23 +385,34 @@ pub struct SyncRequest {
     pub requested_at: DateTime<Utc>,
 }
 
-/// Records a sync request for every enabled account of the integration (or of `only` among them).
+/// Records a sync intent for every enabled account of the integration (or of `only` among them). With a
+/// `spread`, the intents become due one after another over that time; the scheduler feeds them to the
+/// queue as they come due and as the queue has room, so any number of accounts is accepted at once.
+/// Accounts with an intent already pending keep it.
 pub async fn request_sync_all(
     db: impl PgExecutor<'_>,
     integration_id: &str,
     only: Option<&[AccountId]>,
+    spread: std::time::Duration,
 ) -> Result<Vec<SyncRequest>, sqlx::Error> {
     let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| id.0).collect());
     sqlx::query_as(
-        r#"UPDATE integration_accounts
-           SET sync_requested_at = COALESCE(sync_requested_at, now()),
-               sync_requested_trigger = COALESCE(sync_requested_trigger, 'sync_all'),
-               sync_enqueued_at = now()
-           WHERE integration_id = $1 AND enabled AND ($2::bigint[] IS NULL OR id = ANY($2))
-           RETURNING id, sync_requested_at AS requested_at"#,
+        r#"
+        WITH targets AS (
+            SELECT id, (row_number() OVER (ORDER BY id) - 1)::float8 / count(*) OVER () AS share
+            FROM integration_accounts
+            WHERE integration_id = $1 AND enabled AND ($2::bigint[] IS NULL OR id = ANY($2))
+        )
+        UPDATE integration_accounts a
+        SET sync_requested_at = COALESCE(a.sync_requested_at, now() + make_interval(secs => t.share * $3)),
+            sync_requested_trigger = COALESCE(a.sync_requested_trigger, 'sync_all')
+        FROM targets t WHERE a.id = t.id
+        RETURNING a.id, a.sync_requested_at AS requested_at
+        "#,
     )
     .bind(integration_id)
     .bind(&only)
+    .bind(spread.as_secs_f64())
     .fetch_all(db)
     .await
 }
@@ -414,7 +425,8 @@ pub struct Lease {
 }
 
 /// Takes the account's sync lease if nobody holds a live one. Starting a sync also consumes any pending
-/// sync request and sets the next due time one interval from now (due time counts from the last start).
+/// sync intent and sets the next due time one interval from now (due time counts from the last start),
+/// plus the account's jitter of up to a tenth of the interval.
 pub async fn acquire_lease(
     db: impl PgExecutor<'_>,
     id: AccountId,
@@ -427,7 +439,8 @@ pub async fn acquire_lease(
                lease_owner = $2,
                lease_expires_at = now() + make_interval(secs => $3),
                last_sync_started_at = now(),
-               next_sync_at = now() + make_interval(mins => sync_interval_minutes),
+               next_sync_at = now() + make_interval(mins => sync_interval_minutes)
+                   + make_interval(secs => (id * 7919 % 1000) / 1000.0 * sync_interval_minutes * 6),
                sync_requested_at = NULL,
                sync_requested_trigger = NULL,
                sync_enqueued_at = NULL

@@ -44,8 +44,8 @@ pub struct SyncAccepted {
 pub struct SyncAllAccepted {
     /// Accounts whose sync was requested.
     pub queued: usize,
-    /// 0 when the platform setting "sync all accounts simultaneously" is on; otherwise the jobs are spread
-    /// over this many seconds.
+    /// 0 when the platform setting "sync all accounts simultaneously" is on; otherwise the accounts' syncs
+    /// come due one after another over this many seconds.
     pub spread_over_secs: u64,
 }
 
@@ -82,7 +82,7 @@ pub async fn sync_one(
         json!({}),
     )
     .await?;
-    enqueue(&state, account.id, SyncTrigger::Manual, requested_at, Duration::ZERO).await;
+    enqueue(&state, account.id, SyncTrigger::Manual, requested_at).await;
     let accepted = SyncAccepted {
         account_id: account.id.0,
         queued: true,
@@ -119,7 +119,14 @@ pub async fn sync_all(
         }
         Some(syncable)
     };
-    let requests = accounts::request_sync_all(&state.pool, &integration_id, only.as_deref()).await?;
+    // Only intents are recorded here; the scheduler feeds them to the queue as it has room, so a sync-all
+    // over thousands of accounts answers at once and never floods Redis.
+    let spread = if integration.sync_all_simultaneously {
+        Duration::ZERO
+    } else {
+        state.sync_all_spread
+    };
+    let requests = accounts::request_sync_all(&state.pool, &integration_id, only.as_deref(), spread).await?;
     let details = json!({ "accounts": requests.len() });
     logs::insert_audit(
         &state.pool,
@@ -130,23 +137,6 @@ pub async fn sync_all(
         details,
     )
     .await?;
-    // Spreading the jobs evenly keeps a large sync-all from hitting the marketplace and the workers at once.
-    let spread = if integration.sync_all_simultaneously {
-        Duration::ZERO
-    } else {
-        state.sync_all_spread
-    };
-    let step = spread.checked_div(requests.len().max(1) as u32).unwrap_or_default();
-    for (i, request) in requests.iter().enumerate() {
-        enqueue(
-            &state,
-            request.id,
-            SyncTrigger::SyncAll,
-            request.requested_at,
-            step * i as u32,
-        )
-        .await;
-    }
     let accepted = SyncAllAccepted {
         queued: requests.len(),
         spread_over_secs: spread.as_secs(),
@@ -154,15 +144,9 @@ pub async fn sync_all(
     Ok((StatusCode::ACCEPTED, ok(accepted)))
 }
 
-/// Pushes the job for a request already recorded in Postgres. If Redis is unavailable the request is not
-/// lost: the scheduler re-emits requests whose job has not started.
-async fn enqueue(
-    state: &AppState,
-    account_id: AccountId,
-    trigger: SyncTrigger,
-    requested_at: DateTime<Utc>,
-    delay: Duration,
-) {
+/// Pushes the job for a sync-now already recorded in Postgres (the fast path: no wait for a scheduler
+/// tick). If Redis is unavailable the intent is not lost: the scheduler feeds it later.
+async fn enqueue(state: &AppState, account_id: AccountId, trigger: SyncTrigger, requested_at: DateTime<Utc>) {
     let job = SyncJob {
         account_id,
         trigger,
@@ -170,7 +154,7 @@ async fn enqueue(
     };
     // The same pending request always gets the same key, so repeated clicks enqueue it once.
     let key = format!("request:{account_id}:{}", requested_at.timestamp_millis());
-    if let Err(e) = state.queue.push_after(job, Some(key), delay).await {
+    if let Err(e) = state.queue.push(job, Some(key)).await {
         tracing::warn!(%account_id, error.message = %e, "could not enqueue; the scheduler will re-emit the request");
     }
 }

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     AppState,
-    access::{account_for, require_global_admin},
+    access::{account_for, require_global_admin, role_on},
     auth::AuthUser,
     error::{ApiError, Result},
     openapi::{ApiResponse, ErrorBody},
@@ -147,7 +147,7 @@ fn changed_fields(body: &UpdateAccount) -> Vec<&'static str> {
 pub struct Deleted {
     pub deleted: i64,
     /// When the deleted account was primary: the account that became primary (the oldest remaining one,
-    /// enabled accounts first), or null if none is left.
+    /// enabled accounts first). Null if none is left, or if it is an account you hold no role on.
     pub new_primary: Option<i64>,
 }
 
@@ -181,9 +181,14 @@ pub async fn delete(
     let new_primary = accounts::delete(&mut tx, &integration_id, account.id).await?;
     tx.commit().await?;
     tracing::info!(account_id = %account.id, "account deleted");
+    // Name the new primary only to a caller who may see it.
+    let new_primary = match new_primary {
+        Some(id) if role_on(&state, &user, id).await?.is_some() => Some(id.0),
+        _ => None,
+    };
     Ok(ok(Deleted {
         deleted: account.id.0,
-        new_primary: new_primary.map(|id| id.0),
+        new_primary,
     }))
 }
 
