@@ -69,6 +69,11 @@ CREATE TABLE integration_accounts (
     sync_count            INTEGER NOT NULL DEFAULT 0,
     error_count           INTEGER NOT NULL DEFAULT 0,
     last_error            TEXT,
+    -- Failed syncs since the last good one. After too many the account is paused (paused_at set): the
+    -- scheduler leaves it alone until its credentials or settings change or someone resumes it.
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    paused_at             TIMESTAMPTZ,
+    paused_reason         TEXT,
     metadata              JSONB NOT NULL DEFAULT '{}',
     is_primary            BOOLEAN NOT NULL DEFAULT false,
     -- Scheduling: the scheduler claims rows whose next_sync_at has passed.

@@ -107,6 +107,10 @@ pub struct MarketplaceSettings {
         default_value_t = 0.9
     )]
     pub headroom: f64,
+    /// How many times a request that failed for a passing reason (timeout, connection error, upstream 5xx)
+    /// is retried, with exponential backoff and jitter from 200 ms up to 5 s.
+    #[arg(long = "marketplace-retries", env = "OCEAN_MARKETPLACE_RETRIES", default_value_t = 3)]
+    pub retries: usize,
     /// How many times one request is retried after a 429 before the sync gives up.
     #[arg(
         long = "marketplace-max-429-retries",

@@ -71,6 +71,7 @@ impl SimServer {
             burst: 50,
             endpoint_limits: String::new(),
             headroom: 0.9,
+            retries: 2,
             max_rate_limit_retries: 20,
         }
     }

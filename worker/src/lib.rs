@@ -47,6 +47,14 @@ pub struct WorkerSettings {
     /// Missed heartbeats after which a worker counts as dead.
     #[arg(long = "missed-heartbeats", env = "OCEAN_MISSED_HEARTBEATS", default_value_t = 3)]
     pub missed_heartbeats: usize,
+    /// Failed syncs in a row after which an account is paused until its credentials or settings change or
+    /// someone resumes it.
+    #[arg(
+        long = "pause-after-failures",
+        env = "OCEAN_PAUSE_AFTER_FAILURES",
+        default_value_t = 5
+    )]
+    pub pause_after_failures: i32,
     /// How far back the first sync of an account reads orders, in days.
     #[arg(
         long = "order-lookback-days",
@@ -54,6 +62,18 @@ pub struct WorkerSettings {
         default_value_t = 30
     )]
     pub order_lookback_days: u32,
+}
+
+/// The documented defaults (those of the command line, so the two cannot drift apart).
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            worker: WorkerSettings,
+        }
+        <Defaults as clap::Parser>::parse_from(["ocean-worker"]).worker
+    }
 }
 
 impl WorkerSettings {

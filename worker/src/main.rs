@@ -40,16 +40,8 @@ async fn run() -> anyhow::Result<()> {
     let conn = queue::connect(&cli.redis).await?;
     let queue = SyncQueue::new(conn.clone(), &cli.redis.queue_name, cli.worker.queue_timing());
     let fleet = Fleet::new(conn, &cli.redis.queue_name, keyring.clone());
-    let ctx = SyncContext {
-        pool,
-        keyring,
-        client: TokopediaClient::new(&cli.marketplace)?.with_fleet(fleet),
-        queue: queue.clone(),
-        worker_name: ocean_worker::unique_worker_name(),
-        lease_ttl: cli.worker.lease_ttl(),
-        job_timeout: cli.worker.job_timeout(),
-        order_lookback_days: cli.worker.order_lookback_days,
-    };
+    let client = TokopediaClient::new(&cli.marketplace)?.with_fleet(fleet);
+    let ctx = SyncContext::new(pool, keyring, client, queue.clone(), &cli.worker);
     ocean_worker::run(ctx, queue, cli.worker, shutdown::on_signal()).await?;
     tracing::info!("worker stopped");
     Ok(())

@@ -36,7 +36,32 @@ pub struct SyncContext {
     pub lease_ttl: Duration,
     /// A sync still running after this long is stopped and recorded as failed.
     pub job_timeout: Duration,
+    /// Failed syncs in a row after which the account is paused.
+    pub pause_after_failures: i32,
     pub order_lookback_days: u32,
+}
+
+impl SyncContext {
+    /// A context for this process's worker: a unique worker name and the timing of `settings`.
+    pub fn new(
+        pool: PgPool,
+        keyring: Keyring,
+        client: TokopediaClient,
+        queue: SyncQueue,
+        settings: &crate::WorkerSettings,
+    ) -> Self {
+        Self {
+            pool,
+            keyring,
+            client,
+            queue,
+            worker_name: crate::unique_worker_name(),
+            lease_ttl: settings.lease_ttl(),
+            job_timeout: settings.job_timeout(),
+            pause_after_failures: settings.pause_after_failures,
+            order_lookback_days: settings.order_lookback_days,
+        }
+    }
 }
 
 /// Why a sync stopped. The Display text becomes the account's `last_error`: plain words, no secrets.
@@ -97,20 +122,22 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
     }
-    let lease = if account.enabled {
-        accounts::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await?
+    let unavailable = if !account.enabled {
+        Some("account is disabled".to_owned())
     } else {
-        None
+        account
+            .paused_at
+            .map(|_| format!("account is paused: {}", account.paused_reason.as_deref().unwrap_or("")))
     };
-    let Some(lease) = lease else {
-        let why = if account.enabled {
-            // Not dropped: the wish becomes the account's one pending request, served right after the
-            // running sync (or, if its worker died, once its lease lapses).
-            accounts::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
-            "another sync of this account is running; a follow-up is queued"
-        } else {
-            "account is disabled"
-        };
+    if let Some(why) = unavailable {
+        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why), &Report::default())).await?;
+        return Ok(Outcome::Skipped);
+    }
+    let Some(lease) = accounts::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await? else {
+        // Not dropped: the wish becomes the account's one pending intent, served right after the running
+        // sync (or, if its worker died, once its lease lapses).
+        accounts::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
+        let why = "another sync of this account is running; a follow-up is queued";
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
     };
@@ -133,7 +160,9 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         Err(error) => {
             let message = error.to_string();
             tracing::warn!(account_id = %account.id, error.message = %message, "sync failed");
-            accounts::record_failure(&ctx.pool, lease, &message).await?;
+            if accounts::record_failure(&ctx.pool, lease, &message, ctx.pause_after_failures).await? == Some(true) {
+                tracing::warn!(account_id = %account.id, "account paused after repeated failures");
+            }
             logs::insert_sync(&ctx.pool, &log(Outcome::Failure, Some(message), &report)).await?;
             Outcome::Failure
         }

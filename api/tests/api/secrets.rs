@@ -1,1 +1,294 @@
-//! (being written)
+//! Client secrets go in and never come out: not in an answer, not in the database in plain text, not in a
+//! log line at any level, along a realistic life of an account (create, edit, rotate the secret, test,
+//! sync with a real worker, fail a sync on rejected credentials).
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ocean_shared::marketplace::{TokopediaClient, fleet::Fleet};
+use ocean_sim::{AppConfig, RateLimit};
+use ocean_worker::{SyncContext, WorkerSettings};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi, dump_tables};
+
+/// A secret the marketplace never issued; sent only to be rejected.
+const WRONG_SECRET: &str = "wrong-secret-the-marketplace-rejects-7c1e";
+
+/// Log output, shared between the subscriber and the test.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        let bytes = self.0.lock().expect("log buffer lock").clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPool) {
+    // The capture is this thread's default subscriber, not the global one: `#[sqlx::test]` runs the test on
+    // a current-thread Tokio runtime, so the api's connection tasks, the worker and the simulator, all
+    // spawned on it, log on this thread and land here, while the other tests of this binary, running on
+    // their own threads at the same time, do not. A global subscriber could be installed only once per
+    // process (and `init_tracing` may already have taken it with TEST_LOG) and would mix in every other
+    // test's lines. `set_default` also forwards `log` records.
+    //
+    // While it is the only registered dispatcher, tracing-core decides whether a callsite is enabled by
+    // asking the default of whichever thread reaches it first; when that is another test's thread (no
+    // subscriber), the callsite is switched off for good and our thread's events from it are lost
+    // (tokio-rs/tracing#3611). An inert second dispatcher makes it ask every registered dispatcher.
+    // The assertions on lines of the api, tower-http, sqlx and the worker below prove the capture works.
+    let _every_dispatcher_is_asked = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    ocean_testkit::init_tracing();
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let _capture = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish()
+        .set_default();
+
+    let keyring = ocean_testkit::keyring();
+    let api = TestApi::start_with_keyring(&pool, keyring.clone()).await;
+    let app = api.sim.config.apps[0].clone();
+    let shop_id = app.shops[0].shop_id;
+    // The demo world is throttled and slowed like the real marketplace; this flow needs neither.
+    api.sim.sim.set_rate_limit(
+        None,
+        RateLimit {
+            rate_per_sec: 1000.0,
+            burst: 1000,
+        },
+    );
+    let original = app.client_secret.clone();
+    let credentials = |secret: &str| {
+        json!({
+            "fs_id": app.fs_id,
+            "shop_id": shop_id,
+            "client_id": app.client_id,
+            "client_secret": secret,
+        })
+    };
+
+    let (status, created) = call(
+        &api,
+        Method::POST,
+        ACCOUNTS,
+        Some(json!({
+            "account_name": "Fashion Store Jakarta",
+            "credentials": credentials(&original),
+            "features": ["product_management", "order_management", "shop_info"],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "create: {created}");
+    let id = created["data"]["id"].as_i64().expect("account id");
+    let account = format!("{ACCOUNTS}/{id}");
+
+    let (status, body) = call(
+        &api,
+        Method::PUT,
+        &account,
+        Some(json!({ "sync_interval_minutes": 20 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "settings update: {body}");
+
+    // The shop owner rotates the secret at the marketplace, then in Ocean Sync.
+    api.sim.sim.add_app(AppConfig {
+        client_secret: SECRET.into(),
+        ..app.clone()
+    });
+    // (Replacing the app rebuilt its shop, with the demo's delay.)
+    api.sim.sim.set_latency(shop_id, Duration::ZERO);
+    let (status, body) = call(
+        &api,
+        Method::PUT,
+        &account,
+        Some(json!({ "credentials": credentials(SECRET) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "secret rotation: {body}");
+
+    let (status, report) = call(
+        &api,
+        Method::POST,
+        &format!("{ACCOUNTS}/test-connection"),
+        Some(json!({ "credentials": credentials(SECRET) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["data"]["ok"], true, "the rotated secret works: {report}");
+    let (status, report) = call(
+        &api,
+        Method::POST,
+        &format!("{ACCOUNTS}/test-connection"),
+        Some(json!({ "credentials": credentials(WRONG_SECRET) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["data"]["ok"], false, "a wrong secret is rejected: {report}");
+    let (status, report) = call(&api, Method::POST, &format!("{account}/test"), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["data"]["ok"], true, "the stored secret works: {report}");
+
+    let stop = CancellationToken::new();
+    let settings = worker_settings();
+    let worker = tokio::spawn(ocean_worker::run(
+        SyncContext::new(
+            pool.clone(),
+            keyring.clone(),
+            TokopediaClient::new(&api.sim.marketplace_settings())
+                .expect("marketplace client")
+                .with_fleet(Fleet::new(api.queue.connection(), api.queue.name(), keyring.clone())),
+            api.queue.clone(),
+            &settings,
+        ),
+        api.queue.clone(),
+        settings,
+        stop.clone(),
+    ));
+    let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
+    wait_for_outcome(&pool, id, 1, 0).await;
+
+    // A secret the marketplace rejects. The token the fleet shares stays valid until it expires; expiring
+    // it makes the next sync ask for a new one with the wrong secret.
+    let (status, body) = call(
+        &api,
+        Method::PUT,
+        &account,
+        Some(json!({ "credentials": credentials(WRONG_SECRET) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "wrong secret stored: {body}");
+    api.sim.sim.expire_tokens();
+    let (status, report) = call(&api, Method::POST, &format!("{account}/test"), None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["data"]["ok"], false, "{report}");
+    let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
+    wait_for_outcome(&pool, id, 1, 1).await;
+    let (status, failed) = call(&api, Method::GET, &account, None).await;
+    assert_eq!(status, StatusCode::OK, "{failed}");
+    assert!(
+        failed["data"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("rejected")),
+        "the sync failed on the rejected secret: {failed}"
+    );
+
+    for path in [
+        ACCOUNTS.to_owned(),
+        account.clone(),
+        format!("{account}/stats"),
+        format!("{account}/logs"),
+        format!("{account}/access"),
+    ] {
+        let (status, body) = call(&api, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    stop.cancel();
+    worker.await.expect("worker task").expect("worker shut down cleanly");
+
+    let secrets = [original.as_str(), SECRET, WRONG_SECRET];
+    // The marketplace gets the secret as HTTP Basic credentials; that encoding must not show up either.
+    let needles: Vec<String> = secrets
+        .iter()
+        .flat_map(|s| [s.to_string(), STANDARD.encode(format!("{}:{s}", app.client_id))])
+        .collect();
+
+    let mut database = dump_tables(&pool).await;
+    let sealed: Option<String> =
+        sqlx::query_scalar("SELECT string_agg(encode(secret_ciphertext, 'escape'), ' ') FROM integration_accounts")
+            .fetch_one(&pool)
+            .await
+            .expect("sealed secrets");
+    database.push_str(&sealed.expect("the account's sealed secret"));
+    for needle in &needles {
+        assert!(
+            !database.contains(needle.as_str()),
+            "the database holds `{needle}` in plain text"
+        );
+    }
+
+    let captured = logs.text();
+    for line in [
+        "account created",
+        "finished processing request",
+        "db.statement",
+        "sync finished",
+        "sync failed",
+    ] {
+        assert!(
+            captured.contains(line),
+            "the capture misses `{line}`, so it proves nothing; captured {} bytes",
+            captured.len()
+        );
+    }
+    for needle in &needles {
+        if let Some(line) = captured.lines().find(|l| l.contains(needle.as_str())) {
+            panic!("a log line carries `{needle}`: {line}");
+        }
+    }
+    api.stop().await;
+}
+
+/// `TestApi::send` as the global admin; it checks answers for the original and rotated secrets, this adds
+/// the wrong one.
+async fn call(api: &TestApi, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let (status, answer) = api.send(method, path, Some(ADMIN), body).await;
+    assert!(
+        !answer.to_string().contains(WRONG_SECRET),
+        "an answer leaked the wrong secret: {answer}"
+    );
+    (status, answer)
+}
+
+async fn wait_for_outcome(pool: &PgPool, id: i64, syncs: i32, errors: i32) {
+    ocean_testkit::wait_for(
+        &format!("account {id} to reach {syncs} syncs and {errors} errors"),
+        Duration::from_secs(60),
+        || async {
+            let (sync_count, error_count): (i32, i32) =
+                sqlx::query_as("SELECT sync_count, error_count FROM integration_accounts WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+                    .ok()?;
+            (sync_count >= syncs && error_count >= errors).then_some(())
+        },
+    )
+    .await;
+}
+
+fn worker_settings() -> WorkerSettings {
+    WorkerSettings {
+        concurrency: 2,
+        poll_interval_ms: 50,
+        heartbeat_secs: 1,
+        ..WorkerSettings::default()
+    }
+}

@@ -8,7 +8,7 @@ use ocean_shared::{
     crypto::Keyring,
     db::{accounts, users},
     domain::AccountId,
-    marketplace::TokopediaClient,
+    marketplace::{TokopediaClient, fleet::Fleet},
     queue::SyncQueue,
 };
 use ocean_sim::SimConfig;
@@ -76,22 +76,17 @@ impl TestApp {
     /// Starts an in-process worker (the real apalis worker) that runs until the test ends.
     pub fn spawn_worker(&self) {
         let settings = worker_settings();
-        let ctx = SyncContext {
-            pool: self.pool.clone(),
-            keyring: self.keyring.clone(),
-            client: TokopediaClient::new(&self.sim.marketplace_settings())
-                .expect("client")
-                .with_fleet(ocean_shared::marketplace::fleet::Fleet::new(
-                    self.queue.connection(),
-                    self.queue.name(),
-                    self.keyring.clone(),
-                )),
-            queue: self.queue.clone(),
-            worker_name: ocean_worker::unique_worker_name(),
-            lease_ttl: settings.lease_ttl(),
-            job_timeout: settings.job_timeout(),
-            order_lookback_days: settings.order_lookback_days,
-        };
+        let fleet = Fleet::new(self.queue.connection(), self.queue.name(), self.keyring.clone());
+        let client = TokopediaClient::new(&self.sim.marketplace_settings())
+            .expect("client")
+            .with_fleet(fleet);
+        let ctx = SyncContext::new(
+            self.pool.clone(),
+            self.keyring.clone(),
+            client,
+            self.queue.clone(),
+            &settings,
+        );
         tokio::spawn(ocean_worker::run(ctx, self.queue.clone(), settings, self.stop.clone()));
     }
 
@@ -176,14 +171,12 @@ impl TestApp {
 
 pub fn worker_settings() -> WorkerSettings {
     WorkerSettings {
-        concurrency: 4,
         job_timeout_secs: 60,
         poll_interval_ms: 50,
         shutdown_grace_secs: 5,
-        lease_ttl_secs: 10,
         heartbeat_secs: 1,
-        missed_heartbeats: 3,
-        order_lookback_days: 30,
+        pause_after_failures: 3,
+        ..WorkerSettings::default()
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Account {
     pub sync_count: i32,
     pub error_count: i32,
     pub last_error: Option<String>,
+    pub consecutive_failures: i32,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub paused_reason: Option<String>,
     pub metadata: Json<Value>,
     pub is_primary: bool,
     pub next_sync_at: Option<DateTime<Utc>>,
@@ -54,7 +57,8 @@ impl Account {
 const ACCOUNT_COLUMNS: &str = r#"
     id, integration_id, account_name, account_identifier, credentials,
     secret_ciphertext IS NOT NULL AS has_secret, status, enabled, auto_sync, sync_interval_minutes,
-    features, last_sync_at, sync_count, error_count, last_error, metadata, is_primary, next_sync_at,
+    features, last_sync_at, sync_count, error_count, last_error, consecutive_failures, paused_at, paused_reason,
+    metadata, is_primary, next_sync_at,
     sync_requested_at, last_sync_started_at, last_sync_finished_at, created_at, updated_at
 "#;
 
@@ -157,6 +161,8 @@ pub async fn update(
             sync_interval_minutes = COALESCE($9, sync_interval_minutes),
             features = COALESCE($10, features),
             metadata = COALESCE($11, metadata),
+            -- Changed credentials or settings are a new attempt: lift a pause.
+            paused_at = NULL, paused_reason = NULL, consecutive_failures = 0,
             updated_at = now()
         WHERE id = $1
         RETURNING {ACCOUNT_COLUMNS}"#
@@ -369,7 +375,7 @@ pub async fn request_sync(
            SET sync_requested_at = COALESCE(sync_requested_at, now()),
                sync_requested_trigger = COALESCE(sync_requested_trigger, $2),
                sync_enqueued_at = now()
-           WHERE id = $1 AND enabled
+           WHERE id = $1 AND enabled AND paused_at IS NULL
            RETURNING sync_requested_at"#,
     )
     .bind(id)
@@ -401,7 +407,7 @@ pub async fn request_sync_all(
         WITH targets AS (
             SELECT id, (row_number() OVER (ORDER BY id) - 1)::float8 / count(*) OVER () AS share
             FROM integration_accounts
-            WHERE integration_id = $1 AND enabled AND ($2::bigint[] IS NULL OR id = ANY($2))
+            WHERE integration_id = $1 AND enabled AND paused_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2))
         )
         UPDATE integration_accounts a
         SET sync_requested_at = COALESCE(a.sync_requested_at, now() + make_interval(secs => t.share * $3)),
@@ -444,7 +450,7 @@ pub async fn acquire_lease(
                sync_requested_at = NULL,
                sync_requested_trigger = NULL,
                sync_enqueued_at = NULL
-           WHERE id = $1 AND enabled AND (lease_expires_at IS NULL OR lease_expires_at < now())
+           WHERE id = $1 AND enabled AND paused_at IS NULL AND (lease_expires_at IS NULL OR lease_expires_at < now())
            RETURNING lease_token"#,
     )
     .bind(id)
@@ -523,7 +529,7 @@ pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<
     let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
-               last_error = NULL,
+               last_error = NULL, consecutive_failures = 0,
                metadata = CASE WHEN $3::jsonb IS NULL THEN metadata ELSE metadata || jsonb_build_object('shop_info', $3::jsonb) END,
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
            WHERE id = $1 AND lease_token = $2"#,
@@ -537,16 +543,44 @@ pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<
 }
 
 /// Marks a failed sync and releases the lease. False if the lease was lost.
-pub async fn record_failure(db: impl PgExecutor<'_>, lease: Lease, error: &str) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
+/// Marks a failed sync and releases the lease. The `pause_after`-th failure in a row pauses the account
+/// with the error as the reason. Returns whether the lease was still held and whether the account is now
+/// paused.
+pub async fn record_failure(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    error: &str,
+    pause_after: i32,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar(
         r#"UPDATE integration_accounts
            SET status = 'error', error_count = error_count + 1, last_error = $3, last_sync_finished_at = now(),
+               consecutive_failures = consecutive_failures + 1,
+               paused_at = CASE WHEN consecutive_failures + 1 >= $4 THEN COALESCE(paused_at, now()) ELSE paused_at END,
+               paused_reason = CASE WHEN consecutive_failures + 1 >= $4
+                                    THEN format('%s failed syncs in a row; last: %s', consecutive_failures + 1, $3)
+                                    ELSE paused_reason END,
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-           WHERE id = $1 AND lease_token = $2"#,
+           WHERE id = $1 AND lease_token = $2
+           RETURNING paused_at IS NOT NULL"#,
     )
     .bind(lease.account_id)
     .bind(lease.token)
     .bind(error)
+    .bind(pause_after.max(1))
+    .fetch_optional(db)
+    .await
+}
+
+/// Lifts a pause (explicit resume, or changed credentials or settings): the account is due again at once.
+pub async fn resume(db: impl PgExecutor<'_>, id: AccountId) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts
+           SET paused_at = NULL, paused_reason = NULL, consecutive_failures = 0,
+               next_sync_at = CASE WHEN auto_sync THEN now() ELSE next_sync_at END, updated_at = now()
+           WHERE id = $1 AND paused_at IS NOT NULL"#,
+    )
+    .bind(id)
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -19,7 +19,7 @@ pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<u64, sqlx:
         r#"
         WITH due AS (
             SELECT id, next_sync_at FROM integration_accounts
-            WHERE enabled AND auto_sync AND next_sync_at <= now()
+            WHERE enabled AND auto_sync AND paused_at IS NULL AND next_sync_at <= now()
             ORDER BY next_sync_at
             LIMIT $1
             FOR UPDATE SKIP LOCKED
@@ -67,7 +67,7 @@ pub async fn claim_feedable(
             SELECT id, sync_requested_at,
                    row_number() OVER (PARTITION BY credentials->>'fs_id' ORDER BY sync_requested_at, id) AS turn
             FROM integration_accounts
-            WHERE enabled AND sync_requested_at IS NOT NULL AND sync_requested_at <= now()
+            WHERE enabled AND paused_at IS NULL AND sync_requested_at IS NOT NULL AND sync_requested_at <= now()
               AND (sync_enqueued_at IS NULL OR sync_enqueued_at < now() - make_interval(secs => $1))
               AND (lease_expires_at IS NULL OR lease_expires_at < now())
         ), picked AS (

@@ -88,6 +88,7 @@ pub struct TokopediaClient {
     base_url: String,
     auth_url: String,
     max_rate_limit_retries: u32,
+    retry: backon::ExponentialBuilder,
     tokens: Arc<Mutex<HashMap<String, CachedToken>>>,
     limiter: Arc<DefaultKeyedRateLimiter<(u64, Endpoint)>>,
     /// Shared with the other workers through Redis; `None` limits this process only.
@@ -115,6 +116,11 @@ impl TokopediaClient {
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
             auth_url: settings.auth_url.clone(),
             max_rate_limit_retries: settings.max_rate_limit_retries,
+            retry: backon::ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(5))
+                .with_max_times(settings.retries)
+                .with_jitter(),
             tokens: Arc::default(),
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate))),
             fleet: None,
@@ -269,15 +275,18 @@ impl TokopediaClient {
         rows: &[StockUpdateRow],
     ) -> Result<BulkUpdateResult, MarketplaceError> {
         let url = format!("{}/inventory/v1/fs/{}/stock/update", self.base_url, app.fs_id);
-        let (status, body) = self
-            .send(app, Endpoint::StockUpdate, |http, token| {
-                http.post(&url)
-                    .query(&[("shop_id", shop_id)])
-                    .bearer_auth(token)
-                    .json(rows)
-            })
-            .await?;
-        decode_bulk(status, &body)
+        let attempt = || async {
+            let (status, body) = self
+                .send(app, Endpoint::StockUpdate, |http, token| {
+                    http.post(&url)
+                        .query(&[("shop_id", shop_id)])
+                        .bearer_auth(token)
+                        .json(rows)
+                })
+                .await?;
+            decode_bulk(status, &body)
+        };
+        self.retrying(Endpoint::StockUpdate, attempt).await
     }
 
     async fn get<T: DeserializeOwned + Default>(
@@ -287,12 +296,29 @@ impl TokopediaClient {
         url: &str,
         query: &[(&str, String)],
     ) -> Result<T, MarketplaceError> {
-        let (status, body) = self
-            .send(app, endpoint, |http, token| {
-                http.get(url).query(query).bearer_auth(token)
-            })
-            .await?;
-        Ok(decode(status, &body)?.unwrap_or_default())
+        let attempt = || async {
+            let (status, body) = self
+                .send(app, endpoint, |http, token| {
+                    http.get(url).query(query).bearer_auth(token)
+                })
+                .await?;
+            Ok(decode(status, &body)?.unwrap_or_default())
+        };
+        self.retrying(endpoint, attempt).await
+    }
+
+    /// Retries what failed for a passing reason (timeouts, connection errors, upstream 5xx) with exponential
+    /// backoff and jitter. 429s are waited out inside `send`; permanent errors return at once.
+    async fn retrying<T, Fut>(&self, endpoint: Endpoint, attempt: impl FnMut() -> Fut) -> Result<T, MarketplaceError>
+    where
+        Fut: Future<Output = Result<T, MarketplaceError>>,
+    {
+        use backon::Retryable;
+        attempt
+            .retry(self.retry)
+            .when(|e: &MarketplaceError| e.is_transient() && !matches!(e, MarketplaceError::RateLimited { .. }))
+            .notify(|e, wait| tracing::debug!(endpoint = endpoint.as_str(), error.message = %e, ?wait, "retrying"))
+            .await
     }
 
     /// Sends one request with rate limiting, 429 waits and one token renewal on 401.
