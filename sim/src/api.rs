@@ -243,6 +243,15 @@ impl Call {
         if failure_rate > 0.0 && rand::rng().random::<f64>() < failure_rate {
             return Err(ApiError::ext_service());
         }
+        if let Some(endpoint) = self.endpoint {
+            let mut state = self.sim.lock();
+            if let Some(left) = state.outages.get_mut(&(shop_id, endpoint.name().to_owned())) {
+                if *left == 0 {
+                    return Err(ApiError::ext_service());
+                }
+                *left -= 1;
+            }
+        }
         Ok(())
     }
 

@@ -113,6 +113,8 @@ pub(crate) struct State {
     pub tokens: Tokens,
     pub limiter: RateLimiter,
     pub stats: SimStats,
+    /// Planned outages: (shop, endpoint name) → calls that still succeed before every call fails.
+    pub outages: HashMap<(u64, String), u64>,
 }
 
 struct Inner {
@@ -161,6 +163,7 @@ impl Sim {
             tokens: Tokens::default(),
             limiter: RateLimiter::new(config.rate_limit, overrides),
             stats: SimStats::default(),
+            outages: HashMap::new(),
         };
         Sim {
             inner: Arc::new(Inner {
@@ -203,6 +206,18 @@ impl Sim {
     pub fn set_failure_rate(&self, shop_id: u64, rate: f64) -> bool {
         let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
         self.with_shop_config(shop_id, |c| c.failure_rate = rate)
+    }
+
+    /// Plans an outage: after `ok_calls` more successful calls to `endpoint` (e.g. `order-list`) aimed at
+    /// the shop, every further call fails with HTTP 500 until [`Sim::end_outages`]. Lets a test break a
+    /// sync at an exact point.
+    pub fn fail_endpoint_after(&self, shop_id: u64, endpoint: &str, ok_calls: u64) {
+        self.lock().outages.insert((shop_id, endpoint.to_owned()), ok_calls);
+    }
+
+    /// Ends every planned outage.
+    pub fn end_outages(&self) {
+        self.lock().outages.clear();
     }
 
     /// Sets the delay before answering calls aimed at the shop. Returns false

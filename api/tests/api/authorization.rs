@@ -1,1 +1,595 @@
-//! (being written)
+//! Who may call what: every route of the OpenAPI document, for every kind of caller, on an account the
+//! caller holds a role on ("own") and on one they hold nothing on ("other"), as one table.
+//!
+//! Besides each cell's status, the loop checks that a denied call changes nothing (the whole database and
+//! the queue are compared before and after) and that no answer to a caller who cannot see the other
+//! account mentions it.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{ACCOUNTS, ADMIN, TestApi, account_body, dump_tables};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    GlobalAdmin,
+    AccountAdmin,
+    Editor,
+    Viewer,
+    /// Signed in, with no role on any account.
+    NoAccess,
+    NoToken,
+    /// A global admin's token, issued and then revoked.
+    Revoked,
+}
+
+/// The order of the expected statuses in [`Row::own`].
+const CALLERS: [Caller; 7] = [
+    Caller::GlobalAdmin,
+    Caller::AccountAdmin,
+    Caller::Editor,
+    Caller::Viewer,
+    Caller::NoAccess,
+    Caller::NoToken,
+    Caller::Revoked,
+];
+
+/// The other account and the account the table creates: only the global admin may ever read these.
+const OTHER_NAME: &str = "Hidden Outlet Bandung";
+const OTHER_IDENTIFIER: &str = "hidden-outlet-bandung";
+const OTHER_SHOP: u64 = 7_319_046_285;
+const CREATED_NAME: &str = "Outlet Created By The Table";
+const CREATED_SHOP: u64 = 9_184_720_263;
+const HIDDEN: [&str; 6] = [
+    OTHER_NAME,
+    OTHER_IDENTIFIER,
+    "7319046285",
+    CREATED_NAME,
+    "shop_9184720263",
+    "9184720263",
+];
+
+const OWN_NAME: &str = "Toko Sendiri Medan";
+const OWN_SHOP: u64 = 5_550_001;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Own,
+    Other,
+}
+
+/// An account the table works on; recreated (with a new id) after a successful delete.
+#[derive(Debug, Clone, Copy)]
+struct Account {
+    id: i64,
+    shop_id: u64,
+}
+
+/// Everyone and everything the cells refer to.
+struct World {
+    /// The bootstrap global admin's user id.
+    admin: i64,
+    own: Account,
+    other: Account,
+    account_admin: (i64, String),
+    editor: (i64, String),
+    viewer: (i64, String),
+    no_access: (i64, String),
+    revoked: String,
+    /// Holds the viewer role on both accounts: the target of access and token routes.
+    bystander: i64,
+    /// A live token of the bystander's, for the revoke-token route.
+    spare_token: i64,
+    /// Ids of every account, refreshed before each cell.
+    all_accounts: Vec<i64>,
+}
+
+impl World {
+    fn token(&self, caller: Caller) -> Option<&str> {
+        match caller {
+            Caller::GlobalAdmin => Some(ADMIN),
+            Caller::AccountAdmin => Some(&self.account_admin.1),
+            Caller::Editor => Some(&self.editor.1),
+            Caller::Viewer => Some(&self.viewer.1),
+            Caller::NoAccess => Some(&self.no_access.1),
+            Caller::NoToken => None,
+            Caller::Revoked => Some(&self.revoked),
+        }
+    }
+
+    fn account(&self, side: Side) -> Account {
+        match side {
+            Side::Own => self.own,
+            Side::Other => self.other,
+        }
+    }
+
+    /// Accounts the caller holds a role on (the global admin: all).
+    fn visible_to(&self, caller: Caller) -> Vec<i64> {
+        match caller {
+            Caller::GlobalAdmin => self.all_accounts.clone(),
+            Caller::AccountAdmin | Caller::Editor | Caller::Viewer => vec![self.own.id],
+            Caller::NoAccess | Caller::NoToken | Caller::Revoked => vec![],
+        }
+    }
+}
+
+/// What to put back after a call that succeeded, so later cells find the world as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Restore {
+    Nothing,
+    /// The account was deleted: create it again and grant the roles again.
+    Account,
+    /// The bystander's role was removed: grant it again.
+    BystanderRole,
+    /// The spare token was revoked: issue another.
+    SpareToken,
+}
+
+/// Done before each cell of the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Nothing,
+    /// Makes the own account primary, so deleting it promotes another account.
+    OwnIsPrimary,
+}
+
+type Check = fn(&World, Caller, &Value) -> Result<(), String>;
+
+struct Row {
+    method: Method,
+    /// As in the OpenAPI document.
+    path: &'static str,
+    /// `{id}` is an account: the row runs on the own account and on the other one. Otherwise `{id}` is
+    /// the bystander's user id and the row runs once.
+    on_account: bool,
+    body: fn(&World, Account) -> Option<Value>,
+    /// Expected status per caller (in [`CALLERS`] order): on the own account, or the only run.
+    own: [u16; 7],
+    setup: Setup,
+    restore: Restore,
+    /// More to verify on a successful answer.
+    check: Option<Check>,
+}
+
+impl Row {
+    fn new(method: Method, path: &'static str, own: [u16; 7]) -> Self {
+        Self {
+            method,
+            on_account: path.starts_with("/api/integrations/{integration_id}/accounts/{id}"),
+            path,
+            body: |_, _| None,
+            own,
+            setup: Setup::Nothing,
+            restore: Restore::Nothing,
+            check: None,
+        }
+    }
+
+    fn body(mut self, body: fn(&World, Account) -> Option<Value>) -> Self {
+        self.body = body;
+        self
+    }
+
+    fn setup(mut self, setup: Setup) -> Self {
+        self.setup = setup;
+        self
+    }
+
+    fn restore(mut self, restore: Restore) -> Self {
+        self.restore = restore;
+        self
+    }
+
+    fn check(mut self, check: Check) -> Self {
+        self.check = Some(check);
+        self
+    }
+
+    /// On an account the caller holds no role on, every signed-in caller but the global admin gets 404,
+    /// exactly as for an account that does not exist.
+    fn expected(&self, side: Side) -> [u16; 7] {
+        match side {
+            Side::Own => self.own,
+            Side::Other => [self.own[0], 404, 404, 404, 404, self.own[5], self.own[6]],
+        }
+    }
+
+    fn concrete_path(&self, world: &World, account: Account) -> String {
+        let id = if self.on_account { account.id } else { world.bystander };
+        self.path
+            .replace("{integration_id}", "tokopedia")
+            .replace("{user_id}", &world.bystander.to_string())
+            .replace("{token_id}", &world.spare_token.to_string())
+            .replace("{id}", &id.to_string())
+    }
+}
+
+const INTEGRATION: &str = "/api/integrations/{integration_id}";
+const LIST: &str = "/api/integrations/{integration_id}/accounts";
+const SYNC_ALL: &str = "/api/integrations/{integration_id}/accounts/sync-all";
+const TEST_CONNECTION: &str = "/api/integrations/{integration_id}/accounts/test-connection";
+const ONE: &str = "/api/integrations/{integration_id}/accounts/{id}";
+const STATS: &str = "/api/integrations/{integration_id}/accounts/{id}/stats";
+const LOGS: &str = "/api/integrations/{integration_id}/accounts/{id}/logs";
+const SYNC: &str = "/api/integrations/{integration_id}/accounts/{id}/sync";
+const TEST: &str = "/api/integrations/{integration_id}/accounts/{id}/test";
+const RESUME: &str = "/api/integrations/{integration_id}/accounts/{id}/resume";
+const SET_PRIMARY: &str = "/api/integrations/{integration_id}/accounts/{id}/set-primary";
+const ACCESS: &str = "/api/integrations/{integration_id}/accounts/{id}/access";
+const ACCESS_OF_USER: &str = "/api/integrations/{integration_id}/accounts/{id}/access/{user_id}";
+const TOKENS: &str = "/api/users/{id}/tokens";
+const TOKEN: &str = "/api/users/{id}/tokens/{token_id}";
+
+/// The table. Rows that delete something come last; within a row the callers run from the least to the
+/// most privileged, so denied calls meet the world before anything is removed.
+fn table() -> Vec<Row> {
+    use Method as M;
+    //                 global  account  editor  viewer  no      no     revoked
+    //                 admin   admin                    access  token
+    let public = [200, 200, 200, 200, 200, 200, 200];
+    let signed_in = [200, 200, 200, 200, 200, 401, 401];
+    let global_admin = |ok| [ok, 403, 403, 403, 403, 401, 401];
+    let viewer = [200, 200, 200, 200, 404, 401, 401];
+    let editor = |ok| [ok, ok, ok, 403, 404, 401, 401];
+    let account_admin = [200, 200, 403, 403, 404, 401, 401];
+    let sync_all = [202, 202, 202, 403, 403, 401, 401];
+    vec![
+        Row::new(M::GET, "/healthz", public),
+        Row::new(M::GET, "/readyz", public),
+        Row::new(M::GET, "/api/openapi.json", public),
+        Row::new(M::GET, "/api/users/me", signed_in).check(me_is_the_caller),
+        Row::new(M::GET, INTEGRATION, signed_in),
+        Row::new(M::GET, LIST, signed_in).check(list_shows_only_visible_accounts),
+        Row::new(M::GET, ONE, viewer),
+        Row::new(M::GET, STATS, viewer),
+        Row::new(M::GET, LOGS, viewer),
+        Row::new(M::GET, "/api/users", global_admin(200)),
+        Row::new(M::GET, TOKENS, global_admin(200)),
+        Row::new(M::PUT, INTEGRATION, global_admin(200)).body(platform_settings),
+        Row::new(M::POST, TEST_CONNECTION, global_admin(200)).body(probe_credentials),
+        Row::new(M::POST, LIST, global_admin(201)).body(new_account),
+        Row::new(M::POST, "/api/users", global_admin(201)).body(new_user),
+        Row::new(M::POST, TOKENS, global_admin(201)).body(new_token),
+        Row::new(M::PUT, ONE, editor(200)).body(settings_only),
+        Row::new(M::POST, SYNC, editor(202)),
+        Row::new(M::POST, TEST, editor(200)),
+        Row::new(M::POST, RESUME, editor(200)),
+        Row::new(M::POST, SYNC_ALL, sync_all).check(sync_all_queues_only_syncable_accounts),
+        Row::new(M::PUT, ONE, account_admin).body(identifiers_only),
+        Row::new(M::PUT, ONE, account_admin).body(identifiers_and_secret),
+        Row::new(M::POST, SET_PRIMARY, account_admin),
+        Row::new(M::GET, ACCESS, account_admin),
+        Row::new(M::PUT, ACCESS, account_admin).body(bystander_viewer),
+        Row::new(M::DELETE, ACCESS_OF_USER, account_admin).restore(Restore::BystanderRole),
+        Row::new(M::DELETE, TOKEN, global_admin(200)).restore(Restore::SpareToken),
+        Row::new(M::DELETE, ONE, account_admin)
+            .setup(Setup::OwnIsPrimary)
+            .restore(Restore::Account)
+            .check(delete_names_no_hidden_account),
+    ]
+}
+
+fn platform_settings(_: &World, _: Account) -> Option<Value> {
+    Some(json!({ "consolidated_order_notifications": true }))
+}
+
+fn probe_credentials(_: &World, _: Account) -> Option<Value> {
+    Some(json!({ "credentials": account_body("probe", 67890)["credentials"] }))
+}
+
+fn new_account(_: &World, _: Account) -> Option<Value> {
+    Some(account_body(CREATED_NAME, CREATED_SHOP))
+}
+
+fn new_user(_: &World, _: Account) -> Option<Value> {
+    Some(json!({ "username": "made-by-the-table" }))
+}
+
+fn new_token(_: &World, _: Account) -> Option<Value> {
+    Some(json!({ "name": "table" }))
+}
+
+fn settings_only(_: &World, _: Account) -> Option<Value> {
+    Some(json!({ "sync_interval_minutes": 45, "metadata": { "note": "settings only" } }))
+}
+
+/// Identifiers alone (the stored secret is kept) already need the account admin role.
+fn identifiers_only(_: &World, account: Account) -> Option<Value> {
+    Some(json!({ "credentials": { "fs_id": "12345", "shop_id": account.shop_id, "client_id": "client-abc" } }))
+}
+
+fn identifiers_and_secret(_: &World, account: Account) -> Option<Value> {
+    Some(json!({ "credentials": account_body("same", account.shop_id)["credentials"] }))
+}
+
+fn bystander_viewer(world: &World, _: Account) -> Option<Value> {
+    Some(json!({ "user_id": world.bystander, "role": "viewer" }))
+}
+
+fn me_is_the_caller(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+    let expected = match caller {
+        Caller::GlobalAdmin => world.admin,
+        Caller::AccountAdmin => world.account_admin.0,
+        Caller::Editor => world.editor.0,
+        Caller::Viewer => world.viewer.0,
+        Caller::NoAccess => world.no_access.0,
+        Caller::NoToken | Caller::Revoked => return Err("signed in without a live token".into()),
+    };
+    let got = &body["data"]["id"];
+    if got.as_i64() == Some(expected) {
+        Ok(())
+    } else {
+        Err(format!("`me` is user {got}, not the caller ({expected})"))
+    }
+}
+
+fn list_shows_only_visible_accounts(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+    let mut listed: Vec<i64> = body["data"]["accounts"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|a| a["id"].as_i64()).collect())
+        .unwrap_or_default();
+    listed.sort_unstable();
+    let mut visible = world.visible_to(caller);
+    visible.sort_unstable();
+    let total = body["data"]["summary"]["total_accounts"].as_u64();
+    if listed != visible || total != Some(visible.len() as u64) {
+        return Err(format!(
+            "listed {listed:?} (summary total {total:?}); the caller may see {visible:?}"
+        ));
+    }
+    Ok(())
+}
+
+fn sync_all_queues_only_syncable_accounts(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+    let expected = match caller {
+        Caller::GlobalAdmin => world.all_accounts.len() as u64,
+        // Both hold the editor role or more on the own account only.
+        Caller::AccountAdmin | Caller::Editor => 1,
+        _ => return Err("sync-all accepted a caller who may sync nothing".into()),
+    };
+    match body["data"]["queued"].as_u64() {
+        Some(queued) if queued == expected => Ok(()),
+        other => Err(format!("queued {other:?}, expected {expected}")),
+    }
+}
+
+fn delete_names_no_hidden_account(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+    let promoted = &body["data"]["new_primary"];
+    let visible = world.visible_to(caller);
+    match promoted.as_i64() {
+        Some(id) if caller != Caller::GlobalAdmin && !visible.contains(&id) => Err(format!(
+            "the answer names account {id} as the new primary, which the caller holds no role on"
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn every_route_answers_each_caller_exactly_as_their_role_allows(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let mut world = build_world(&api).await;
+    let rows = table();
+    assert_table_covers_the_document(&api, &rows).await;
+
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for row in &rows {
+        let sides: &[Side] = if row.on_account {
+            &[Side::Own, Side::Other]
+        } else {
+            &[Side::Own]
+        };
+        for &side in sides {
+            let expected = row.expected(side);
+            for (&caller, &status) in CALLERS.iter().zip(&expected).rev() {
+                cells += 1;
+                failures.extend(run_cell(&api, &mut world, row, side, caller, status).await);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    api.stop().await;
+}
+
+/// Calls one route as one caller and returns what went wrong.
+async fn run_cell(api: &TestApi, world: &mut World, row: &Row, side: Side, caller: Caller, status: u16) -> Vec<String> {
+    let mut failures = Vec::new();
+    if row.setup == Setup::OwnIsPrimary {
+        let (status, body) = api
+            .post(&format!("{ACCOUNTS}/{}/set-primary", world.own.id), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "setup: own account primary: {body}");
+    }
+    world.all_accounts = all_accounts(&api.pool).await;
+    let account = world.account(side);
+    let path = row.concrete_path(world, account);
+    let body = (row.body)(world, account);
+    let cell = if row.on_account {
+        let side = format!("{side:?}").to_lowercase();
+        format!(
+            "{caller:?} {} {path} ({}, the {side} account {})",
+            row.method, row.path, account.id
+        )
+    } else {
+        format!("{caller:?} {} {path} ({})", row.method, row.path)
+    };
+
+    let before = (status >= 300).then_some(snapshot(api).await);
+    let (got, text) = api
+        .send_text(row.method.clone(), &path, world.token(caller), body.clone())
+        .await;
+    if got.as_u16() != status {
+        failures.push(format!(
+            "{cell}: expected {status}, got {got}\n  request: {body:?}\n  answer: {text}"
+        ));
+    }
+    if let Some(before) = before
+        && before != snapshot(api).await
+    {
+        failures.push(format!(
+            "{cell}: a denied call ({got}) changed the database or the queue"
+        ));
+    }
+    if caller != Caller::GlobalAdmin
+        && let Some(hidden) = HIDDEN.iter().find(|h| text.contains(*h))
+    {
+        failures.push(format!(
+            "{cell}: the answer mentions `{hidden}` of an account the caller cannot see: {text}"
+        ));
+    }
+    if got.is_success() {
+        let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if let Some(check) = row.check
+            && let Err(why) = check(world, caller, &answer)
+        {
+            failures.push(format!("{cell}: {why}\n  answer: {text}"));
+        }
+        restore(api, world, row.restore, side).await;
+    }
+    failures
+}
+
+/// Every (method, path) of the OpenAPI document has a row, and every row is a documented route.
+async fn assert_table_covers_the_document(api: &TestApi, rows: &[Row]) {
+    let (status, doc) = api.send(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    let paths = doc["paths"].as_object().expect("the document lists paths");
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let methods = item.as_object().expect("a path item is an object");
+            ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
+                .into_iter()
+                .filter(|m| methods.contains_key(*m))
+                .map(|m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let covered: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_string(), r.path.to_owned())).collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    let unknown: Vec<_> = covered.difference(&documented).collect();
+    assert!(missing.is_empty(), "routes without a row in the table: {missing:?}");
+    assert!(
+        unknown.is_empty(),
+        "rows for routes the document does not list: {unknown:?}"
+    );
+}
+
+/// Everything a call could change.
+async fn snapshot(api: &TestApi) -> (String, u64) {
+    let depth = api.queue.depth().await.expect("queue depth");
+    (dump_tables(&api.pool).await, depth)
+}
+
+async fn all_accounts(pool: &PgPool) -> Vec<i64> {
+    sqlx::query_scalar("SELECT id FROM integration_accounts ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .expect("account ids")
+}
+
+async fn build_world(api: &TestApi) -> World {
+    let own = create_account(api, Side::Own).await;
+    let other = create_account(api, Side::Other).await;
+    let account_admin = api.create_user("account-admin", false).await;
+    let editor = api.create_user("editor", false).await;
+    let viewer = api.create_user("viewer", false).await;
+    let no_access = api.create_user("no-access", false).await;
+    let (bystander, _) = api.create_user("bystander", false).await;
+    let revoked = revoked_token(api).await;
+    let admin = sqlx::query_scalar("SELECT id FROM users WHERE username = 'admin'")
+        .fetch_one(&api.pool)
+        .await
+        .expect("the bootstrap admin");
+    let mut world = World {
+        admin,
+        own,
+        other,
+        account_admin,
+        editor,
+        viewer,
+        no_access,
+        revoked,
+        bystander,
+        spare_token: 0,
+        all_accounts: Vec::new(),
+    };
+    grant_roles(api, &world, Side::Own).await;
+    grant_roles(api, &world, Side::Other).await;
+    world.spare_token = issue_spare_token(api, bystander).await;
+    world
+}
+
+async fn create_account(api: &TestApi, side: Side) -> Account {
+    let body = match side {
+        Side::Own => account_body(OWN_NAME, OWN_SHOP),
+        Side::Other => {
+            let mut body = account_body(OTHER_NAME, OTHER_SHOP);
+            body["account_identifier"] = json!(OTHER_IDENTIFIER);
+            body
+        }
+    };
+    let shop_id = body["credentials"]["shop_id"].as_u64().expect("numeric shop id");
+    let (status, created) = api.post(ACCOUNTS, body).await;
+    assert_eq!(status, StatusCode::CREATED, "create the {side:?} account: {created}");
+    Account {
+        id: created["data"]["id"].as_i64().expect("account id"),
+        shop_id,
+    }
+}
+
+/// The own account: one user per role plus the bystander; the other account: the bystander only.
+async fn grant_roles(api: &TestApi, world: &World, side: Side) {
+    let account = world.account(side).id;
+    if side == Side::Own {
+        api.grant(account, world.account_admin.0, "admin").await;
+        api.grant(account, world.editor.0, "editor").await;
+        api.grant(account, world.viewer.0, "viewer").await;
+    }
+    api.grant(account, world.bystander, "viewer").await;
+}
+
+/// A global admin's token that was revoked: the strongest caller a revoked token could sign in as.
+async fn revoked_token(api: &TestApi) -> String {
+    let (user, token) = api.create_user("revoked-admin", true).await;
+    let (status, tokens) = api.get(&format!("/api/users/{user}/tokens")).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let token_id = tokens["data"][0]["id"].as_i64().expect("token id");
+    let (status, body) = api.delete(&format!("/api/users/{user}/tokens/{token_id}")).await;
+    assert_eq!(status, StatusCode::OK, "revoke: {body}");
+    token
+}
+
+async fn issue_spare_token(api: &TestApi, user: i64) -> i64 {
+    let (status, issued) = api
+        .post(&format!("/api/users/{user}/tokens"), json!({ "name": "spare" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    issued["data"]["id"].as_i64().expect("token id")
+}
+
+async fn restore(api: &TestApi, world: &mut World, what: Restore, side: Side) {
+    match what {
+        Restore::Nothing => {}
+        Restore::Account => {
+            let account = create_account(api, side).await;
+            match side {
+                Side::Own => world.own = account,
+                Side::Other => world.other = account,
+            }
+            grant_roles(api, world, side).await;
+        }
+        Restore::BystanderRole => {
+            api.grant(world.account(side).id, world.bystander, "viewer").await;
+        }
+        Restore::SpareToken => world.spare_token = issue_spare_token(api, world.bystander).await,
+    }
+}

@@ -156,20 +156,11 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
 
     let stop = CancellationToken::new();
     let settings = worker_settings();
-    let worker = tokio::spawn(ocean_worker::run(
-        SyncContext::new(
-            pool.clone(),
-            keyring.clone(),
-            TokopediaClient::new(&api.sim.marketplace_settings())
-                .expect("marketplace client")
-                .with_fleet(Fleet::new(api.queue.connection(), api.queue.name(), keyring.clone())),
-            api.queue.clone(),
-            &settings,
-        ),
-        api.queue.clone(),
-        settings,
-        stop.clone(),
-    ));
+    let client = TokopediaClient::new(&api.sim.marketplace_settings())
+        .expect("marketplace client")
+        .with_fleet(Fleet::new(api.queue.connection(), api.queue.name(), keyring.clone()));
+    let context = SyncContext::new(pool.clone(), keyring, client, api.queue.clone(), &settings);
+    let worker = tokio::spawn(ocean_worker::run(context, api.queue.clone(), settings, stop.clone()));
     let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
     wait_for_outcome(&pool, id, 1, 0).await;
@@ -286,8 +277,9 @@ async fn wait_for_outcome(pool: &PgPool, id: i64, syncs: i32, errors: i32) {
 
 fn worker_settings() -> WorkerSettings {
     WorkerSettings {
-        concurrency: 2,
+        job_timeout_secs: 60,
         poll_interval_ms: 50,
+        shutdown_grace_secs: 5,
         heartbeat_secs: 1,
         ..WorkerSettings::default()
     }

@@ -123,3 +123,30 @@ async fn bad_credentials_and_unlinked_shops_are_permanent_typed_errors() {
     assert_eq!(err.error_code(), Some("ORD_API_006"));
     assert!(err.is_transient(), "upstream failures are worth retrying");
 }
+
+#[tokio::test]
+async fn after_a_429_the_client_waits_the_announced_time_before_the_next_call() {
+    let sim = demo_sim().await;
+    // One request per half second: every immediate follow-up is refused with Reset-After ≈ 0.5 s.
+    assert!(sim.sim.set_rate_limit(
+        Some("product-info"),
+        RateLimit {
+            rate_per_sec: 2.0,
+            burst: 1
+        }
+    ));
+    let client = TokopediaClient::new(&sim.marketplace_settings()).unwrap();
+    let (creds, shop_id) = app(&sim);
+    let pages = 3;
+    for page in 1..=pages {
+        let items = client
+            .products_page(&creds, shop_id, page, PRODUCTS_PER_PAGE)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), PRODUCTS_PER_PAGE as usize);
+    }
+    // A client that retried at once would be refused again and again; one that waits the header's time
+    // gets through on its first retry: exactly one 429 per page after the first.
+    let limited = sim.sim.stats().rate_limited.get("product-info").copied().unwrap_or(0);
+    assert_eq!(limited, u64::from(pages) - 1);
+}

@@ -2,6 +2,7 @@
 //! database per test), real Redis (one queue namespace per test) and the simulator on an ephemeral port.
 
 mod client;
+mod engine;
 mod feeding;
 mod helpers;
 mod scheduler;

@@ -40,7 +40,41 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How current an account's data is against its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Last good sync within one interval.
+    OnTime,
+    /// Older than one interval.
+    Delayed,
+    /// Older than two intervals.
+    Stale,
+}
+
+impl Freshness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnTime => "on_time",
+            Self::Delayed => "delayed",
+            Self::Stale => "stale",
+        }
+    }
+}
+
 impl Account {
+    /// Age of the last good sync (or, never synced, of the account) against the interval.
+    pub fn freshness(&self, now: DateTime<Utc>) -> Freshness {
+        let age = now - self.last_sync_at.unwrap_or(self.created_at);
+        let interval = chrono::Duration::minutes(i64::from(self.sync_interval_minutes));
+        if age <= interval {
+            Freshness::OnTime
+        } else if age <= interval * 2 {
+            Freshness::Delayed
+        } else {
+            Freshness::Stale
+        }
+    }
+
     /// Whether a sync that started at or after `requested_at` has finished: a request that old is served.
     pub fn served(&self, requested_at: DateTime<Utc>) -> bool {
         match (self.last_sync_started_at, self.last_sync_finished_at) {

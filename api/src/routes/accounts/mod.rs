@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync::test_connection))
         .routes(routes!(sync::sync_one))
         .routes(routes!(sync::test_account))
+        .routes(routes!(sync::resume))
         .routes(routes!(write::set_primary))
         .routes(routes!(read::stats))
         .routes(routes!(read::logs))

@@ -70,6 +70,9 @@ pub async fn sync_one(
     if !account.enabled {
         return Err(disabled());
     }
+    if let Some(reason) = account.paused_at.and(account.paused_reason.as_deref()) {
+        return Err(paused(account.id, reason));
+    }
     let requested_at = accounts::request_sync(&state.pool, account.id, SyncTrigger::Manual)
         .await?
         .ok_or_else(disabled)?;
@@ -89,6 +92,56 @@ pub async fn sync_one(
         requested_at,
     };
     Ok((StatusCode::ACCEPTED, ok(accepted)))
+}
+
+fn paused(id: AccountId, reason: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "account_paused",
+        message: format!(
+            "account {id} is paused ({reason}); resume it with POST .../accounts/{id}/resume or change its credentials or settings"
+        ),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Resumed {
+    pub account_id: i64,
+    /// False when the account was not paused.
+    pub resumed: bool,
+}
+
+/// Lifts a pause that repeated failures put on the account (editor); it is due again at once.
+#[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/resume", tag = "sync",
+    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = ApiResponse<Resumed>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((integration_id, id)): Path<(String, String)>,
+) -> Result<Json<ApiResponse<Resumed>>> {
+    known_integration(&state, &integration_id).await?;
+    let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Editor).await?;
+    let mut tx = state.pool.begin().await?;
+    let resumed = accounts::resume(&mut *tx, account.id).await?;
+    if resumed {
+        logs::insert_audit(
+            &mut *tx,
+            Some(&integration_id),
+            Some(account.id),
+            Some(user.0.id),
+            "account.resume",
+            json!({}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ok(Resumed {
+        account_id: account.id.0,
+        resumed,
+    }))
 }
 
 /// Queues a sync of every enabled account the caller may sync (editor or above; global admins: all).

@@ -87,6 +87,13 @@ pub struct AccountView {
     pub sync_count: i32,
     pub error_count: i32,
     pub last_error: Option<String>,
+    /// Failed syncs since the last good one.
+    pub consecutive_failures: i32,
+    /// Set when repeated failures paused the account; resume it or change its credentials or settings.
+    pub paused_at: Option<DateTime<Utc>>,
+    pub paused_reason: Option<String>,
+    /// `on_time` (last good sync within one interval), `delayed` (older) or `stale` (older than two).
+    pub freshness: String,
     /// The marketplace's shop info from the last sync.
     #[schema(value_type = Option<Object>)]
     pub shop_info: Option<Value>,
@@ -125,6 +132,10 @@ impl AccountView {
             sync_count: account.sync_count,
             error_count: account.error_count,
             last_error: account.last_error.clone(),
+            consecutive_failures: account.consecutive_failures,
+            paused_at: account.paused_at,
+            paused_reason: account.paused_reason.clone(),
+            freshness: account.freshness(Utc::now()).as_str().to_owned(),
             shop_info: account.metadata.0.get("shop_info").cloned(),
             metadata: account.metadata.0.clone(),
             stats: AccountStatsView::new(account, stats),

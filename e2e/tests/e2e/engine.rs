@@ -1,0 +1,231 @@
+//! The sync engine's guarantees: fencing, one follow-up, permanent errors and pauses, checkpoints.
+
+use std::time::Duration;
+
+use ocean_shared::{
+    db::{accounts, logs},
+    domain::AccountId,
+};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, two_shops};
+
+async fn sync_outcomes(pool: &PgPool, id: AccountId) -> Vec<String> {
+    let mut all = logs::for_account(pool, id, 100).await.unwrap();
+    all.reverse();
+    all.into_iter()
+        .filter(|l| l.kind == "sync")
+        .map(|l| l.outcome)
+        .collect()
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let id = app.create_account(0, "Jakarta").await;
+    let ttl = Duration::from_secs(30);
+    let stale = accounts::acquire_lease(&pool, id, "paused-worker", ttl)
+        .await
+        .unwrap()
+        .expect("first lease");
+    assert!(
+        accounts::acquire_lease(&pool, id, "other", ttl)
+            .await
+            .unwrap()
+            .is_none(),
+        "single flight"
+    );
+
+    // The first worker stalls past its lease (a long GC pause, a partition); another takes over.
+    sqlx::query("UPDATE integration_accounts SET lease_expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let fresh = accounts::acquire_lease(&pool, id, "new-worker", ttl)
+        .await
+        .unwrap()
+        .expect("second lease");
+    assert!(fresh.token > stale.token, "fencing tokens only grow");
+
+    let mut tx = pool.begin().await.unwrap();
+    assert!(
+        !accounts::hold_fence(&mut tx, stale).await.unwrap(),
+        "the stale worker's page write is refused"
+    );
+    drop(tx);
+    assert!(!accounts::renew_lease(&pool, stale, ttl).await.unwrap());
+    assert!(
+        !accounts::record_success(&pool, stale, None).await.unwrap(),
+        "and so is its outcome"
+    );
+    assert!(
+        accounts::record_failure(&pool, stale, "late", 3)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let account = accounts::get(&pool, id).await.unwrap().unwrap();
+    assert_eq!(
+        (account.sync_count, account.error_count),
+        (0, 0),
+        "nothing of the stale worker landed"
+    );
+    assert!(accounts::record_success(&pool, fresh, None).await.unwrap());
+    app.shutdown().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn ten_sync_nows_during_a_running_sync_leave_exactly_one_follow_up(pool: PgPool) {
+    let mut sim = two_shops();
+    // Slow enough that the clicks land while the first sync runs.
+    sim.apps[0].shops[0].latency_ms = 150;
+    let app = TestApp::start(pool.clone(), sim).await;
+    app.spawn_worker();
+    let id = app.create_account(0, "Jakarta").await;
+    let sync = format!("/api/integrations/tokopedia/accounts/{id}/sync");
+    assert_eq!(app.post(&sync, json!({})).await.0, 202);
+    ocean_testkit::wait_for("the first sync to start", Duration::from_secs(30), || async {
+        let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM integration_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+        owner.map(|_| ())
+    })
+    .await;
+    for _ in 0..10 {
+        assert_eq!(app.post(&sync, json!({})).await.0, 202);
+    }
+
+    app.wait_for_outcome(id, 2, 0).await;
+    // Quiet: no lease, no pending intent, nothing queued.
+    ocean_testkit::wait_for("the account to settle", Duration::from_secs(30), || async {
+        let a = accounts::get(&pool, id).await.ok()??;
+        let queued = app.queue.depth().await.ok()?;
+        (a.sync_requested_at.is_none() && queued == 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let successes = sync_outcomes(&pool, id)
+        .await
+        .iter()
+        .filter(|o| *o == "success")
+        .count();
+    assert_eq!(
+        successes,
+        2,
+        "the first sync and one follow-up: {:?}",
+        sync_outcomes(&pool, id).await
+    );
+    app.shutdown().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_failures(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), two_shops()).await;
+    app.spawn_worker();
+    let id = app.create_account(0, "Jakarta").await;
+    let path = format!("/api/integrations/tokopedia/accounts/{id}");
+    let app_creds = app.sim.config.apps[0].clone();
+    let creds = |secret: &str| {
+        json!({ "credentials": { "fs_id": app_creds.fs_id, "shop_id": app_creds.shops[0].shop_id,
+                                 "client_id": app_creds.client_id, "client_secret": secret } })
+    };
+    assert_eq!(app.put(&path, creds("revoked-secret")).await.0, 200);
+
+    for failures in 1..=3 {
+        assert_eq!(app.post(&format!("{path}/sync"), json!({})).await.0, 202);
+        let account = app.wait_for_outcome(id, 0, failures).await;
+        assert!(
+            account
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("rejected the app credentials")
+        );
+        let token_requests = app.sim.sim.stats().requests.get("token").copied().unwrap_or(0);
+        assert_eq!(token_requests, failures as u64, "a permanent error is not retried");
+    }
+    let paused = accounts::get(&pool, id).await.unwrap().unwrap();
+    assert!(paused.paused_at.is_some(), "paused after three failures in a row");
+    assert!(
+        paused
+            .paused_reason
+            .as_deref()
+            .unwrap()
+            .contains("3 failed syncs in a row")
+    );
+    let (status, body) = app.post(&format!("{path}/sync"), json!({})).await;
+    assert_eq!((status, body["error"]["code"].clone()), (409, json!("account_paused")));
+    sqlx::query(
+        "UPDATE integration_accounts SET auto_sync = true, next_sync_at = now() - interval '1 minute' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let tick = ocean_scheduler::run_tick(&pool, &app.queue, &crate::helpers::scheduler_settings())
+        .await
+        .unwrap();
+    assert_eq!(tick.scheduled, 0, "the scheduler leaves a paused account alone");
+
+    // New credentials are a new attempt: the pause lifts and the account syncs again.
+    assert_eq!(app.put(&path, creds(&app_creds.client_secret)).await.0, 200);
+    assert_eq!(app.post(&format!("{path}/sync"), json!({})).await.0, 202);
+    let healthy = app.wait_for_outcome(id, 1, 3).await;
+    assert_eq!((healthy.status.as_str(), healthy.consecutive_failures), ("active", 0));
+    assert!(healthy.paused_at.is_none());
+    app.shutdown().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool: PgPool) {
+    let mut sim = two_shops();
+    sim.apps[0].shops[0].order_days = 25;
+    let app = TestApp::start(pool.clone(), sim).await;
+    app.spawn_worker();
+    let id = app.create_account(0, "Jakarta").await;
+    let shop = app.sim.config.apps[0].shops[0].shop_id;
+    // The marketplace breaks after four order-list pages: the fifth 3-day window fails.
+    app.sim.sim.fail_endpoint_after(shop, "order-list", 4);
+    let sync = format!("/api/integrations/tokopedia/accounts/{id}/sync");
+    assert_eq!(app.post(&sync, json!({})).await.0, 202);
+    let failed = app.wait_for_outcome(id, 0, 1).await;
+    assert!(failed.last_error.as_deref().unwrap().contains("ORD_API_006"));
+    let cursor = accounts::orders_cursor(&pool, id)
+        .await
+        .unwrap()
+        .expect("a checkpoint after the good windows");
+    let saved: i64 = sqlx::query_scalar("SELECT count(*) FROM marketplace_orders WHERE account_id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(saved > 0, "the good windows' orders were kept");
+
+    app.sim.sim.end_outages();
+    let before = app.sim.sim.stats().requests.get("order-list").copied().unwrap_or(0);
+    assert_eq!(app.post(&sync, json!({})).await.0, 202);
+    app.wait_for_outcome(id, 1, 1).await;
+    let resumed_calls = app.sim.sim.stats().requests.get("order-list").copied().unwrap_or(0) - before;
+    // 30 days from scratch need 11 windows; from the checkpoint only the rest (plus the small overlap).
+    let windows_left = ((chrono::Utc::now() - cursor).num_seconds() / (3 * 86_400 - 60) + 1) as u64;
+    assert!(
+        resumed_calls <= windows_left + 1,
+        "resumed from the checkpoint: {resumed_calls} order-list calls"
+    );
+    assert!(resumed_calls < 11);
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM marketplace_orders WHERE account_id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        total as usize,
+        app.sim.sim.orders(shop).len(),
+        "no order lost between the two runs"
+    );
+    app.shutdown().await;
+}
