@@ -40,11 +40,23 @@ impl TestApi {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(ocean_api::run(listener, state, std::future::pending()));
-        Self { url, http: reqwest::Client::new(), pool: pool.clone(), queue, sim }
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            pool: pool.clone(),
+            queue,
+            sim,
+        }
     }
 
     /// Sends a request and checks that the answer never carries a client secret.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -57,7 +69,10 @@ impl TestApi {
         let text = response.text().await.unwrap();
         assert!(!text.contains(SECRET), "a response leaked the client secret: {text}");
         for app in &self.sim.config.apps {
-            assert!(!text.contains(&app.client_secret), "a response leaked a client secret: {text}");
+            assert!(
+                !text.contains(&app.client_secret),
+                "a response leaked a client secret: {text}"
+            );
         }
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
@@ -87,16 +102,25 @@ impl TestApi {
 
     /// Creates a user with a fresh token; returns (user id, token).
     pub async fn create_user(&self, username: &str, is_admin: bool) -> (i64, String) {
-        let (status, body) = self.post("/api/users", json!({ "username": username, "is_admin": is_admin })).await;
+        let (status, body) = self
+            .post("/api/users", json!({ "username": username, "is_admin": is_admin }))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let id = body["data"]["id"].as_i64().unwrap();
-        let (status, body) = self.post(&format!("/api/users/{id}/tokens"), json!({ "name": "test" })).await;
+        let (status, body) = self
+            .post(&format!("/api/users/{id}/tokens"), json!({ "name": "test" }))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         (id, body["data"]["token"].as_str().unwrap().to_owned())
     }
 
     pub async fn grant(&self, account: i64, user: i64, role: &str) {
-        let (status, body) = self.put(&format!("{ACCOUNTS}/{account}/access"), json!({ "user_id": user, "role": role })).await;
+        let (status, body) = self
+            .put(
+                &format!("{ACCOUNTS}/{account}/access"),
+                json!({ "user_id": user, "role": role }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
@@ -118,6 +142,101 @@ pub fn account_body(name: &str, shop_id: u64) -> Value {
 pub fn fields(body: &Value) -> Vec<String> {
     body["error"]["details"]["fields"]
         .as_array()
-        .map(|f| f.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .map(|f| {
+            f.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+impl TestApi {
+    /// Like [`TestApi::start`], sealing secrets with `keyring` and sharing marketplace tokens through the
+    /// queue's Redis namespace, so a test can run a worker that opens the secrets and shares the tokens.
+    pub async fn start_with_keyring(pool: &PgPool, keyring: ocean_shared::crypto::Keyring) -> Self {
+        ocean_testkit::init_tracing();
+        users::ensure_admin(pool, "admin", ADMIN)
+            .await
+            .expect("bootstrap admin");
+        let queue = ocean_testkit::fresh_queue().await;
+        let sim = SimServer::start(SimConfig::demo()).await;
+        let state = AppState {
+            pool: pool.clone(),
+            queue: queue.clone(),
+            keyring: Arc::new(keyring.clone()),
+            // As in production: connection tests share the workers' tokens and request budgets.
+            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings())
+                .expect("connection test client")
+                .with_fleet(ocean_shared::marketplace::fleet::Fleet::new(
+                    queue.connection(),
+                    queue.name(),
+                    keyring.clone(),
+                )),
+            sync_all_spread: std::time::Duration::ZERO,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind api port");
+        let url = format!("http://{}", listener.local_addr().expect("api address"));
+        tokio::spawn(ocean_api::run(listener, state, std::future::pending()));
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            pool: pool.clone(),
+            queue,
+            sim,
+        }
+    }
+
+    /// Like [`TestApi::send`] (same secret checks), returning the answer's raw text.
+    pub async fn send_text(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("api reachable");
+        let status = response.status();
+        let text = response.text().await.expect("answer body");
+        assert!(!text.contains(SECRET), "a response leaked the client secret: {text}");
+        for app in &self.sim.config.apps {
+            assert!(
+                !text.contains(&app.client_secret),
+                "a response leaked a client secret: {text}"
+            );
+        }
+        (status, text)
+    }
+}
+
+/// Every table of the public schema as text (`<table>: <row>` per line, rows sorted), for comparing the
+/// whole database before and after a call or searching it.
+pub async fn dump_tables(pool: &PgPool) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("list tables");
+    let mut dump = String::new();
+    for table in tables {
+        let rows: Option<String> = sqlx::query_scalar(&format!(
+            r#"SELECT string_agg('{table}: ' || t::text, E'\n' ORDER BY t::text) FROM "{table}" t"#
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("dump table {table}: {e}"));
+        dump.push_str(&rows.unwrap_or_default());
+        dump.push('\n');
+    }
+    dump
 }
