@@ -539,3 +539,26 @@ async fn access_is_granted_listed_and_revoked(pool: PgPool) {
     );
     api.stop().await;
 }
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn only_global_admins_change_account_identifiers(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let own = api.create_account("Own", 1).await;
+    api.create_account("Hidden", 2).await;
+    let (user, token) = api.create_user("agency-admin", false).await;
+    api.grant(own, user, "admin").await;
+    // A 409 here would reveal that the hidden account's identifier exists.
+    let body = json!({ "account_identifier": "shop_2" });
+    let (status, answer) = api
+        .send(Method::PUT, &format!("{ACCOUNTS}/{own}"), Some(&token), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let (status, _) = api
+        .put(
+            &format!("{ACCOUNTS}/{own}"),
+            json!({ "account_identifier": "shop_own" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    api.stop().await;
+}

@@ -101,6 +101,11 @@ pub async fn update(
     } else {
         Role::Editor
     };
+    // Identifiers are unique across the integration: a 409 for a taken one would tell a caller about
+    // accounts they cannot see, so only global admins (who see all) change them.
+    if body.account_identifier.is_some() {
+        require_global_admin(&user)?;
+    }
     let (account, role) = account_for(&state, &user, &integration_id, &id, needed).await?;
     let changed_fields = changed_fields(&body);
     let update = body.validate()?;
