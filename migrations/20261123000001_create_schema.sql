@@ -193,3 +193,17 @@ CREATE TABLE marketplace_orders (
     UNIQUE (account_id, external_id)
 );
 CREATE INDEX idx_marketplace_orders_account_time ON marketplace_orders(account_id, order_created_at);
+
+-- Stock levels Ocean ERP wants each shop to show (written by the ERP). The inventory stream pushes the
+-- rows whose quantity differs from what was last pushed, at most 100 per marketplace call.
+CREATE TABLE erp_stock_levels (
+    account_id       BIGINT NOT NULL REFERENCES integration_accounts(id) ON DELETE CASCADE,
+    sku              VARCHAR(50) NOT NULL,
+    quantity         BIGINT NOT NULL CHECK (quantity >= 0),
+    pushed_quantity  BIGINT,
+    pushed_at        TIMESTAMPTZ,
+    -- Why the marketplace refused the last push of this row (e.g. "Invalid SKU."), until one succeeds.
+    push_error       TEXT,
+    updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, sku)
+);

@@ -255,10 +255,12 @@ impl Call {
         Ok(())
     }
 
-    /// Counts bulk rows refused for lack of tokens.
-    pub fn count_throttled_rows(&self, rows: u64) {
+    /// Counts the rows of a bulk request and those refused for lack of tokens.
+    pub fn count_bulk_rows(&self, received: u64, throttled: u64) {
         if let Some(endpoint) = self.endpoint {
-            self.sim.lock().stats.count_throttled_rows(endpoint.name(), rows);
+            let mut state = self.sim.lock();
+            state.stats.count_bulk_rows(endpoint.name(), received);
+            state.stats.count_throttled_rows(endpoint.name(), throttled);
         }
     }
 

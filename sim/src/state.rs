@@ -27,6 +27,9 @@ pub struct SimStats {
     pub rate_limited: BTreeMap<String, u64>,
     /// Bulk rows refused with `ERR_TOO_MANY_REQUEST`, per endpoint name.
     pub throttled_rows: BTreeMap<String, u64>,
+    /// Bulk rows received (accepted or not), per endpoint name.
+    #[serde(default)]
+    pub bulk_rows: BTreeMap<String, u64>,
     /// Successful `POST /token` answers (including re-sent live tokens).
     pub token_grants: u64,
     /// Distinct access tokens minted.
@@ -51,6 +54,10 @@ impl SimStats {
         if rows > 0 {
             bump(&mut self.throttled_rows, endpoint, rows);
         }
+    }
+
+    pub(crate) fn count_bulk_rows(&mut self, endpoint: &str, rows: u64) {
+        bump(&mut self.bulk_rows, endpoint, rows);
     }
 }
 

@@ -9,15 +9,26 @@ use ocean_shared::{
     db::{
         accounts::{self, Account, Lease, SecretsError},
         catalog, integrations,
+        inventory::{self, StockLevel},
         logs::{self, Outcome, SyncLog},
     },
     domain::Feature,
     domain::SyncTrigger,
-    marketplace::{AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows},
+    marketplace::{
+        AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows,
+        types::StockUpdateRow,
+    },
     queue::{SyncJob, SyncQueue},
 };
 use serde_json::{Value, json};
 use sqlx::PgPool;
+
+/// Most rows one stock update call accepts.
+const STOCK_ROWS_PER_CALL: usize = 100;
+/// What the marketplace says about a row refused for lack of budget.
+const THROTTLED_ROW: &str = "ERR_TOO_MANY_REQUEST";
+/// Rounds of retrying throttled rows before the sync gives up (it resumes next time: pushed rows stay pushed).
+const MAX_STOCK_ATTEMPTS: u32 = 8;
 
 /// Re-read this much before the orders cursor: an order can become visible in the list a little after its
 /// create time (it is listed once payment is verified). Duplicates are merged by order id.
@@ -84,6 +95,8 @@ pub enum SyncError {
 #[derive(Debug, Default)]
 struct Report {
     share_catalog: bool,
+    stock_pushed: usize,
+    stock_refused: usize,
     products: usize,
     orders: usize,
     order_windows: usize,
@@ -110,6 +123,8 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             "worker": ctx.worker_name,
             "order_windows": report.order_windows,
             "couriers": report.couriers,
+            "stock_pushed": report.stock_pushed,
+            "stock_refused": report.stock_refused,
             "requested_at": job.requested_at,
         }),
         duration_ms: started.elapsed().as_millis() as i64,
@@ -249,6 +264,9 @@ async fn sync_streams(
     if account.has_feature(Feature::ProductManagement) || account.has_feature(Feature::InventorySync) {
         sync_products(ctx, account, lease, &app, report).await?;
     }
+    if account.has_feature(Feature::InventorySync) {
+        push_stock(ctx, account, lease, &app, report).await?;
+    }
     if account.has_feature(Feature::OrderManagement) {
         sync_orders(ctx, account, lease, &app, report).await?;
     }
@@ -310,6 +328,74 @@ async fn sync_orders(
         })
         .await?;
         report.order_windows += 1;
+    }
+    Ok(())
+}
+
+/// Pushes the ERP's changed stock levels, at most 100 rows per call. Rows the marketplace refused for lack
+/// of budget (`ERR_TOO_MANY_REQUEST`) are retried alone, after a pause; rows it refused for good (an
+/// unknown SKU) are recorded with the reason and not retried; rows that went through are never resent.
+async fn push_stock(
+    ctx: &SyncContext,
+    account: &Account,
+    lease: Lease,
+    app: &AppCredentials,
+    report: &mut Report,
+) -> Result<(), SyncError> {
+    let shop_id = account.credentials.0.shop_id;
+    let levels = inventory::changed(&ctx.pool, account.id).await?;
+    for chunk in levels.chunks(STOCK_ROWS_PER_CALL) {
+        let mut pending = chunk.to_vec();
+        for attempt in 0.. {
+            let rows: Vec<StockUpdateRow> = pending
+                .iter()
+                .map(|l| StockUpdateRow {
+                    sku: Some(l.sku.clone()),
+                    product_id: None,
+                    new_stock: l.quantity,
+                })
+                .collect();
+            let failed = match ctx.client.update_stock(app, shop_id, &rows).await {
+                Ok(_) => Vec::new(),
+                Err(MarketplaceError::PartialFailure { failed, .. }) => failed,
+                Err(e) => return Err(e.into()),
+            };
+            let throttled: Vec<&str> = failed
+                .iter()
+                .filter(|f| f.message == THROTTLED_ROW)
+                .filter_map(|f| f.sku.as_deref())
+                .collect();
+            let refused: Vec<(String, String)> = failed
+                .iter()
+                .filter(|f| f.message != THROTTLED_ROW)
+                .filter_map(|f| f.sku.clone().map(|sku| (sku, f.message.clone())))
+                .collect();
+            let (retry, done): (Vec<StockLevel>, Vec<StockLevel>) =
+                pending.into_iter().partition(|l| throttled.contains(&l.sku.as_str()));
+            let pushed: Vec<StockLevel> = done
+                .into_iter()
+                .filter(|l| !refused.iter().any(|(s, _)| *s == l.sku))
+                .collect();
+            fenced(ctx, lease, async |conn| {
+                inventory::mark_pushed(conn, account.id, &pushed).await?;
+                inventory::mark_refused(conn, account.id, &refused).await
+            })
+            .await?;
+            report.stock_pushed += pushed.len();
+            report.stock_refused += refused.len();
+            pending = retry;
+            if pending.is_empty() {
+                break;
+            }
+            if attempt >= MAX_STOCK_ATTEMPTS {
+                return Err(MarketplaceError::RateLimited {
+                    reset_after: Duration::from_secs(1),
+                    full_reset_after: Duration::from_secs(1),
+                }
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(250 << attempt.min(4))).await;
+        }
     }
     Ok(())
 }

@@ -229,3 +229,79 @@ async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool:
     );
     app.shutdown().await;
 }
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool) {
+    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let shop = app.sim.config.apps[0].clone();
+    let shop_id = shop.shops[0].shop_id;
+    // Each row counts against a small bucket, so a 31-row push is partly refused with ERR_TOO_MANY_REQUEST.
+    assert!(app.sim.sim.set_rate_limit(
+        Some("stock-update"),
+        ocean_sim::RateLimit {
+            rate_per_sec: 10.0,
+            burst: 8
+        }
+    ));
+    app.spawn_worker();
+    let body = json!({
+        "account_name": "Jakarta", "auto_sync": false,
+        "credentials": { "fs_id": shop.fs_id, "shop_id": shop_id, "client_id": shop.client_id, "client_secret": shop.client_secret },
+        "features": ["product_management", "inventory_sync"],
+    });
+    let (status, created) = app.post("/api/integrations/tokopedia/accounts", body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = AccountId(created["data"]["id"].as_i64().unwrap());
+    let sync = format!("/api/integrations/tokopedia/accounts/{id}/sync");
+    app.post(&sync, json!({})).await;
+    app.wait_for_outcome(id, 1, 0).await;
+
+    // The ERP wants 30 known SKUs at new levels, and one SKU the shop does not sell.
+    sqlx::query(
+        r#"INSERT INTO erp_stock_levels (account_id, sku, quantity)
+           SELECT account_id, sku, stock + 7 FROM marketplace_products WHERE account_id = $1 ORDER BY sku LIMIT 30"#,
+    )
+    .bind(id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO erp_stock_levels (account_id, sku, quantity) VALUES ($1, 'NOT-SOLD-HERE', 3)")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    app.post(&sync, json!({})).await;
+    app.wait_for_outcome(id, 2, 0).await;
+
+    let wanted: Vec<(String, i64, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT sku, quantity, pushed_quantity, push_error FROM erp_stock_levels WHERE account_id = $1")
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for (sku, quantity, pushed, error) in &wanted {
+        if sku == "NOT-SOLD-HERE" {
+            assert_eq!((pushed, error.as_deref()), (&None, Some("Invalid SKU.")));
+            continue;
+        }
+        assert_eq!(pushed, &Some(*quantity), "{sku} pushed");
+        let product = app.sim.sim.product_by_sku(shop_id, sku).expect("known sku");
+        assert_eq!(i64::from(product.stock), *quantity, "{sku} at the marketplace");
+    }
+    let stats = app.sim.sim.stats();
+    let received = stats.bulk_rows.get("stock-update").copied().unwrap_or(0);
+    let throttled = stats.throttled_rows.get("stock-update").copied().unwrap_or(0);
+    assert!(throttled > 0, "the test must hit the bucket");
+    assert_eq!(
+        received,
+        31 + throttled,
+        "every resent row had been throttled; no accepted row was sent twice"
+    );
+
+    // Nothing changed since: only the refused row is offered again.
+    app.post(&sync, json!({})).await;
+    app.wait_for_outcome(id, 3, 0).await;
+    let again = app.sim.sim.stats().bulk_rows.get("stock-update").copied().unwrap_or(0);
+    assert_eq!(again, received + 1);
+    app.shutdown().await;
+}

@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod catalog;
 pub mod integrations;
+pub mod inventory;
 pub mod keys;
 pub mod legacy;
 pub mod logs;

@@ -275,6 +275,10 @@ impl TokopediaClient {
         rows: &[StockUpdateRow],
     ) -> Result<BulkUpdateResult, MarketplaceError> {
         let url = format!("{}/inventory/v1/fs/{}/stock/update", self.base_url, app.fs_id);
+        // Every row counts as one request against the bucket; `send` books the first.
+        for _ in 1..rows.len() {
+            self.wait_for_budget(app.fs_id, Endpoint::StockUpdate).await;
+        }
         let attempt = || async {
             let (status, body) = self
                 .send(app, Endpoint::StockUpdate, |http, token| {

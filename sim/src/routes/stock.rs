@@ -62,7 +62,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap,
 
     let more = u32::try_from(rows.len().saturating_sub(1)).unwrap_or(u32::MAX);
     let paid = 1 + call.take(more) as usize;
-    call.count_throttled_rows(rows.len().saturating_sub(paid) as u64);
+    call.count_bulk_rows(rows.len() as u64, rows.len().saturating_sub(paid) as u64);
 
     let sim = call.sim().clone();
     let mut state = sim.lock();
