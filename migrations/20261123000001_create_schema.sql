@@ -94,6 +94,9 @@ CREATE TABLE integration_accounts (
     last_sync_finished_at TIMESTAMPTZ,
     -- Orders are read in windows from this cursor (create time, unix seconds semantics) onwards.
     orders_cursor         TIMESTAMPTZ,
+    -- The next product page of an unfinished catalog pass (a job stops after its page budget so one big
+    -- shop cannot hold a worker for long; the next job goes on from here). NULL: start at page 1.
+    products_cursor       INTEGER,
     created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (integration_id, account_identifier)
@@ -135,8 +138,9 @@ CREATE TABLE integration_logs (
     integration_id  VARCHAR(100),
     account_id      BIGINT REFERENCES integration_accounts(id) ON DELETE SET NULL,
     kind            VARCHAR(20) NOT NULL CHECK (kind IN ('sync', 'audit')),
-    trigger         VARCHAR(20) CHECK (trigger IN ('schedule', 'manual', 'sync_all', 'webhook', 'retry')),
-    outcome         VARCHAR(20) NOT NULL CHECK (outcome IN ('success', 'failure', 'skipped')),
+    trigger         VARCHAR(20) CHECK (trigger IN ('schedule', 'manual', 'sync_all', 'webhook', 'continuation')),
+    -- 'partial': the job used its page budget and queued a continuation.
+    outcome         VARCHAR(20) NOT NULL CHECK (outcome IN ('success', 'failure', 'skipped', 'partial')),
     action          VARCHAR(100),
     actor_user_id   BIGINT REFERENCES users(id) ON DELETE SET NULL,
     message         TEXT,

@@ -28,6 +28,8 @@ pub enum SyncTrigger {
     Manual,
     /// Part of a sync-all request.
     SyncAll,
+    /// The rest of a sync whose previous job used up its page budget.
+    Continuation,
 }
 
 impl SyncTrigger {
@@ -36,6 +38,7 @@ impl SyncTrigger {
             Self::Schedule => "schedule",
             Self::Manual => "manual",
             Self::SyncAll => "sync_all",
+            Self::Continuation => "continuation",
         }
     }
 
@@ -44,6 +47,7 @@ impl SyncTrigger {
             "schedule" => Some(Self::Schedule),
             "manual" => Some(Self::Manual),
             "sync_all" => Some(Self::SyncAll),
+            "continuation" => Some(Self::Continuation),
             _ => None,
         }
     }

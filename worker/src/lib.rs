@@ -55,6 +55,11 @@ pub struct WorkerSettings {
         default_value_t = 5
     )]
     pub pause_after_failures: i32,
+    /// Marketplace pages (product pages, order windows, stock batches) one job may fetch before it saves
+    /// its checkpoints and queues a continuation behind the other waiting jobs, so a huge shop cannot hold
+    /// a worker for long.
+    #[arg(long = "job-page-budget", env = "OCEAN_JOB_PAGE_BUDGET", default_value_t = 40)]
+    pub page_budget: u32,
     /// How far back the first sync of an account reads orders, in days.
     #[arg(
         long = "order-lookback-days",

@@ -49,6 +49,8 @@ pub struct SyncContext {
     pub job_timeout: Duration,
     /// Failed syncs in a row after which the account is paused.
     pub pause_after_failures: i32,
+    /// Marketplace pages one job may fetch before it hands the rest of the sync to a continuation job.
+    pub page_budget: u32,
     pub order_lookback_days: u32,
 }
 
@@ -70,6 +72,7 @@ impl SyncContext {
             lease_ttl: settings.lease_ttl(),
             job_timeout: settings.job_timeout(),
             pause_after_failures: settings.pause_after_failures,
+            page_budget: settings.page_budget,
             order_lookback_days: settings.order_lookback_days,
         }
     }
@@ -92,8 +95,18 @@ pub enum SyncError {
     TimedOut(Duration),
 }
 
+/// Whether a job finished its account's sync or stopped at its page budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Completion {
+    Done,
+    /// Checkpoints are saved; a continuation job goes on from them.
+    Yielded,
+}
+
 #[derive(Debug, Default)]
 struct Report {
+    /// Marketplace pages this job may still fetch.
+    pages_left: u32,
     share_catalog: bool,
     stock_pushed: usize,
     stock_refused: usize,
@@ -157,14 +170,41 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         return Ok(Outcome::Skipped);
     };
 
-    let mut report = Report::default();
+    let mut report = Report {
+        pages_left: ctx.page_budget.max(1),
+        ..Report::default()
+    };
     let renewal = keep_lease_alive(ctx.pool.clone(), lease, ctx.lease_ttl);
     let result = tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
         .await
         .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
     renewal.abort();
     let outcome = match result {
-        Ok(()) => {
+        Ok(Completion::Yielded) => {
+            tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "job budget used; continuing later");
+            logs::insert_sync(
+                &ctx.pool,
+                &log(
+                    Outcome::Partial,
+                    Some("page budget used; a continuation job goes on".into()),
+                    &report,
+                ),
+            )
+            .await?;
+            if let Some(requested_at) = accounts::yield_for_continuation(&ctx.pool, lease).await? {
+                // Pushed now, it queues behind the jobs already waiting: other shops get their turn.
+                let job = SyncJob {
+                    account_id: account.id,
+                    trigger: SyncTrigger::Continuation,
+                    requested_at,
+                };
+                if let Err(e) = ctx.queue.push(job, None).await {
+                    tracing::warn!(account_id = %account.id, error.message = %e, "continuation not enqueued; the scheduler will");
+                }
+            }
+            return Ok(Outcome::Partial);
+        }
+        Ok(Completion::Done) => {
             if !accounts::record_success(&ctx.pool, lease, report.shop.as_ref()).await? {
                 tracing::warn!(account_id = %account.id, "lease lost before recording success");
             }
@@ -231,7 +271,7 @@ async fn sync_streams(
     account: &Account,
     lease: Lease,
     report: &mut Report,
-) -> Result<(), SyncError> {
+) -> Result<Completion, SyncError> {
     let creds = &account.credentials.0;
     let secrets = accounts::secrets(&ctx.pool, &ctx.keyring, account.id)
         .await?
@@ -261,43 +301,78 @@ async fn sync_streams(
     })
     .await?;
 
-    if account.has_feature(Feature::ProductManagement) || account.has_feature(Feature::InventorySync) {
-        sync_products(ctx, account, lease, &app, report).await?;
+    // Each stream stops at the job's page budget with its checkpoint saved; the next job goes on.
+    if (account.has_feature(Feature::ProductManagement) || account.has_feature(Feature::InventorySync))
+        && sync_products(ctx, account, lease, &app, report).await? == Completion::Yielded
+    {
+        return Ok(Completion::Yielded);
     }
-    if account.has_feature(Feature::InventorySync) {
-        push_stock(ctx, account, lease, &app, report).await?;
+    if account.has_feature(Feature::InventorySync)
+        && push_stock(ctx, account, lease, &app, report).await? == Completion::Yielded
+    {
+        return Ok(Completion::Yielded);
     }
-    if account.has_feature(Feature::OrderManagement) {
-        sync_orders(ctx, account, lease, &app, report).await?;
+    if account.has_feature(Feature::OrderManagement)
+        && sync_orders(ctx, account, lease, &app, report).await? == Completion::Yielded
+    {
+        return Ok(Completion::Yielded);
     }
     if account.has_feature(Feature::Logistics) {
         report.couriers = Some(ctx.client.shipment_info(&app, creds.shop_id).await?.len());
     }
-    Ok(())
+    Ok(Completion::Done)
 }
 
-/// Full pass over the catalog, one fenced statement per page.
+impl Report {
+    /// Takes one page from the job's budget; false when it is spent.
+    fn take_page(&mut self) -> bool {
+        if self.pages_left == 0 {
+            return false;
+        }
+        self.pages_left -= 1;
+        true
+    }
+}
+
+/// Full pass over the catalog, one fenced statement per page, from the saved page of an unfinished pass.
 async fn sync_products(
     ctx: &SyncContext,
     account: &Account,
     lease: Lease,
     app: &AppCredentials,
     report: &mut Report,
-) -> Result<(), SyncError> {
+) -> Result<Completion, SyncError> {
     let shop_id = account.credentials.0.shop_id;
-    for page in 1.. {
-        let items = ctx.client.products_page(app, shop_id, page, PRODUCTS_PER_PAGE).await?;
+    let first = accounts::products_cursor(&ctx.pool, account.id)
+        .await?
+        .unwrap_or(1)
+        .max(1);
+    for page in first.. {
+        if !report.take_page() {
+            fenced(ctx, lease, async |conn| {
+                accounts::save_products_cursor(conn, lease, Some(page)).await
+            })
+            .await?;
+            return Ok(Completion::Yielded);
+        }
+        let items = ctx
+            .client
+            .products_page(app, shop_id, page as u32, PRODUCTS_PER_PAGE)
+            .await?;
         let last = ocean_shared::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
         let share = report.share_catalog;
         report.products += fenced(ctx, lease, async |conn| {
-            catalog::upsert_products(conn, &account.integration_id, account.id, &items, share).await
+            let written = catalog::upsert_products(conn, &account.integration_id, account.id, &items, share).await?;
+            // The pass is over: the next one starts at page 1 again.
+            accounts::save_products_cursor(conn, lease, if last { None } else { Some(page + 1) }).await?;
+            Ok(written)
         })
         .await?;
         if last {
-            return Ok(());
+            break;
         }
     }
-    Ok(())
+    Ok(Completion::Done)
 }
 
 /// Incremental orders: windows shorter than 3 days from the account's cursor to now; the cursor is saved
@@ -308,7 +383,7 @@ async fn sync_orders(
     lease: Lease,
     app: &AppCredentials,
     report: &mut Report,
-) -> Result<(), SyncError> {
+) -> Result<Completion, SyncError> {
     let now = Utc::now();
     let cursor = accounts::orders_cursor(&ctx.pool, account.id).await?;
     let from = match cursor {
@@ -316,6 +391,9 @@ async fn sync_orders(
         None => now.timestamp() - i64::from(ctx.order_lookback_days) * 86_400,
     };
     for window in order_windows(from, now.timestamp()) {
+        if !report.take_page() {
+            return Ok(Completion::Yielded);
+        }
         let orders = ctx
             .client
             .window_orders(app, account.credentials.0.shop_id, window)
@@ -329,7 +407,7 @@ async fn sync_orders(
         .await?;
         report.order_windows += 1;
     }
-    Ok(())
+    Ok(Completion::Done)
 }
 
 /// Pushes the ERP's changed stock levels, at most 100 rows per call. Rows the marketplace refused for lack
@@ -341,10 +419,14 @@ async fn push_stock(
     lease: Lease,
     app: &AppCredentials,
     report: &mut Report,
-) -> Result<(), SyncError> {
+) -> Result<Completion, SyncError> {
     let shop_id = account.credentials.0.shop_id;
     let levels = inventory::changed(&ctx.pool, account.id).await?;
     for chunk in levels.chunks(STOCK_ROWS_PER_CALL) {
+        // Unsent rows stay changed in Postgres: the continuation picks them up.
+        if !report.take_page() {
+            return Ok(Completion::Yielded);
+        }
         let mut pending = chunk.to_vec();
         for attempt in 0.. {
             let rows: Vec<StockUpdateRow> = pending
@@ -397,7 +479,7 @@ async fn push_stock(
             tokio::time::sleep(Duration::from_millis(250 << attempt.min(4))).await;
         }
     }
-    Ok(())
+    Ok(Completion::Done)
 }
 
 /// Runs `write` in a transaction that first checks this sync still holds the newest lease and keeps it

@@ -6,6 +6,8 @@ use ocean_shared::{
     db::{accounts, logs},
     domain::AccountId,
 };
+use ocean_sim::{AppConfig, ShopConfig};
+use ocean_worker::WorkerSettings;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -303,5 +305,89 @@ async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool
     app.wait_for_outcome(id, 3, 0).await;
     let again = app.sim.sim.stats().bulk_rows.get("stock-update").copied().unwrap_or(0);
     assert_eq!(again, received + 1);
+    app.shutdown().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_shop_with_a_hundred_times_the_data_does_not_hold_back_the_small_ones(pool: PgPool) {
+    let shops = std::iter::once(ShopConfig {
+        shop_id: 9_000,
+        name: "Huge".into(),
+        seed: 1,
+        products: 5_000,
+        orders: 10,
+        ..ShopConfig::default()
+    })
+    .chain((1..=5).map(|i| ShopConfig {
+        shop_id: 9_000 + i,
+        name: format!("Small {i}"),
+        seed: i,
+        products: 50,
+        orders: 10,
+        ..ShopConfig::default()
+    }))
+    .collect();
+    let mut sim = two_shops();
+    sim.apps = vec![AppConfig {
+        fs_id: 99,
+        client_id: "big-app".into(),
+        client_secret: "big-secret".into(),
+        shops,
+    }];
+    let app = TestApp::start(pool.clone(), sim).await;
+    let world = app.sim.config.apps[0].clone();
+    let mut ids = Vec::new();
+    for shop in &world.shops {
+        let one = AppConfig {
+            shops: vec![shop.clone()],
+            ..world.clone()
+        };
+        let account = ocean_testkit::create_account(&pool, &app.keyring, &one, &shop.name, 60).await;
+        ids.push(account.id);
+    }
+    sqlx::query("UPDATE integration_accounts SET auto_sync = false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // One worker slot makes any monopoly visible; 20 pages per job splits the huge shop's 100 pages.
+    app.spawn_worker_with(WorkerSettings {
+        concurrency: 1,
+        page_budget: 20,
+        ..crate::helpers::worker_settings()
+    });
+    for id in &ids {
+        let (status, _) = app
+            .post(&format!("/api/integrations/tokopedia/accounts/{id}/sync"), json!({}))
+            .await;
+        assert_eq!(status, 202);
+    }
+
+    let huge = app.wait_for_outcome(ids[0], 1, 0).await;
+    let huge_done = huge.last_sync_finished_at.expect("huge shop finished");
+    for id in &ids[1..] {
+        let small = accounts::get(&pool, *id).await.unwrap().unwrap();
+        let small_done = small
+            .last_sync_finished_at
+            .expect("small shop finished before the huge one");
+        assert!(
+            small_done < huge_done,
+            "small account {id} waited for the whole huge sync"
+        );
+    }
+    let partials = sync_outcomes(&pool, ids[0])
+        .await
+        .iter()
+        .filter(|o| *o == "partial")
+        .count();
+    assert!(partials >= 4, "the huge sync ran as several jobs: {partials} partial");
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM marketplace_products WHERE account_id = $1")
+        .bind(ids[0])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        products, 5_000,
+        "continuations picked up exactly where the previous job stopped"
+    );
     app.shutdown().await;
 }

@@ -75,7 +75,11 @@ impl TestApp {
 
     /// Starts an in-process worker (the real apalis worker) that runs until the test ends.
     pub fn spawn_worker(&self) {
-        let settings = worker_settings();
+        self.spawn_worker_with(worker_settings());
+    }
+
+    /// Starts an in-process worker with the given settings.
+    pub fn spawn_worker_with(&self, settings: WorkerSettings) {
         let fleet = Fleet::new(self.queue.connection(), self.queue.name(), self.keyring.clone());
         let client = TokopediaClient::new(&self.sim.marketplace_settings())
             .expect("client")

@@ -635,6 +635,50 @@ pub async fn save_orders_cursor(
     Ok(result.rows_affected() == 1)
 }
 
+/// Saves (or, with `None`, clears) the next product page of an unfinished catalog pass, fenced.
+pub async fn save_products_cursor(
+    conn: &mut PgConnection,
+    lease: Lease,
+    next_page: Option<i32>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE integration_accounts SET products_cursor = $3 WHERE id = $1 AND lease_token = $2")
+        .bind(lease.account_id)
+        .bind(lease.token)
+        .bind(next_page)
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn products_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar("SELECT products_cursor FROM integration_accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// A job used its page budget: release the lease and leave a continuation intent (marked enqueued: the
+/// caller pushes its job at once). Counters and status stay as they are until the sync completes.
+/// Returns the continuation's requested time, or `None` if the lease was lost.
+pub async fn yield_for_continuation(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        r#"UPDATE integration_accounts
+           SET lease_owner = NULL, lease_expires_at = NULL,
+               sync_requested_at = COALESCE(sync_requested_at, now()),
+               sync_requested_trigger = COALESCE(sync_requested_trigger, 'continuation'),
+               sync_enqueued_at = now()
+           WHERE id = $1 AND lease_token = $2
+           RETURNING sync_requested_at"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn orders_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar("SELECT orders_cursor FROM integration_accounts WHERE id = $1")
         .bind(id)

@@ -13,6 +13,8 @@ pub enum Outcome {
     Failure,
     /// Another sync of the account was running; nothing was done.
     Skipped,
+    /// The job used its page budget; a continuation job goes on from the checkpoint.
+    Partial,
 }
 
 impl Outcome {
@@ -21,6 +23,7 @@ impl Outcome {
             Self::Success => "success",
             Self::Failure => "failure",
             Self::Skipped => "skipped",
+            Self::Partial => "partial",
         }
     }
 }
