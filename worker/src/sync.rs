@@ -114,7 +114,7 @@ struct Report {
     orders: usize,
     order_windows: usize,
     shop: Option<Value>,
-    couriers: Option<usize>,
+    couriers: Option<Value>,
 }
 
 /// Runs one job to completion and records it. Errors only when the outcome itself could not be written.
@@ -135,7 +135,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         details: json!({
             "worker": ctx.worker_name,
             "order_windows": report.order_windows,
-            "couriers": report.couriers,
+            "couriers": report.couriers.as_ref().and_then(Value::as_array).map(Vec::len),
             "stock_pushed": report.stock_pushed,
             "stock_refused": report.stock_refused,
             "requested_at": job.requested_at,
@@ -205,7 +205,11 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             return Ok(Outcome::Partial);
         }
         Ok(Completion::Done) => {
-            if !accounts::record_success(&ctx.pool, lease, report.shop.as_ref()).await? {
+            let mut metadata = json!({ "shop_info": report.shop });
+            if let Some(couriers) = &report.couriers {
+                metadata["logistics"] = json!({ "couriers": couriers });
+            }
+            if !accounts::record_success(&ctx.pool, lease, Some(&metadata)).await? {
                 tracing::warn!(account_id = %account.id, "lease lost before recording success");
             }
             tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "sync finished");
@@ -318,7 +322,16 @@ async fn sync_streams(
         return Ok(Completion::Yielded);
     }
     if account.has_feature(Feature::Logistics) {
-        report.couriers = Some(ctx.client.shipment_info(&app, creds.shop_id).await?.len());
+        let couriers = ctx.client.shipment_info(&app, creds.shop_id).await?;
+        report.couriers = Some(
+            couriers
+                .iter()
+                .map(|c| {
+                    json!({ "shipper_id": c.shipper_id, "shipper_name": c.shipper_name,
+                                 "services": c.services.iter().map(|s| &s.service_name).collect::<Vec<_>>() })
+                })
+                .collect(),
+        );
     }
     Ok(Completion::Done)
 }

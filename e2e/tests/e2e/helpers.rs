@@ -145,7 +145,7 @@ impl TestApp {
         let body = json!({
             "account_name": name,
             "credentials": { "fs_id": app.fs_id, "shop_id": shop.shop_id, "client_id": app.client_id, "client_secret": app.client_secret },
-            "features": ["product_management", "order_management", "shop_info"],
+            "features": ["product_management", "order_management", "shop_info", "logistics"],
             // Syncs in these tests come from the API only, so a scheduler's due slot never races them.
             "auto_sync": false,
         });

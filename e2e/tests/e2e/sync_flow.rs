@@ -46,6 +46,14 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
             account.metadata.0["shop_info"]["shop_name"].is_string(),
             "shop info stored in metadata"
         );
+        let couriers = account.metadata.0["logistics"]["couriers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            !couriers.is_empty() && couriers[0]["shipper_name"].is_string(),
+            "logistics stream stored"
+        );
 
         let (products, orders) = expected(&app, index);
         assert!(products > 0 && orders > 0);

@@ -559,24 +559,29 @@ pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, s
 }
 
 /// Marks a finished successful sync and releases the lease. False if the lease was lost.
-pub async fn record_success(db: impl PgExecutor<'_>, lease: Lease, shop: Option<&Value>) -> Result<bool, sqlx::Error> {
+/// Marks a finished successful sync, merges `metadata` (a JSON object, e.g. shop info) into the account's
+/// metadata, and releases the lease. False if the lease was lost.
+pub async fn record_success(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    metadata: Option<&Value>,
+) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
                last_error = NULL, consecutive_failures = 0,
-               metadata = CASE WHEN $3::jsonb IS NULL THEN metadata ELSE metadata || jsonb_build_object('shop_info', $3::jsonb) END,
+               metadata = metadata || COALESCE($3::jsonb, '{}'),
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
            WHERE id = $1 AND lease_token = $2"#,
     )
     .bind(lease.account_id)
     .bind(lease.token)
-    .bind(shop)
+    .bind(metadata)
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// Marks a failed sync and releases the lease. False if the lease was lost.
 /// Marks a failed sync and releases the lease. The `pause_after`-th failure in a row pauses the account
 /// with the error as the reason. Returns whether the lease was still held and whether the account is now
 /// paused.
