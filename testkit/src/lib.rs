@@ -145,6 +145,48 @@ pub fn database_url_for(pool: &PgPool) -> String {
     }
 }
 
+/// The `ocean-worker` binary `bin` (from `env!("CARGO_BIN_EXE_ocean-worker")`) set up for a test: the
+/// test's database, its Redis namespace, the simulator, fast polling, quiet logs. Add `env`s and spawn.
+pub fn worker_process(
+    bin: &str,
+    pool: &PgPool,
+    sim: &SimServer,
+    queue: &str,
+    keys: &SecretString,
+) -> tokio::process::Command {
+    use secrecy::ExposeSecret;
+    let mut command = tokio::process::Command::new(bin);
+    command
+        .env("DATABASE_URL", database_url_for(pool))
+        .env("REDIS_URL", redis_url())
+        .env("OCEAN_QUEUE_NAME", queue)
+        .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
+        .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
+        .env("OCEAN_ENCRYPTION_KEYS", keys.expose_secret())
+        .env("OCEAN_POLL_INTERVAL_MS", "100")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// A scheduler for tests with worker processes: quick ticks, default feeding.
+pub fn spawn_scheduler(pool: &PgPool, queue: &SyncQueue, stop: &CancellationToken) {
+    let settings = ocean_scheduler::SchedulerSettings {
+        tick_ms: 200,
+        batch: 100,
+        high_water: 1000,
+        requeue_after_secs: 600,
+    };
+    tokio::spawn(ocean_scheduler::run(
+        pool.clone(),
+        queue.clone(),
+        settings,
+        stop.clone(),
+    ));
+}
+
 /// A keyring with one random key, as `OCEAN_ENCRYPTION_KEYS` would give.
 pub fn keyring_spec() -> SecretString {
     let mut key = [0u8; 32];

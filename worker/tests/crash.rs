@@ -1,36 +1,23 @@
 //! A worker process killed with SIGKILL in the middle of a sync: its job runs again on the other worker
 //! and completes. Real processes (the `ocean-worker` binary), real Postgres, Redis and simulator.
 
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use ocean_shared::db::{accounts, catalog};
 use ocean_sim::SimConfig;
 use ocean_testkit::{SimServer, wait_for};
+use secrecy::SecretString;
 use sqlx::PgPool;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio_util::sync::CancellationToken;
 
-fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &str) -> Child {
-    let settings = sim.marketplace_settings();
-    Command::new(env!("CARGO_BIN_EXE_ocean-worker"))
-        .env("DATABASE_URL", ocean_testkit::database_url_for(pool))
-        .env("REDIS_URL", ocean_testkit::redis_url())
-        .env("OCEAN_QUEUE_NAME", queue)
-        .env("OCEAN_TOKOPEDIA_BASE_URL", &settings.base_url)
-        .env("OCEAN_TOKOPEDIA_AUTH_URL", &settings.auth_url)
-        .env("OCEAN_ENCRYPTION_KEYS", keys)
+fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &SecretString) -> Child {
+    ocean_testkit::worker_process(env!("CARGO_BIN_EXE_ocean-worker"), pool, sim, queue, keys)
         .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
+        .env("OCEAN_MARKETPLACE_BURST", "1000")
         .env("OCEAN_HEARTBEAT_SECS", "1")
         .env("OCEAN_MISSED_HEARTBEATS", "3")
         .env("OCEAN_LEASE_TTL_SECS", "3")
-        .env("OCEAN_POLL_INTERVAL_MS", "100")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("start ocean-worker")
 }
@@ -57,7 +44,6 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     let keys = ocean_testkit::keyring_spec();
     let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
     let queue = ocean_testkit::fresh_queue().await;
-    let keys = secrecy::ExposeSecret::expose_secret(&keys).to_owned();
 
     let mut workers = vec![
         spawn_worker(&pool, &sim, queue.name(), &keys),
@@ -65,18 +51,7 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     ];
     let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
     let stop = CancellationToken::new();
-    let settings = ocean_scheduler::SchedulerSettings {
-        tick_ms: 200,
-        batch: 10,
-        high_water: 1000,
-        requeue_after_secs: 600,
-    };
-    tokio::spawn(ocean_scheduler::run(
-        pool.clone(),
-        queue.clone(),
-        settings,
-        stop.clone(),
-    ));
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
 
     // Wait until a worker is mid-sync: it holds the lease and has written some products.
     let owner: String = wait_for("a worker to start syncing", Duration::from_secs(60), || async {

@@ -1,16 +1,14 @@
 //! Four worker processes syncing fifty shops of one app share the app's marketplace budget: the simulator,
 //! limiting every endpoint to 5 req/s, answers no 429 at all.
 
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use ocean_shared::db::accounts;
 use ocean_sim::{AppConfig, RateLimit, ShopConfig, SimConfig};
 use ocean_testkit::{SimServer, wait_for};
+use secrecy::SecretString;
 use sqlx::PgPool;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio_util::sync::CancellationToken;
 
 const SHOPS: u64 = 50;
@@ -44,25 +42,14 @@ fn one_app_with_many_shops() -> SimConfig {
     }
 }
 
-fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ocean-worker"))
-        .env("DATABASE_URL", ocean_testkit::database_url_for(pool))
-        .env("REDIS_URL", ocean_testkit::redis_url())
-        .env("OCEAN_QUEUE_NAME", queue)
-        .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
-        .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
-        .env("OCEAN_ENCRYPTION_KEYS", keys)
+fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &SecretString) -> Child {
+    ocean_testkit::worker_process(env!("CARGO_BIN_EXE_ocean-worker"), pool, sim, queue, keys)
         // Each process alone would allow 5 req/s per endpoint; four of them would overrun the app's budget
         // without the shared limiter.
         .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "5")
         .env("OCEAN_MARKETPLACE_BURST", "5")
         .env("OCEAN_WORKER_CONCURRENCY", "4")
         .env("OCEAN_ORDER_LOOKBACK_DAYS", "2")
-        .env("OCEAN_POLL_INTERVAL_MS", "100")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("start ocean-worker")
 }
@@ -72,7 +59,6 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
     let sim = SimServer::start(one_app_with_many_shops()).await;
     let keys = ocean_testkit::keyring_spec();
     let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
-    let keys = secrecy::ExposeSecret::expose_secret(&keys).to_owned();
     let queue = ocean_testkit::fresh_queue().await;
     let app = sim.config.apps[0].clone();
     let mut ids = Vec::new();
@@ -92,18 +78,7 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
         .collect();
     let started = Instant::now();
     let stop = CancellationToken::new();
-    let settings = ocean_scheduler::SchedulerSettings {
-        tick_ms: 200,
-        batch: 100,
-        high_water: 1000,
-        requeue_after_secs: 600,
-    };
-    tokio::spawn(ocean_scheduler::run(
-        pool.clone(),
-        queue.clone(),
-        settings,
-        stop.clone(),
-    ));
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
 
     wait_for("every shop to sync", Duration::from_secs(240), || async {
         let mut synced = 0;

@@ -1,13 +1,12 @@
 //! SIGTERM (what Kubernetes sends before killing a pod): the worker stops taking jobs, lets the sync in
 //! flight finish within its grace period, and exits cleanly.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use ocean_shared::db::accounts;
 use ocean_sim::SimConfig;
 use ocean_testkit::{SimServer, wait_for};
 use sqlx::PgPool;
-use tokio::process::Command;
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
@@ -25,36 +24,15 @@ async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
     let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
     let queue = ocean_testkit::fresh_queue().await;
     let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Draining", 60).await;
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_ocean-worker"))
-        .env("DATABASE_URL", ocean_testkit::database_url_for(&pool))
-        .env("REDIS_URL", ocean_testkit::redis_url())
-        .env("OCEAN_QUEUE_NAME", queue.name())
-        .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
-        .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
-        .env("OCEAN_ENCRYPTION_KEYS", secrecy::ExposeSecret::expose_secret(&keys))
-        .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
-        .env("OCEAN_MARKETPLACE_BURST", "1000")
-        .env("OCEAN_SHUTDOWN_GRACE_SECS", "60")
-        .env("OCEAN_POLL_INTERVAL_MS", "100")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start ocean-worker");
+    let mut worker =
+        ocean_testkit::worker_process(env!("CARGO_BIN_EXE_ocean-worker"), &pool, &sim, queue.name(), &keys)
+            .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
+            .env("OCEAN_MARKETPLACE_BURST", "1000")
+            .env("OCEAN_SHUTDOWN_GRACE_SECS", "60")
+            .spawn()
+            .expect("start ocean-worker");
     let stop = tokio_util::sync::CancellationToken::new();
-    let settings = ocean_scheduler::SchedulerSettings {
-        tick_ms: 200,
-        batch: 10,
-        high_water: 100,
-        requeue_after_secs: 600,
-    };
-    tokio::spawn(ocean_scheduler::run(
-        pool.clone(),
-        queue.clone(),
-        settings,
-        stop.clone(),
-    ));
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
 
     wait_for("the sync to start", Duration::from_secs(60), || async {
         let products = ocean_shared::db::catalog::counts(&pool, account.id)

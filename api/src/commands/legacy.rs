@@ -11,9 +11,7 @@ mod report;
 use std::collections::HashSet;
 
 use anyhow::Context;
-use clap::Args;
 use ocean_shared::{
-    config::{CryptoSettings, DatabaseSettings},
     crypto::Keyring,
     db::{
         accounts::{self, NewAccount},
@@ -28,23 +26,12 @@ pub use parse::{FieldProblem, PLATFORM};
 pub use report::{LegacyReport, RowOutcome, RowReport};
 
 /// Command line of `migrate-legacy`.
-#[derive(Args, Debug)]
-pub struct MigrateLegacyArgs {
-    #[command(flatten)]
-    pub database: DatabaseSettings,
-    /// Needed to seal the migrated client secrets.
-    #[command(flatten)]
-    pub crypto: CryptoSettings,
-    /// Print what would be done for each legacy row and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
+pub type MigrateLegacyArgs = super::OperatorArgs;
 
 /// Runs the command: prints one line per legacy row and a summary, and fails (exit code 1) when a row
 /// could not be migrated.
 pub async fn execute(args: MigrateLegacyArgs) -> anyhow::Result<()> {
-    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
-    let pool = args.database.connect().await?;
+    let (pool, keyring) = args.open().await?;
     let report = run(&pool, &keyring, args.dry_run).await?;
     print!("{report}");
     report.ensure_complete()

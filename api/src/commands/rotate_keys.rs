@@ -8,9 +8,7 @@
 use std::{fmt, time::Duration};
 
 use anyhow::Context;
-use clap::Args;
 use ocean_shared::{
-    config::{CryptoSettings, DatabaseSettings},
     crypto::Keyring,
     db::keys::{self, KeyUsage},
     domain::AccountId,
@@ -27,22 +25,11 @@ const BUSY_WAIT: Duration = Duration::from_millis(200);
 const MAX_BUSY_WAITS: u32 = 50;
 
 /// Command line of `rotate-keys`.
-#[derive(Args, Debug)]
-pub struct RotateKeysArgs {
-    #[command(flatten)]
-    pub database: DatabaseSettings,
-    /// The first key is the one secrets are re-sealed under; the others must include every key in use.
-    #[command(flatten)]
-    pub crypto: CryptoSettings,
-    /// Report how many secrets each key id holds and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
+pub type RotateKeysArgs = super::OperatorArgs;
 
 /// Runs the command: prints the report and fails (exit code 1) when a secret could not be re-sealed.
 pub async fn execute(args: RotateKeysArgs) -> anyhow::Result<()> {
-    let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
-    let pool = args.database.connect().await?;
+    let (pool, keyring) = args.open().await?;
     let report = run(&pool, &keyring, args.dry_run).await?;
     print!("{report}");
     report.ensure_complete()

@@ -26,27 +26,7 @@ pub struct TestApi {
 
 impl TestApi {
     pub async fn start(pool: &PgPool) -> Self {
-        ocean_testkit::init_tracing();
-        users::ensure_admin(pool, "admin", ADMIN).await.unwrap();
-        let queue = ocean_testkit::fresh_queue().await;
-        let sim = SimServer::start(SimConfig::demo()).await;
-        let state = AppState {
-            pool: pool.clone(),
-            queue: queue.clone(),
-            keyring: Arc::new(ocean_testkit::keyring()),
-            marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).unwrap(),
-            sync_all_spread: std::time::Duration::ZERO,
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(ocean_api::run(listener, state, std::future::pending()));
-        Self {
-            url,
-            http: reqwest::Client::new(),
-            pool: pool.clone(),
-            queue,
-            sim,
-        }
+        Self::start_with_keyring(pool, ocean_testkit::keyring()).await
     }
 
     /// Sends a request and checks that the answer never carries a client secret.

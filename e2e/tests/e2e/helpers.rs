@@ -103,39 +103,29 @@ impl TestApp {
         ));
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
+    /// Calls the api as the global admin; returns the status and the JSON answer.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
             .http
-            .post(format!("{}{path}", self.api_url))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .expect("api reachable");
+            .request(method, format!("{}{path}", self.api_url))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("api reachable");
         (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .put(format!("{}{path}", self.api_url))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .expect("api reachable");
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.api_url))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .expect("api reachable");
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        self.send(reqwest::Method::GET, path, None).await
     }
 
     /// Creates an account over the API for the first shop of sim app `index`.
