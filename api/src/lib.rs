@@ -29,8 +29,8 @@ pub struct ApiSettings {
     /// Token of the bootstrap global admin user `admin`; set it to create that user or reset its token.
     #[arg(long = "admin-token", env = "OCEAN_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<secrecy::SecretString>,
-    /// With the platform setting "sync all accounts simultaneously" off, sync-all spreads its jobs evenly
-    /// over this many seconds.
+    /// With the platform setting "sync all accounts simultaneously" off, sync-all lets the accounts come
+    /// due one after another, at most a second apart, within this many seconds.
     #[arg(
         long = "sync-all-spread-secs",
         env = "OCEAN_SYNC_ALL_SPREAD_SECS",

@@ -82,23 +82,37 @@ async fn without_a_shared_catalog_each_shop_keeps_its_own_products(pool: PgPool)
     app.shutdown().await;
 }
 
+/// When each account's intent comes due, relative to the first.
+async fn due_offsets_ms(pool: &PgPool) -> Vec<i64> {
+    sqlx::query_scalar(
+        r#"SELECT (extract(epoch FROM sync_requested_at - min(sync_requested_at) OVER ()) * 1000)::bigint
+           FROM integration_accounts ORDER BY id"#,
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool) {
     let app = TestApp::start_with_spread(pool.clone(), two_shops(), Duration::from_secs(60)).await;
     app.create_account(0, "Jakarta").await;
     app.create_account(1, "Surabaya").await;
-    let settings = scheduler_settings();
-    let tick = || ocean_scheduler::run_tick(&app.pool, &app.queue, &settings);
     let (status, body) = app
         .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
         .await;
     assert_eq!(status, 202);
-    assert_eq!(body["data"]["spread_over_secs"], 60);
-    assert_eq!(
-        tick().await.unwrap().fed,
-        1,
-        "only the first account is due now; the other waits its turn"
-    );
+    assert_eq!(body["data"]["spread_over_secs"], 1, "two accounts, one second apart");
+    assert_eq!(due_offsets_ms(&pool).await, [0, 1000]);
+
+    // A sync-now does not wait for its place in the spread.
+    let (status, _) = app.post("/api/integrations/tokopedia/accounts/2/sync", json!({})).await;
+    assert_eq!(status, 202);
+    let later: bool = sqlx::query_scalar("SELECT sync_requested_at > now() FROM integration_accounts WHERE id = 2")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(!later, "sync-now is due now");
 
     let (status, _) = app
         .put(
@@ -115,6 +129,14 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
         .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
         .await;
     assert_eq!(body["data"]["spread_over_secs"], 0);
-    assert_eq!(tick().await.unwrap().fed, 2, "both accounts are due at once");
+    assert_eq!(due_offsets_ms(&pool).await, [0, 0], "both accounts are due at once");
+    let settings = scheduler_settings();
+    assert_eq!(
+        ocean_scheduler::run_tick(&app.pool, &app.queue, &settings)
+            .await
+            .unwrap()
+            .fed,
+        2
+    );
     app.shutdown().await;
 }

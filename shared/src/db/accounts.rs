@@ -406,8 +406,10 @@ pub async fn request_sync(
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar(
         r#"UPDATE integration_accounts
-           SET sync_requested_at = COALESCE(sync_requested_at, now()),
-               sync_requested_trigger = COALESCE(sync_requested_trigger, $2),
+           SET sync_requested_trigger = CASE WHEN sync_requested_at IS NULL OR sync_requested_at > now()
+                                             THEN $2 ELSE sync_requested_trigger END,
+               -- A pending intent is kept, unless a sync-all spread it into the future: now means now.
+               sync_requested_at = LEAST(sync_requested_at, now()),
                sync_enqueued_at = now()
            WHERE id = $1 AND enabled AND paused_at IS NULL
            RETURNING sync_requested_at"#,
@@ -426,7 +428,7 @@ pub struct SyncRequest {
 }
 
 /// Records a sync intent for every enabled account of the integration (or of `only` among them). With a
-/// `spread`, the intents become due one after another over that time; the scheduler feeds them to the
+/// `spread`, the intents become due one after another, at most a second apart, within that time; the scheduler feeds them to the
 /// queue as they come due and as the queue has room, so any number of accounts is accepted at once.
 /// Accounts with an intent already pending keep it.
 pub async fn request_sync_all(
@@ -439,12 +441,13 @@ pub async fn request_sync_all(
     sqlx::query_as(
         r#"
         WITH targets AS (
-            SELECT id, (row_number() OVER (ORDER BY id) - 1)::float8 / count(*) OVER () AS share
+            -- One second apart at most, so a small sync-all is not stretched over the whole window.
+            SELECT id, (row_number() OVER (ORDER BY id) - 1) * LEAST($3 / count(*) OVER (), 1.0) AS offset_secs
             FROM integration_accounts
             WHERE integration_id = $1 AND enabled AND paused_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2))
         )
         UPDATE integration_accounts a
-        SET sync_requested_at = COALESCE(a.sync_requested_at, now() + make_interval(secs => t.share * $3)),
+        SET sync_requested_at = COALESCE(a.sync_requested_at, now() + make_interval(secs => t.offset_secs)),
             sync_requested_trigger = COALESCE(a.sync_requested_trigger, 'sync_all')
         FROM targets t WHERE a.id = t.id
         RETURNING a.id, a.sync_requested_at AS requested_at

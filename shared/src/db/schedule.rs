@@ -28,8 +28,11 @@ pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<u64, sqlx:
         SET next_sync_at = greatest(due.next_sync_at, now())
                 + make_interval(mins => a.sync_interval_minutes)
                 + make_interval(secs => (a.id * 7919 % 1000) / 1000.0 * a.sync_interval_minutes * 6),
-            sync_requested_at = COALESCE(a.sync_requested_at, due.next_sync_at),
-            sync_requested_trigger = COALESCE(a.sync_requested_trigger, 'schedule')
+            -- A pending intent covers the slot, unless it is one spread into the future by a sync-all:
+            -- a due schedule is not postponed by it.
+            sync_requested_trigger = CASE WHEN a.sync_requested_at IS NULL OR a.sync_requested_at > due.next_sync_at
+                                          THEN 'schedule' ELSE a.sync_requested_trigger END,
+            sync_requested_at = LEAST(a.sync_requested_at, due.next_sync_at)
         FROM due WHERE a.id = due.id
         "#,
     )

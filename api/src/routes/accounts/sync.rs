@@ -45,7 +45,7 @@ pub struct SyncAllAccepted {
     /// Accounts whose sync was requested.
     pub queued: usize,
     /// 0 when the platform setting "sync all accounts simultaneously" is on; otherwise the accounts' syncs
-    /// come due one after another over this many seconds.
+    /// come due one after another (at most a second apart) over this many seconds.
     pub spread_over_secs: u64,
 }
 
@@ -192,7 +192,8 @@ pub async fn sync_all(
     .await?;
     let accepted = SyncAllAccepted {
         queued: requests.len(),
-        spread_over_secs: spread.as_secs(),
+        // Accounts come due at most a second apart, so the spread is shorter for small sync-alls.
+        spread_over_secs: spread.as_secs().min(requests.len().saturating_sub(1) as u64),
     };
     Ok((StatusCode::ACCEPTED, ok(accepted)))
 }
