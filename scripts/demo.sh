@@ -74,8 +74,8 @@ wait_ready() {
 start sim "$BIN/ocean-sim"
 start api "$BIN/ocean-api" serve
 start scheduler "$BIN/ocean-scheduler"
-HOSTNAME=worker-1 start worker-1 "$BIN/ocean-worker"
-HOSTNAME=worker-2 start worker-2 "$BIN/ocean-worker"
+HOSTNAME=worker-1 OCEAN_METRICS_ADDR=127.0.0.1:9103 start worker-1 "$BIN/ocean-worker"
+HOSTNAME=worker-2 OCEAN_METRICS_ADDR=127.0.0.1:9104 start worker-2 "$BIN/ocean-worker"
 wait_ready "$OCEAN_API_ADDR" /readyz
 
 "$BIN/oceanctl" demo-seed
@@ -89,6 +89,7 @@ Ocean Sync is running (simulator, api, scheduler, 2 workers). Press Ctrl-C to st
   Accounts     OCEAN_API_TOKEN=$OCEAN_ADMIN_TOKEN $BIN/oceanctl accounts
   Sync all     OCEAN_API_TOKEN=$OCEAN_ADMIN_TOKEN $BIN/oceanctl sync-all
   Simulator    http://$OCEAN_SIM_ADDR/sim/stats
+  Metrics      http://127.0.0.1:9101/metrics (api), :9102 (scheduler), :9103 and :9104 (workers)
   Logs         $LOGS/
 INFO
 

@@ -14,7 +14,9 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::{Extension, Json, Router};
 use clap::Args;
-use ocean_shared::{config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, queue::SyncQueue};
+use ocean_shared::{
+    config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, monitoring, queue::SyncQueue,
+};
 use sqlx::PgPool;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use utoipa::OpenApi;
@@ -77,12 +79,33 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(doc)))
+        .layer(axum::middleware::from_fn(record_http_metrics))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Counts requests and their latency by route template (never by concrete path: ids would explode the
+/// label set), method and status.
+async fn record_http_metrics(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::histogram!(monitoring::HTTP_DURATION, "route" => route.clone(), "method" => method.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!(monitoring::HTTP_REQUESTS, "route" => route, "method" => method, "status" => status).increment(1);
+    response
 }
 
 async fn method_not_allowed() -> error::ApiError {

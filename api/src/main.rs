@@ -45,6 +45,8 @@ struct ServeArgs {
     /// The api calls the marketplace only to test connections.
     #[command(flatten)]
     marketplace: MarketplaceSettings,
+    #[command(flatten)]
+    metrics: ocean_shared::monitoring::MetricsSettings,
 }
 
 #[tokio::main]
@@ -89,6 +91,9 @@ async fn create_database_if_missing(database: &DatabaseSettings) -> anyhow::Resu
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(addr) = args.metrics.install("127.0.0.1:9101")? {
+        tracing::info!(%addr, "metrics at /metrics");
+    }
     let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     if let Some(token) = &args.api.admin_token {

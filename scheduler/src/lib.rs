@@ -7,13 +7,14 @@
 //! due jobs), a sync-all over any number of accounts is accepted at once, and a Redis that lost its data is
 //! simply fed again.
 
-use std::time::Duration;
+use std::{collections::BTreeSet, time::Duration};
 
 use anyhow::Context;
 use clap::Args;
 use ocean_shared::{
     db::schedule,
     domain::SyncTrigger,
+    monitoring,
     queue::{SyncJob, SyncQueue},
 };
 use sqlx::PgPool;
@@ -49,9 +50,13 @@ pub struct TickReport {
     pub recovered: u64,
 }
 
+/// How often account and queue gauges are recomputed (the account counts scan the table).
+const GAUGE_REFRESH: Duration = Duration::from_secs(15);
+
 /// Runs ticks until `shutdown` is cancelled. Errors are logged and retried on the next tick.
 pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, shutdown: CancellationToken) {
     let tick = Duration::from_millis(settings.tick_ms.max(10));
+    let mut gauges_refreshed: Option<std::time::Instant> = None;
     tracing::info!(
         queue = queue.name(),
         tick_ms = settings.tick_ms,
@@ -59,7 +64,10 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
         "scheduler starting"
     );
     loop {
-        match run_tick(&pool, &queue, &settings).await {
+        let result = run_tick(&pool, &queue, &settings).await;
+        let label = if result.is_ok() { "ok" } else { "error" };
+        metrics::counter!(monitoring::SCHEDULER_TICKS, "result" => label).increment(1);
+        match result {
             Ok(report) if report != TickReport::default() => {
                 tracing::info!(
                     scheduled = report.scheduled,
@@ -70,6 +78,12 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error.message = %e, error.cause_chain = ?e, "tick failed; retrying next tick"),
+        }
+        if gauges_refreshed.is_none_or(|at| at.elapsed() >= GAUGE_REFRESH) {
+            gauges_refreshed = Some(std::time::Instant::now());
+            if let Err(e) = export_gauges(&pool, &queue).await {
+                tracing::warn!(error.message = %e, "could not refresh gauges");
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
@@ -92,6 +106,7 @@ pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSett
                 intents = report.recovered,
                 "the queue lost its jobs; feeding their intents again"
             );
+            metrics::counter!(monitoring::INTENTS_RECOVERED).increment(report.recovered);
         }
     }
 
@@ -100,6 +115,7 @@ pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSett
         .await
         .context("Failed to claim due accounts")?;
     tx.commit().await.context("Failed to commit the claim transaction")?;
+    metrics::counter!(monitoring::INTENTS_SCHEDULED).increment(report.scheduled);
 
     report.fed = feed(pool, queue, settings).await?;
     Ok(report)
@@ -117,6 +133,7 @@ async fn feed(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) ->
     let intents = schedule::claim_feedable(&mut tx, settings.requeue_after_secs as f64, room as i64)
         .await
         .context("Failed to claim intents to feed")?;
+    let now = chrono::Utc::now();
     for intent in &intents {
         let trigger = intent
             .trigger
@@ -129,7 +146,41 @@ async fn feed(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) ->
             requested_at: intent.requested_at,
         };
         queue.push(job, None).await?;
+        metrics::counter!(monitoring::JOBS_ENQUEUED, "trigger" => trigger.as_str()).increment(1);
+        let lag = (now - intent.requested_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!(monitoring::SCHEDULER_LAG).record(lag);
     }
     tx.commit().await.context("Failed to commit the feed transaction")?;
     Ok(intents.len())
+}
+
+/// Queue depth and in-flight jobs, waiting intents, and accounts by status and freshness. Every replica
+/// exports them; dashboards take the max over replicas.
+async fn export_gauges(pool: &PgPool, queue: &SyncQueue) -> anyhow::Result<()> {
+    metrics::gauge!(monitoring::QUEUE_DEPTH).set(queue.depth().await? as f64);
+    metrics::gauge!(monitoring::QUEUE_INFLIGHT).set(queue.inflight().await? as f64);
+    let mut conn = pool.acquire().await?;
+    metrics::gauge!(monitoring::INTENTS_WAITING).set(schedule::waiting_intents(&mut conn).await? as f64);
+    let (by_status, by_freshness) = schedule::account_gauges(&mut conn).await?;
+    // Every known label gets a value (zero included), so a state that empties does not keep its old count.
+    let integrations: BTreeSet<&String> = by_status.iter().map(|(i, _, _)| i).collect();
+    let count = |rows: &[(String, String, i64)], integration: &str, label: &str| {
+        rows.iter()
+            .find(|(i, l, _)| i == integration && l == label)
+            .map_or(0, |(_, _, c)| *c) as f64
+    };
+    for integration in integrations {
+        for status in ["active", "inactive", "error", "pending"] {
+            metrics::gauge!(monitoring::ACCOUNTS, "integration" => integration.clone(), "status" => status).set(count(
+                &by_status,
+                integration,
+                status,
+            ));
+        }
+        for freshness in ["on_time", "delayed", "stale"] {
+            metrics::gauge!(monitoring::ACCOUNTS_FRESHNESS, "integration" => integration.clone(), "freshness" => freshness)
+                .set(count(&by_freshness, integration, freshness));
+        }
+    }
+    Ok(())
 }

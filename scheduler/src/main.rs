@@ -18,6 +18,8 @@ struct Cli {
     redis: RedisSettings,
     #[command(flatten)]
     scheduler: SchedulerSettings,
+    #[command(flatten)]
+    metrics: ocean_shared::monitoring::MetricsSettings,
 }
 
 #[tokio::main]
@@ -28,6 +30,9 @@ async fn main() {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("info,sqlx=warn");
+    if let Some(addr) = cli.metrics.install("127.0.0.1:9102")? {
+        tracing::info!(%addr, "metrics at /metrics");
+    }
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
     let queue = SyncQueue::new(conn, &cli.redis.queue_name, QueueTiming::default());

@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod marketplace;
+pub mod monitoring;
 pub mod queue;
 pub mod shutdown;
 pub mod telemetry;

@@ -135,6 +135,32 @@ impl SyncQueue {
         Ok(due + active)
     }
 
+    /// Jobs claimed by workers and not finished: the sum of the workers' inflight sets.
+    pub async fn inflight(&self) -> anyhow::Result<u64> {
+        let config = self.storage.get_config();
+        let mut conn = self.conn.clone();
+        let workers: Vec<String> = redis::cmd("ZRANGE")
+            .arg(config.workers_set())
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .context("Failed to list queue workers")?;
+        if workers.is_empty() {
+            return Ok(0);
+        }
+        let mut pipe = redis::pipe();
+        for worker in &workers {
+            pipe.cmd("SCARD")
+                .arg(format!("{}:{worker}", config.inflight_jobs_set()));
+        }
+        let counts: Vec<u64> = pipe
+            .query_async(&mut conn)
+            .await
+            .context("Failed to count inflight jobs")?;
+        Ok(counts.iter().sum())
+    }
+
     /// Marks this Redis as known to the deployment; true when the mark was missing, i.e. Redis lost its
     /// data (flush, restart without persistence, failover to an empty replica) since the last call.
     pub async fn mark_epoch(&self) -> anyhow::Result<bool> {

@@ -164,6 +164,8 @@ pub fn worker_process(
         .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
         .env("OCEAN_ENCRYPTION_KEYS", keys.expose_secret())
         .env("OCEAN_POLL_INTERVAL_MS", "100")
+        // Several workers per test, tests in parallel: any free port.
+        .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

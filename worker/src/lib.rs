@@ -11,7 +11,10 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::*;
 use clap::Args;
-use ocean_shared::queue::{QueueTiming, SyncJob, SyncQueue};
+use ocean_shared::{
+    monitoring,
+    queue::{QueueTiming, SyncJob, SyncQueue},
+};
 use tokio_util::sync::CancellationToken;
 
 pub use sync::{SyncContext, run_sync};
@@ -150,8 +153,15 @@ pub async fn run(
 /// (the schedule decides when to try again); only a failure to record anything is returned as an error,
 /// so apalis keeps the job and delivers it again.
 async fn handle_job(job: SyncJob, ctx: Data<SyncContext>) -> Result<(), BoxDynError> {
-    run_sync(&ctx, &job).await.map(drop).map_err(|e| {
+    let trigger = job.trigger.as_str();
+    metrics::counter!(monitoring::JOBS_STARTED, "trigger" => trigger).increment(1);
+    let started = std::time::Instant::now();
+    let outcome = run_sync(&ctx, &job).await.map_err(|e| {
         tracing::error!(account_id = %job.account_id, error.message = %e, error.cause_chain = ?e, "sync could not be recorded");
-        e.into()
-    })
+        e
+    })?;
+    metrics::counter!(monitoring::JOBS_FINISHED, "trigger" => trigger, "outcome" => outcome.as_str()).increment(1);
+    metrics::histogram!(monitoring::SYNC_DURATION, "outcome" => outcome.as_str())
+        .record(started.elapsed().as_secs_f64());
+    Ok(())
 }

@@ -18,6 +18,7 @@ use ocean_shared::{
         AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows,
         types::StockUpdateRow,
     },
+    monitoring,
     queue::{SyncJob, SyncQueue},
 };
 use serde_json::{Value, json};
@@ -165,6 +166,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         // Not dropped: the wish becomes the account's one pending intent, served right after the running
         // sync (or, if its worker died, once its lease lapses).
         accounts::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
+        metrics::counter!(monitoring::LEASE_CONFLICTS).increment(1);
         let why = "another sync of this account is running; a follow-up is queued";
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
         return Ok(Outcome::Skipped);
@@ -179,6 +181,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         .await
         .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
     renewal.abort();
+    count_records(&report);
     let outcome = match result {
         Ok(Completion::Yielded) => {
             tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "job budget used; continuing later");
@@ -228,6 +231,17 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
     };
     enqueue_follow_up(ctx, account.id).await?;
     Ok(outcome)
+}
+
+/// Counts what a job wrote or pushed, per stream.
+fn count_records(report: &Report) {
+    for (stream, count) in [
+        ("products", report.products),
+        ("orders", report.orders),
+        ("stock", report.stock_pushed),
+    ] {
+        metrics::counter!(monitoring::RECORDS_SYNCED, "stream" => stream).increment(count as u64);
+    }
 }
 
 /// Renews the lease every third of its TTL while the sync runs, so only a dead worker's lease lapses.

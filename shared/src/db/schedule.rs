@@ -108,3 +108,27 @@ pub async fn waiting_intents(conn: &mut PgConnection) -> Result<i64, sqlx::Error
     .fetch_one(conn)
     .await
 }
+
+/// Accounts per (integration, status), and enabled accounts per (integration, freshness), for metrics.
+/// Freshness follows [`crate::db::accounts::Account::freshness`].
+pub async fn account_gauges(
+    conn: &mut PgConnection,
+) -> Result<(Vec<(String, String, i64)>, Vec<(String, String, i64)>), sqlx::Error> {
+    let by_status =
+        sqlx::query_as("SELECT integration_id, status, count(*) FROM integration_accounts GROUP BY 1, 2 ORDER BY 1, 2")
+            .fetch_all(&mut *conn)
+            .await?;
+    let by_freshness = sqlx::query_as(
+        r#"SELECT integration_id,
+                  CASE WHEN now() - coalesce(last_sync_at, created_at) <= make_interval(mins => sync_interval_minutes)
+                           THEN 'on_time'
+                       WHEN now() - coalesce(last_sync_at, created_at) <= make_interval(mins => 2 * sync_interval_minutes)
+                           THEN 'delayed'
+                       ELSE 'stale' END,
+                  count(*)
+           FROM integration_accounts WHERE enabled GROUP BY 1, 2 ORDER BY 1, 2"#,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((by_status, by_freshness))
+}

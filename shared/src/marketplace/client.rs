@@ -24,6 +24,7 @@ use super::error::MarketplaceError;
 use super::fleet::{Fleet, Limit};
 use super::types::{BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse, WithRaw};
 use crate::config::MarketplaceSettings;
+use crate::monitoring;
 
 /// Largest page the product list accepts.
 pub const PRODUCTS_PER_PAGE: u32 = 50;
@@ -153,6 +154,13 @@ impl TokopediaClient {
 
     /// Waits for this process's and then the fleet's turn to call (app, endpoint).
     async fn wait_for_budget(&self, fs_id: u64, endpoint: Endpoint) {
+        let started = Instant::now();
+        self.wait_for_local_and_fleet_budget(fs_id, endpoint).await;
+        metrics::histogram!(monitoring::RATE_LIMITER_WAIT, "endpoint" => endpoint.as_str())
+            .record(started.elapsed().as_secs_f64());
+    }
+
+    async fn wait_for_local_and_fleet_budget(&self, fs_id: u64, endpoint: Endpoint) {
         self.limiter.until_key_ready(&(fs_id, endpoint)).await;
         let Some(fleet) = &self.fleet else { return };
         let limit = self.limit_for(fs_id, endpoint).with_headroom(self.headroom);
@@ -321,7 +329,10 @@ impl TokopediaClient {
         attempt
             .retry(self.retry)
             .when(|e: &MarketplaceError| e.is_transient() && !matches!(e, MarketplaceError::RateLimited { .. }))
-            .notify(|e, wait| tracing::debug!(endpoint = endpoint.as_str(), error.message = %e, ?wait, "retrying"))
+            .notify(|e, wait| {
+                metrics::counter!(monitoring::MARKETPLACE_RETRIES, "endpoint" => endpoint.as_str()).increment(1);
+                tracing::debug!(endpoint = endpoint.as_str(), error.message = %e, ?wait, "retrying");
+            })
             .await
     }
 
@@ -337,10 +348,16 @@ impl TokopediaClient {
         loop {
             self.wait_for_budget(app.fs_id, endpoint).await;
             let token = self.token(app).await?;
+            let sent = Instant::now();
             let response = build(&self.http, token.expose_secret()).send().await?;
             let status = response.status();
+            metrics::histogram!(monitoring::MARKETPLACE_DURATION, "endpoint" => endpoint.as_str())
+                .record(sent.elapsed().as_secs_f64());
+            metrics::counter!(monitoring::MARKETPLACE_REQUESTS, "endpoint" => endpoint.as_str(), "status" => status.as_str().to_owned())
+                .increment(1);
             self.learn_limit(app.fs_id, endpoint, response.headers());
             if status == StatusCode::TOO_MANY_REQUESTS {
+                metrics::counter!(monitoring::MARKETPLACE_RATE_LIMITED, "endpoint" => endpoint.as_str()).increment(1);
                 let (reset_after, full_reset_after) = rate_limit_waits(response.headers());
                 rate_limited += 1;
                 if rate_limited > self.max_rate_limit_retries {
@@ -451,6 +468,13 @@ impl TokopediaClient {
 
     /// `POST /token?grant_type=client_credentials` with HTTP Basic credentials.
     pub async fn request_token(&self, app: &AppCredentials) -> Result<TokenResponse, MarketplaceError> {
+        let result = self.fetch_token(app).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::counter!(monitoring::TOKEN_REFRESHES, "result" => outcome).increment(1);
+        result
+    }
+
+    async fn fetch_token(&self, app: &AppCredentials) -> Result<TokenResponse, MarketplaceError> {
         let basic = STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret.expose_secret()));
         let response = self
             .http

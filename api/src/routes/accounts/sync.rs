@@ -15,6 +15,7 @@ use ocean_shared::{
     },
     domain::{AccountCredentials, AccountId, SyncTrigger},
     marketplace::{AppCredentials, MarketplaceError, TokopediaClient},
+    monitoring,
     queue::SyncJob,
 };
 use secrecy::SecretString;
@@ -208,7 +209,11 @@ async fn enqueue(state: &AppState, account_id: AccountId, trigger: SyncTrigger, 
     };
     // The same pending request always gets the same key, so repeated clicks enqueue it once.
     let key = format!("request:{account_id}:{}", requested_at.timestamp_millis());
-    if let Err(e) = state.queue.push(job, Some(key)).await {
+    let pushed = state.queue.push(job, Some(key)).await;
+    if pushed.is_ok() {
+        metrics::counter!(monitoring::JOBS_ENQUEUED, "trigger" => trigger.as_str()).increment(1);
+    }
+    if let Err(e) = pushed {
         tracing::warn!(%account_id, error.message = %e, "could not enqueue; the scheduler will re-emit the request");
     }
 }
