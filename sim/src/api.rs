@@ -306,6 +306,11 @@ impl Call {
             }
             state.limiter.peek(self.fs_id, self.endpoint, Instant::now())
         };
+        // Recorded through the `metrics` facade: served by `ocean-sim`'s exporter, a no-op in tests.
+        let endpoint = self.endpoint.map_or("unknown", Endpoint::name);
+        metrics::counter!("ocean_sim_requests_total", "endpoint" => endpoint, "status" => status.as_str().to_owned())
+            .increment(1);
+        metrics::histogram!("ocean_sim_request_duration_seconds", "endpoint" => endpoint).record(process_time);
         tracing::debug!(
             endpoint = self.endpoint.map_or("unknown", Endpoint::name),
             fs_id = ?self.fs_id,
