@@ -4,6 +4,7 @@
 //! here: a unique worker name per start and per restart, restart on backend errors, polling instead of
 //! waiting for the heartbeat, a timeout on every job, and fetch batches the size of the concurrency.
 
+mod streams;
 pub mod sync;
 
 use std::time::Duration;

@@ -12,7 +12,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use base64::{Engine, engine::general_purpose::STANDARD};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reqwest::{RequestBuilder, StatusCode, header::HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
@@ -22,9 +21,14 @@ use tokio::sync::Mutex;
 use super::envelope::{decode, decode_bulk};
 use super::error::MarketplaceError;
 use super::fleet::{Fleet, Limit};
-use super::types::{BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, TokenResponse, WithRaw};
+use super::types::{BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, WithRaw};
 use crate::config::MarketplaceSettings;
 use crate::monitoring;
+
+mod limits;
+mod tokens;
+
+use limits::configured_limits;
 
 /// Largest page the product list accepts.
 pub const PRODUCTS_PER_PAGE: u32 = 50;
@@ -135,51 +139,6 @@ impl TokopediaClient {
     pub fn with_fleet(mut self, fleet: Fleet) -> Self {
         self.fleet = Some(fleet);
         self
-    }
-
-    /// The limit in force for (app, endpoint): announced by the marketplace, else configured.
-    fn limit_for(&self, fs_id: u64, endpoint: Endpoint) -> Limit {
-        let learned = self
-            .learned
-            .lock()
-            .ok()
-            .and_then(|l| l.get(&(fs_id, endpoint)).copied());
-        learned
-            .or_else(|| self.configured.get(&endpoint).copied())
-            .unwrap_or(Limit {
-                rate_per_sec: 5.0,
-                burst: 5,
-            })
-    }
-
-    /// Waits for this process's and then the fleet's turn to call (app, endpoint).
-    async fn wait_for_budget(&self, fs_id: u64, endpoint: Endpoint) {
-        let started = Instant::now();
-        self.wait_for_local_and_fleet_budget(fs_id, endpoint).await;
-        metrics::histogram!(monitoring::RATE_LIMITER_WAIT, "endpoint" => endpoint.as_str())
-            .record(started.elapsed().as_secs_f64());
-    }
-
-    async fn wait_for_local_and_fleet_budget(&self, fs_id: u64, endpoint: Endpoint) {
-        self.limiter.until_key_ready(&(fs_id, endpoint)).await;
-        let Some(fleet) = &self.fleet else { return };
-        let limit = self.limit_for(fs_id, endpoint).with_headroom(self.headroom);
-        match fleet.reserve(fs_id, endpoint.as_str(), limit).await {
-            Ok(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
-            Ok(_) => {}
-            // Redis trouble must not stop syncs: fall back to this process's limiter and 429 handling.
-            Err(e) => tracing::warn!(error.message = %e, "fleet rate limiter unavailable"),
-        }
-    }
-
-    fn learn_limit(&self, fs_id: u64, endpoint: Endpoint, headers: &HeaderMap) {
-        let announced = headers
-            .get("x-ratelimit-limit")
-            .and_then(|v| v.to_str().ok())
-            .and_then(Limit::from_header);
-        if let (Some(limit), Ok(mut learned)) = (announced, self.learned.lock()) {
-            learned.insert((fs_id, endpoint), limit);
-        }
     }
 
     /// Shops linked to the app, optionally only `shop_id`.
@@ -386,118 +345,6 @@ impl TokopediaClient {
             return Ok((status.as_u16(), response.bytes().await?));
         }
     }
-
-    /// The app's cached token, fetched when missing or about to expire.
-    async fn token(&self, app: &AppCredentials) -> Result<SecretString, MarketplaceError> {
-        // Holding the lock across the fetch keeps two tasks of this process from asking at once.
-        let mut tokens = self.tokens.lock().await;
-        if let Some(cached) = tokens.get(&app.client_id).filter(|t| t.renew_at > Instant::now()) {
-            return Ok(cached.token.clone());
-        }
-        let (token, lifetime) = match &self.fleet {
-            Some(fleet) => self.fleet_token(fleet, app).await?,
-            None => {
-                let fresh = self.request_token(app).await?;
-                (
-                    fresh.access_token,
-                    Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN),
-                )
-            }
-        };
-        tokens.insert(
-            app.client_id.clone(),
-            CachedToken {
-                token: token.clone(),
-                renew_at: Instant::now() + lifetime,
-            },
-        );
-        Ok(token)
-    }
-
-    /// The app's token from the fleet cache. One process at a time (a Redis lock) asks the marketplace;
-    /// the others wait for it to share the answer, so two workers never request one app's token at once.
-    async fn fleet_token(
-        &self,
-        fleet: &Fleet,
-        app: &AppCredentials,
-    ) -> Result<(SecretString, Duration), MarketplaceError> {
-        let holder = format!("{}-{}", std::process::id(), rand::random::<u32>());
-        for _ in 0..100 {
-            match fleet.cached_token(&app.client_id).await {
-                Ok(Some(shared)) => return Ok(shared),
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(error.message = %e, "fleet token cache unavailable; asking the marketplace");
-                    break;
-                }
-            }
-            match fleet.lock_token_refresh(&app.client_id, &holder).await {
-                Ok(true) => {
-                    let fetched = self.request_token(app).await;
-                    let shared = match &fetched {
-                        Ok(fresh) => {
-                            let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN);
-                            fleet
-                                .store_token(&app.client_id, &fresh.access_token, lifetime)
-                                .await
-                                .map(|()| lifetime)
-                        }
-                        Err(_) => Ok(Duration::ZERO),
-                    };
-                    let _ = fleet.unlock_token_refresh(&app.client_id).await;
-                    let fresh = fetched?;
-                    let lifetime = shared.unwrap_or_else(|e| {
-                        tracing::warn!(error.message = %e, "could not share the new token");
-                        Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN)
-                    });
-                    return Ok((fresh.access_token, lifetime));
-                }
-                Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
-                Err(e) => {
-                    tracing::warn!(error.message = %e, "fleet token lock unavailable; asking the marketplace");
-                    break;
-                }
-            }
-        }
-        let fresh = self.request_token(app).await?;
-        Ok((
-            fresh.access_token,
-            Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN),
-        ))
-    }
-
-    /// `POST /token?grant_type=client_credentials` with HTTP Basic credentials.
-    pub async fn request_token(&self, app: &AppCredentials) -> Result<TokenResponse, MarketplaceError> {
-        let result = self.fetch_token(app).await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        metrics::counter!(monitoring::TOKEN_REFRESHES, "result" => outcome).increment(1);
-        result
-    }
-
-    async fn fetch_token(&self, app: &AppCredentials) -> Result<TokenResponse, MarketplaceError> {
-        let basic = STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret.expose_secret()));
-        let response = self
-            .http
-            .post(&self.auth_url)
-            .query(&[("grant_type", "client_credentials")])
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
-            .header(reqwest::header::CONTENT_LENGTH, "0")
-            .send()
-            .await?;
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN {
-            return Err(MarketplaceError::InvalidCredentials);
-        }
-        if !status.is_success() {
-            return Err(MarketplaceError::Http {
-                status: status.as_u16(),
-            });
-        }
-        response
-            .json()
-            .await
-            .map_err(|e| MarketplaceError::Decode(format!("token answer: {e}")))
-    }
 }
 
 /// A page shorter than asked for is the last one (the marketplace sends no total).
@@ -533,41 +380,6 @@ fn rate_limit_waits(headers: &HeaderMap) -> (Duration, Duration) {
         .or(full)
         .unwrap_or(Duration::from_millis(200));
     (next, full.unwrap_or(next))
-}
-
-/// The configured limit of every endpoint: the default, then the per-endpoint overrides.
-fn configured_limits(settings: &MarketplaceSettings) -> anyhow::Result<HashMap<Endpoint, Limit>> {
-    let default = Limit {
-        rate_per_sec: f64::from(settings.rate_per_sec.max(1)),
-        burst: settings.burst.max(1),
-    };
-    let mut limits: HashMap<Endpoint, Limit> = Endpoint::ALL.into_iter().map(|e| (e, default)).collect();
-    for entry in settings
-        .endpoint_limits
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        let bad = || anyhow::anyhow!("OCEAN_MARKETPLACE_ENDPOINT_LIMITS entry `{entry}` is not `endpoint=rate:burst`");
-        let (name, limit) = entry.split_once('=').ok_or_else(bad)?;
-        let endpoint = Endpoint::parse(name.trim())
-            .ok_or_else(|| anyhow::anyhow!("unknown endpoint `{name}` in OCEAN_MARKETPLACE_ENDPOINT_LIMITS"))?;
-        let (rate, burst) = limit.split_once(':').ok_or_else(bad)?;
-        let rate: f64 = rate.trim().parse().map_err(|_| bad())?;
-        let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
-        anyhow::ensure!(
-            rate > 0.0 && burst > 0,
-            "limits in OCEAN_MARKETPLACE_ENDPOINT_LIMITS must be positive"
-        );
-        limits.insert(
-            endpoint,
-            Limit {
-                rate_per_sec: rate,
-                burst,
-            },
-        );
-    }
-    Ok(limits)
 }
 
 #[cfg(test)]
