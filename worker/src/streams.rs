@@ -6,9 +6,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ocean_shared::{
     db::{
-        accounts::{self, Account, Lease},
+        accounts::{self, Account},
         catalog, integrations,
         inventory::{self, StockLevel},
+        leases::{self, Lease},
     },
     domain::Feature,
     marketplace::{AppCredentials, MarketplaceError, client::PRODUCTS_PER_PAGE, order_windows, types::StockUpdateRow},
@@ -148,14 +149,14 @@ async fn sync_products(
     report: &mut Report,
 ) -> Result<Completion, SyncError> {
     let shop_id = account.credentials.0.shop_id;
-    let first = accounts::products_cursor(&ctx.pool, account.id)
+    let first = leases::products_cursor(&ctx.pool, account.id)
         .await?
         .unwrap_or(1)
         .max(1);
     for page in first.. {
         if !report.take_page() {
             fenced(ctx, lease, async |conn| {
-                accounts::save_products_cursor(conn, lease, Some(page)).await
+                leases::save_products_cursor(conn, lease, Some(page)).await
             })
             .await?;
             return Ok(Completion::Yielded);
@@ -169,7 +170,7 @@ async fn sync_products(
         report.products += fenced(ctx, lease, async |conn| {
             let written = catalog::upsert_products(conn, &account.integration_id, account.id, &items, share).await?;
             // The pass is over: the next one starts at page 1 again.
-            accounts::save_products_cursor(conn, lease, if last { None } else { Some(page + 1) }).await?;
+            leases::save_products_cursor(conn, lease, if last { None } else { Some(page + 1) }).await?;
             Ok(written)
         })
         .await?;
@@ -190,7 +191,7 @@ async fn sync_orders(
     report: &mut Report,
 ) -> Result<Completion, SyncError> {
     let now = Utc::now();
-    let cursor = accounts::orders_cursor(&ctx.pool, account.id).await?;
+    let cursor = leases::orders_cursor(&ctx.pool, account.id).await?;
     let from = match cursor {
         Some(cursor) => cursor.timestamp() - ORDERS_OVERLAP_SECS,
         None => now.timestamp() - i64::from(ctx.order_lookback_days) * 86_400,
@@ -206,7 +207,7 @@ async fn sync_orders(
         let window_end = DateTime::<Utc>::from_timestamp(window.1, 0).unwrap_or(now);
         report.orders += fenced(ctx, lease, async |conn| {
             let written = catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;
-            accounts::save_orders_cursor(conn, lease, window_end).await?;
+            leases::save_orders_cursor(conn, lease, window_end).await?;
             Ok(written)
         })
         .await?;
@@ -295,7 +296,7 @@ async fn fenced<T>(
     write: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, sqlx::Error>,
 ) -> Result<T, SyncError> {
     let mut tx = ctx.pool.begin().await?;
-    if !accounts::hold_fence(&mut tx, lease).await? {
+    if !leases::hold_fence(&mut tx, lease).await? {
         return Err(SyncError::LeaseLost);
     }
     let value = write(&mut tx).await?;

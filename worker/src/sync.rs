@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use ocean_shared::{
     crypto::Keyring,
     db::{
-        accounts::{self, Lease, SecretsError},
+        accounts::{self, SecretsError},
+        leases::{self, Lease},
         logs::{self, Outcome, SyncLog},
     },
     domain::SyncTrigger,
@@ -124,10 +125,10 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why), &Report::default())).await?;
         return Ok(Outcome::Skipped);
     }
-    let Some(lease) = accounts::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await? else {
+    let Some(lease) = leases::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await? else {
         // Not dropped: the wish becomes the account's one pending intent, served right after the running
         // sync (or, if its worker died, once its lease lapses).
-        accounts::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
+        leases::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
         metrics::counter!(monitoring::LEASE_CONFLICTS).increment(1);
         let why = "another sync of this account is running; a follow-up is queued";
         logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
@@ -156,7 +157,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
                 ),
             )
             .await?;
-            if let Some(requested_at) = accounts::yield_for_continuation(&ctx.pool, lease).await? {
+            if let Some(requested_at) = leases::yield_for_continuation(&ctx.pool, lease).await? {
                 // Pushed now, it queues behind the jobs already waiting: other shops get their turn.
                 let job = SyncJob {
                     account_id: account.id,
@@ -174,7 +175,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             if let Some(couriers) = &report.couriers {
                 metadata["logistics"] = json!({ "couriers": couriers });
             }
-            if !accounts::record_success(&ctx.pool, lease, Some(&metadata)).await? {
+            if !leases::record_success(&ctx.pool, lease, Some(&metadata)).await? {
                 tracing::warn!(account_id = %account.id, "lease lost before recording success");
             }
             tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "sync finished");
@@ -184,7 +185,7 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
         Err(error) => {
             let message = error.to_string();
             tracing::warn!(account_id = %account.id, error.message = %message, "sync failed");
-            if accounts::record_failure(&ctx.pool, lease, &message, ctx.pause_after_failures).await? == Some(true) {
+            if leases::record_failure(&ctx.pool, lease, &message, ctx.pause_after_failures).await? == Some(true) {
                 tracing::warn!(account_id = %account.id, "account paused after repeated failures");
             }
             logs::insert_sync(&ctx.pool, &log(Outcome::Failure, Some(message), &report)).await?;
@@ -202,7 +203,7 @@ fn keep_lease_alive(pool: PgPool, lease: Lease, ttl: Duration) -> tokio::task::J
         every.tick().await;
         loop {
             every.tick().await;
-            match accounts::renew_lease(&pool, lease, ttl).await {
+            match leases::renew_lease(&pool, lease, ttl).await {
                 Ok(true) => {}
                 // A newer lease exists: the fence will stop this sync's next write.
                 Ok(false) => return,
@@ -216,7 +217,7 @@ fn keep_lease_alive(pool: PgPool, lease: Lease, ttl: Duration) -> tokio::task::J
 
 /// A request that arrived while this sync ran gets exactly one follow-up job, now.
 async fn enqueue_follow_up(ctx: &SyncContext, account_id: ocean_shared::domain::AccountId) -> Result<(), sqlx::Error> {
-    let Some((requested_at, trigger)) = accounts::take_follow_up(&ctx.pool, account_id).await? else {
+    let Some((requested_at, trigger)) = leases::take_follow_up(&ctx.pool, account_id).await? else {
         return Ok(());
     };
     let trigger = trigger

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use ocean_shared::{
-    db::{accounts, logs},
+    db::{accounts, leases, logs},
     domain::AccountId,
 };
 use ocean_sim::{AppConfig, ShopConfig};
@@ -27,15 +27,12 @@ async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let id = app.create_account(0, "Jakarta").await;
     let ttl = Duration::from_secs(30);
-    let stale = accounts::acquire_lease(&pool, id, "paused-worker", ttl)
+    let stale = leases::acquire_lease(&pool, id, "paused-worker", ttl)
         .await
         .unwrap()
         .expect("first lease");
     assert!(
-        accounts::acquire_lease(&pool, id, "other", ttl)
-            .await
-            .unwrap()
-            .is_none(),
+        leases::acquire_lease(&pool, id, "other", ttl).await.unwrap().is_none(),
         "single flight"
     );
 
@@ -45,7 +42,7 @@ async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let fresh = accounts::acquire_lease(&pool, id, "new-worker", ttl)
+    let fresh = leases::acquire_lease(&pool, id, "new-worker", ttl)
         .await
         .unwrap()
         .expect("second lease");
@@ -53,28 +50,23 @@ async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
 
     let mut tx = pool.begin().await.unwrap();
     assert!(
-        !accounts::hold_fence(&mut tx, stale).await.unwrap(),
+        !leases::hold_fence(&mut tx, stale).await.unwrap(),
         "the stale worker's page write is refused"
     );
     drop(tx);
-    assert!(!accounts::renew_lease(&pool, stale, ttl).await.unwrap());
+    assert!(!leases::renew_lease(&pool, stale, ttl).await.unwrap());
     assert!(
-        !accounts::record_success(&pool, stale, None).await.unwrap(),
+        !leases::record_success(&pool, stale, None).await.unwrap(),
         "and so is its outcome"
     );
-    assert!(
-        accounts::record_failure(&pool, stale, "late", 3)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(leases::record_failure(&pool, stale, "late", 3).await.unwrap().is_none());
     let account = accounts::get(&pool, id).await.unwrap().unwrap();
     assert_eq!(
         (account.sync_count, account.error_count),
         (0, 0),
         "nothing of the stale worker landed"
     );
-    assert!(accounts::record_success(&pool, fresh, None).await.unwrap());
+    assert!(leases::record_success(&pool, fresh, None).await.unwrap());
     app.shutdown().await;
 }
 
@@ -196,7 +188,7 @@ async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool:
     assert_eq!(app.post(&sync, json!({})).await.0, 202);
     let failed = app.wait_for_outcome(id, 0, 1).await;
     assert!(failed.last_error.as_deref().unwrap().contains("ORD_API_006"));
-    let cursor = accounts::orders_cursor(&pool, id)
+    let cursor = leases::orders_cursor(&pool, id)
         .await
         .unwrap()
         .expect("a checkpoint after the good windows");

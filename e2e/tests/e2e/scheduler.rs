@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use ocean_scheduler::{TickReport, run_tick};
-use ocean_shared::db::{accounts, logs};
+use ocean_shared::db::{accounts, leases, logs};
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use crate::helpers::{TestApp, scheduler_settings, two_shops};
@@ -86,11 +86,11 @@ async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
     );
 
     // A worker runs the sync, then the interval elapses: exactly one more emission.
-    let lease = accounts::acquire_lease(&pool, account.id, "test-worker", Duration::from_secs(10))
+    let lease = leases::acquire_lease(&pool, account.id, "test-worker", Duration::from_secs(10))
         .await
         .unwrap()
         .expect("lease");
-    assert!(accounts::record_success(&pool, lease, None).await.unwrap());
+    assert!(leases::record_success(&pool, lease, None).await.unwrap());
     sqlx::query("UPDATE integration_accounts SET next_sync_at = now() - interval '1 second' WHERE id = $1")
         .bind(account.id)
         .execute(&pool)

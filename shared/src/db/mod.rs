@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod integrations;
 pub mod inventory;
 pub mod keys;
+pub mod leases;
 pub mod legacy;
 pub mod logs;
 pub mod reports;

@@ -1,0 +1,228 @@
+//! The sync lifecycle of one account: the lease a worker holds while it syncs (with its fencing token),
+//! fenced writes of outcomes and checkpoints, and the hand-over of wishes that arrive meanwhile.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::domain::{AccountId, SyncTrigger};
+
+/// A held sync lease. `token` is the fencing token every result write must present.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    pub account_id: AccountId,
+    pub token: i64,
+}
+
+/// Takes the account's sync lease if nobody holds a live one. Starting a sync also consumes any pending
+/// sync intent and sets the next due time one interval from now (due time counts from the last start),
+/// plus the account's jitter of up to a tenth of the interval.
+pub async fn acquire_lease(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+    owner: &str,
+    ttl: std::time::Duration,
+) -> Result<Option<Lease>, sqlx::Error> {
+    let token: Option<i64> = sqlx::query_scalar(
+        r#"UPDATE integration_accounts
+           SET lease_token = lease_token + 1,
+               lease_owner = $2,
+               lease_expires_at = now() + make_interval(secs => $3),
+               last_sync_started_at = now(),
+               next_sync_at = now() + make_interval(mins => sync_interval_minutes)
+                   + make_interval(secs => (id * 7919 % 1000) / 1000.0 * sync_interval_minutes * 6),
+               sync_requested_at = NULL,
+               sync_requested_trigger = NULL,
+               sync_enqueued_at = NULL
+           WHERE id = $1 AND enabled AND paused_at IS NULL AND (lease_expires_at IS NULL OR lease_expires_at < now())
+           RETURNING lease_token"#,
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(ttl.as_secs_f64())
+    .fetch_optional(db)
+    .await?;
+    Ok(token.map(|token| Lease { account_id: id, token }))
+}
+
+/// Extends a held lease. False when a newer lease replaced it (this sync must stop writing).
+pub async fn renew_lease(db: impl PgExecutor<'_>, lease: Lease, ttl: std::time::Duration) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts SET lease_expires_at = now() + make_interval(secs => $3)
+           WHERE id = $1 AND lease_token = $2"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(ttl.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// A job found the account busy: keep its wish as the one pending request (with no job out for it), so
+/// the running sync, or the scheduler once the lease lapses, enqueues exactly one follow-up.
+pub async fn defer_request(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+    requested_at: DateTime<Utc>,
+    trigger: SyncTrigger,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        r#"UPDATE integration_accounts
+           SET sync_requested_at = COALESCE(sync_requested_at, $2),
+               sync_requested_trigger = COALESCE(sync_requested_trigger, $3),
+               sync_enqueued_at = NULL
+           WHERE id = $1"#,
+    )
+    .bind(id)
+    .bind(requested_at)
+    .bind(trigger.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// After a sync: the request that arrived while it ran, if any, marked as enqueued by the caller.
+pub async fn take_follow_up(
+    db: impl PgExecutor<'_>,
+    id: AccountId,
+) -> Result<Option<(DateTime<Utc>, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        r#"UPDATE integration_accounts SET sync_enqueued_at = now()
+           WHERE id = $1 AND enabled AND sync_requested_at IS NOT NULL
+           RETURNING sync_requested_at, sync_requested_trigger"#,
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Checks, inside the caller's transaction, that `lease` is still the newest one, and keeps it so until
+/// commit (a newer lease must wait for this transaction). False means a newer sync took over.
+pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, sqlx::Error> {
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT lease_token FROM integration_accounts WHERE id = $1 FOR SHARE")
+            .bind(lease.account_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(current == Some(lease.token))
+}
+
+/// Marks a finished successful sync and releases the lease. False if the lease was lost.
+/// Marks a finished successful sync, merges `metadata` (a JSON object, e.g. shop info) into the account's
+/// metadata, and releases the lease. False if the lease was lost.
+pub async fn record_success(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    metadata: Option<&Value>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts
+           SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
+               last_error = NULL, consecutive_failures = 0,
+               metadata = metadata || COALESCE($3::jsonb, '{}'),
+               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+           WHERE id = $1 AND lease_token = $2"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(metadata)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Marks a failed sync and releases the lease. The `pause_after`-th failure in a row pauses the account
+/// with the error as the reason. Returns whether the lease was still held and whether the account is now
+/// paused.
+pub async fn record_failure(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    error: &str,
+    pause_after: i32,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar(
+        r#"UPDATE integration_accounts
+           SET status = 'error', error_count = error_count + 1, last_error = $3, last_sync_finished_at = now(),
+               consecutive_failures = consecutive_failures + 1,
+               paused_at = CASE WHEN consecutive_failures + 1 >= $4 THEN COALESCE(paused_at, now()) ELSE paused_at END,
+               paused_reason = CASE WHEN consecutive_failures + 1 >= $4
+                                    THEN format('%s failed syncs in a row; last: %s', consecutive_failures + 1, $3)
+                                    ELSE paused_reason END,
+               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+           WHERE id = $1 AND lease_token = $2
+           RETURNING paused_at IS NOT NULL"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(error)
+    .bind(pause_after.max(1))
+    .fetch_optional(db)
+    .await
+}
+
+/// Saves how far orders have been read, fenced by the lease.
+pub async fn save_orders_cursor(
+    conn: &mut PgConnection,
+    lease: Lease,
+    cursor: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE integration_accounts SET orders_cursor = $3 WHERE id = $1 AND lease_token = $2")
+        .bind(lease.account_id)
+        .bind(lease.token)
+        .bind(cursor)
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Saves (or, with `None`, clears) the next product page of an unfinished catalog pass, fenced.
+pub async fn save_products_cursor(
+    conn: &mut PgConnection,
+    lease: Lease,
+    next_page: Option<i32>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE integration_accounts SET products_cursor = $3 WHERE id = $1 AND lease_token = $2")
+        .bind(lease.account_id)
+        .bind(lease.token)
+        .bind(next_page)
+        .execute(conn)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn products_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar("SELECT products_cursor FROM integration_accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// A job used its page budget: release the lease and leave a continuation intent (marked enqueued: the
+/// caller pushes its job at once). Counters and status stay as they are until the sync completes.
+/// Returns the continuation's requested time, or `None` if the lease was lost.
+pub async fn yield_for_continuation(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        r#"UPDATE integration_accounts
+           SET lease_owner = NULL, lease_expires_at = NULL,
+               sync_requested_at = COALESCE(sync_requested_at, now()),
+               sync_requested_trigger = COALESCE(sync_requested_trigger, 'continuation'),
+               sync_enqueued_at = now()
+           WHERE id = $1 AND lease_token = $2
+           RETURNING sync_requested_at"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn orders_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT orders_cursor FROM integration_accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
