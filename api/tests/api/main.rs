@@ -1,6 +1,7 @@
 //! The API over HTTP on real Postgres (a database per test), real Redis (a queue per test) and the
 //! simulator (for connection tests).
 
+mod admin;
 mod authorization;
 mod basics;
 mod endpoints;
