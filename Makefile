@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export REDIS_URL ?= redis://127.0.0.1:6379/
 
-.PHONY: demo test services migrate build lint fmt ci
+.PHONY: demo test services migrate build lint fmt ci bench validate
 
 ## Run the whole fleet locally against the simulator until Ctrl-C.
 demo: services
@@ -33,5 +33,19 @@ lint:
 fmt:
 	cargo fmt --all
 
+## Benchmarks on release builds: marketplace limits, writes, scheduler emission, crash to resume, queue vs BullMQ.
+## Prints a table and writes target/bench/results.json; BENCH_ARGS=--quick for a smoke run (see --help).
+bench: services
+	@# npm ci refuses a lock that lacks optional platform packages a registry mirror does not serve; then install.
+	@npm ci --prefix bench/bullmq --no-audit --no-fund --loglevel=silent 2>/dev/null \
+		|| npm install --prefix bench/bullmq --no-audit --no-fund --loglevel=error
+	cargo build --release --locked -p ocean-worker -p ocean-bench
+	target/release/ocean-bench $(BENCH_ARGS)
+
 ## What CI runs.
 ci: lint test
+
+## Validate deploy/ offline (kustomize overlays, Kubernetes and CRD schemas, promtool checks and rule tests,
+## the Grafana dashboard against @grafana/schema, docker files); installs its tools on first run.
+validate:
+	@scripts/validate.sh

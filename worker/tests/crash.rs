@@ -78,6 +78,12 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
         .unwrap()
         .last_sync_started_at;
 
+    // The first new start after the kill is the re-run (later starts are its page-budget continuations).
+    let rerun_started = wait_for("the sync to start again", Duration::from_secs(90), || async {
+        let a = accounts::get(&pool, account.id).await.ok()??;
+        a.last_sync_started_at.filter(|started| Some(*started) != first_start)
+    })
+    .await;
     let done = wait_for(
         "the sync to complete on the surviving worker",
         Duration::from_secs(90),
@@ -87,7 +93,6 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
         },
     )
     .await;
-    let rerun_started = done.last_sync_started_at.expect("rerun start");
     assert!(Some(rerun_started) > first_start, "the job ran again");
     let (status, error_count) = (done.status.clone(), done.error_count);
     assert_eq!((status.as_str(), error_count), ("active", 0));

@@ -1,0 +1,236 @@
+//! The command line. Counts are `Option`s so `--quick` can pick small defaults while an explicit flag still
+//! wins; [`Cli::settings`] resolves them into the [`Settings`] every phase reads.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use serde::Serialize;
+
+/// A benchmark phase; each runs in its own database and Redis namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseName {
+    /// N worker processes syncing M accounts of one app against a 5 req/s marketplace.
+    Limits,
+    /// Batched upserts against Postgres `COPY`.
+    Writes,
+    /// The scheduler's claim over many due accounts and one fed window.
+    Emission,
+    /// SIGKILL of a syncing worker to the sync starting again elsewhere.
+    Crash,
+    /// No-op jobs through our apalis-redis queue and through BullMQ.
+    Queue,
+}
+
+impl PhaseName {
+    /// Lower-case name, used for the database and in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Limits => "limits",
+            Self::Writes => "writes",
+            Self::Emission => "emission",
+            Self::Crash => "crash",
+            Self::Queue => "queue",
+        }
+    }
+}
+
+/// Ocean Sync benchmarks: marketplace limits, write throughput, scheduler emission, crash to resume and
+/// queue throughput, against Postgres and Redis on 127.0.0.1.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    version,
+    after_help = "Exit status: 0 when every phase ran, 1 when a phase failed (the table says why), 2 when the run \
+                  could not start."
+)]
+pub struct Cli {
+    /// Small counts for a smoke run (CI); explicit flags still win.
+    #[arg(long)]
+    pub quick: bool,
+    /// Phases to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub phases: Vec<PhaseName>,
+    /// Postgres server URL (any database on it; phases create and drop `ocean_bench_<phase>`). Loopback only.
+    #[arg(
+        long,
+        env = "BENCH_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub database_url: String,
+    /// Redis URL. Loopback only; the bench writes only keys under `bench:<uuid>` and deletes them.
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379/")]
+    pub redis_url: String,
+    /// Directory of the release binaries (`ocean-worker`); default: the directory of this executable.
+    #[arg(long)]
+    pub bin_dir: Option<PathBuf>,
+    /// Where the JSON results go.
+    #[arg(long, default_value = "target/bench/results.json")]
+    pub out: PathBuf,
+    /// Longest any one phase may run, in seconds.
+    #[arg(long, default_value_t = 150)]
+    pub phase_timeout_secs: u64,
+    /// Limits: worker processes [default: 4; quick: 2].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Limits: accounts (shops) of the one app [default: 100; quick: 20].
+    #[arg(long)]
+    pub accounts: Option<usize>,
+    /// Limits: the simulator's limit per endpoint, req/s (burst equal to it), also given to the workers.
+    #[arg(long, default_value_t = 5)]
+    pub limit_rate: u32,
+    /// Writes: products written [default: 5000; quick: 500].
+    #[arg(long)]
+    pub write_products: Option<usize>,
+    /// Writes: orders written [default: 10000; quick: 1000].
+    #[arg(long)]
+    pub write_orders: Option<usize>,
+    /// Emission: due accounts [default: 100000; quick: 10000].
+    #[arg(long)]
+    pub due_accounts: Option<i64>,
+    /// Emission: accounts claimed per `claim_due` transaction [default: 10000; quick: 2000].
+    #[arg(long)]
+    pub claim_batch: Option<i64>,
+    /// Emission: the high-water window fed into Redis.
+    #[arg(long, default_value_t = 1000)]
+    pub high_water: u64,
+    /// Crash: products of the slow shop (150 ms per call), so the kill lands mid-sync [default: 1500; quick: 600].
+    #[arg(long)]
+    pub crash_products: Option<usize>,
+    /// Queue: no-op jobs pushed, for us and for BullMQ (keep below ~8,000: apalis-redis wedges past it)
+    /// [default: 5000; quick: 1000].
+    #[arg(long)]
+    pub queue_jobs: Option<usize>,
+    /// Queue: runs of each round (the median is reported) [default: 3; quick: 1].
+    #[arg(long)]
+    pub queue_runs: Option<usize>,
+    /// Queue: concurrency of the consuming worker, for us and for BullMQ.
+    #[arg(long, default_value_t = 50)]
+    pub queue_concurrency: usize,
+    /// Queue: our worker's poll interval in milliseconds (the worker's default).
+    #[arg(long, default_value_t = 250)]
+    pub queue_poll_ms: u64,
+    /// `RUST_LOG` of the worker processes (logs in `target/bench/logs/`).
+    #[arg(long, default_value = "warn")]
+    pub worker_log: String,
+    /// Node.js executable for the BullMQ side.
+    #[arg(long, default_value = "node")]
+    pub node: PathBuf,
+    /// Directory of the BullMQ script and its `node_modules`.
+    #[arg(long, default_value = "bench/bullmq")]
+    pub bullmq_dir: PathBuf,
+}
+
+/// Resolved settings of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub quick: bool,
+    pub phases: Vec<PhaseName>,
+    #[serde(skip)]
+    pub database_url: String,
+    #[serde(skip)]
+    pub redis_url: String,
+    #[serde(skip)]
+    pub bin_dir: PathBuf,
+    #[serde(skip)]
+    pub out: PathBuf,
+    pub phase_timeout_secs: u64,
+    pub workers: usize,
+    pub accounts: usize,
+    pub limit_rate: u32,
+    pub write_products: usize,
+    pub write_orders: usize,
+    pub due_accounts: i64,
+    pub claim_batch: i64,
+    pub high_water: u64,
+    pub crash_products: usize,
+    pub queue_jobs: usize,
+    pub queue_runs: usize,
+    pub queue_concurrency: usize,
+    pub queue_poll_ms: u64,
+    #[serde(skip)]
+    pub worker_log: String,
+    #[serde(skip)]
+    pub node: PathBuf,
+    #[serde(skip)]
+    pub bullmq_dir: PathBuf,
+}
+
+impl Cli {
+    /// Applies `--quick` to every count not given explicitly.
+    pub fn settings(self) -> anyhow::Result<Settings> {
+        let q = self.quick;
+        let pick = |given: Option<usize>, full: usize, quick: usize| given.unwrap_or(if q { quick } else { full });
+        let bin_dir = match self.bin_dir {
+            Some(dir) => dir,
+            None => {
+                let exe = std::env::current_exe().map_err(|e| anyhow::anyhow!("Failed to locate ocean-bench: {e}"))?;
+                exe.parent().map(PathBuf::from).unwrap_or_default()
+            }
+        };
+        let mut phases = if self.phases.is_empty() {
+            PhaseName::value_variants().to_vec()
+        } else {
+            self.phases
+        };
+        phases.sort();
+        phases.dedup();
+        let queue_jobs = pick(self.queue_jobs, 5000, 1000);
+        anyhow::ensure!(
+            queue_jobs < 8000,
+            "--queue-jobs must stay below 8000: apalis-redis wedges past ~8,000 due jobs"
+        );
+        Ok(Settings {
+            quick: q,
+            phases,
+            database_url: self.database_url,
+            redis_url: self.redis_url,
+            bin_dir,
+            out: self.out,
+            phase_timeout_secs: self.phase_timeout_secs,
+            workers: pick(self.workers, 4, 2).max(1),
+            accounts: pick(self.accounts, 100, 20).max(1),
+            limit_rate: self.limit_rate.max(1),
+            write_products: pick(self.write_products, 5000, 500).max(1),
+            write_orders: pick(self.write_orders, 10_000, 1000).max(1),
+            due_accounts: self.due_accounts.unwrap_or(if q { 10_000 } else { 100_000 }).max(1),
+            claim_batch: self.claim_batch.unwrap_or(if q { 2000 } else { 10_000 }).max(1),
+            high_water: self.high_water.max(1),
+            crash_products: pick(self.crash_products, 1500, 600).max(100),
+            queue_jobs: queue_jobs.max(1),
+            queue_runs: pick(self.queue_runs, 3, 1).max(1),
+            queue_concurrency: self.queue_concurrency.max(1),
+            queue_poll_ms: self.queue_poll_ms.max(1),
+            worker_log: self.worker_log,
+            node: self.node,
+            bullmq_dir: self.bullmq_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn quick_picks_small_counts_and_explicit_flags_win() {
+        let settings = Cli::parse_from(["ocean-bench", "--quick", "--accounts", "7"])
+            .settings()
+            .expect("valid settings");
+        assert_eq!((settings.accounts, settings.workers, settings.queue_runs), (7, 2, 1));
+        assert_eq!(settings.phases.len(), 5, "every phase by default");
+    }
+
+    #[test]
+    fn a_queue_past_the_apalis_wedge_is_refused() {
+        assert!(
+            Cli::parse_from(["ocean-bench", "--queue-jobs", "9000"])
+                .settings()
+                .is_err()
+        );
+    }
+}

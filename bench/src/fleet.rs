@@ -1,0 +1,183 @@
+//! The processes a phase runs: release `ocean-worker` processes (started as `worker/tests/*` start them), an
+//! in-process scheduler, the documented defaults of both, and bounded waiting.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use anyhow::Context;
+use ocean_shared::queue::SyncQueue;
+use sqlx::PgPool;
+use tokio::process::{Child, Command};
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use crate::{harness::Phase, world::SimServer};
+
+/// How to start worker processes of one phase.
+pub struct WorkerLauncher {
+    /// The `ocean-worker` binary.
+    pub binary: PathBuf,
+    /// Worker logs go to `<log_dir>/<label>-worker-<n>.log`.
+    pub log_dir: PathBuf,
+    /// The phase's name, for log file names.
+    pub label: &'static str,
+    /// `bench:<uuid>:sync`.
+    pub queue_name: String,
+    /// Keyring spec shared with the accounts' sealing.
+    pub keys: String,
+    /// The workers' `RUST_LOG`.
+    pub log_filter: String,
+}
+
+/// Worker processes of one phase. Each is SIGKILLed when dropped, so an aborted phase leaves none behind.
+pub struct Workers {
+    children: Vec<Child>,
+    logs: Vec<PathBuf>,
+    /// Killed on purpose (their exit is no error).
+    killed: Vec<bool>,
+}
+
+impl WorkerLauncher {
+    /// Starts `count` workers with the phase's database, queue and simulator, plus `env` (e.g. rate limits).
+    pub fn spawn(&self, phase: &Phase, sim: &SimServer, count: usize, env: &[(&str, &str)]) -> anyhow::Result<Workers> {
+        std::fs::create_dir_all(&self.log_dir).context("Failed to create the log directory")?;
+        let mut workers = Workers {
+            children: Vec::with_capacity(count),
+            logs: Vec::with_capacity(count),
+            killed: vec![false; count],
+        };
+        for n in 0..count {
+            let log_path = self.log_dir.join(format!("{}-worker-{n}.log", self.label));
+            let log =
+                std::fs::File::create(&log_path).with_context(|| format!("Failed to create {}", log_path.display()))?;
+            let err = log.try_clone().context("Failed to share the worker log")?;
+            let mut command = Command::new(&self.binary);
+            command
+                .env("DATABASE_URL", &phase.database_url)
+                .env("REDIS_URL", &phase.redis_url)
+                .env("OCEAN_QUEUE_NAME", &self.queue_name)
+                .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
+                .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
+                .env("OCEAN_ENCRYPTION_KEYS", &self.keys)
+                // Several workers share this machine: each takes an ephemeral metrics port.
+                .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
+                .env("OCEAN_LOG_FORMAT", "text")
+                .env("RUST_LOG", &self.log_filter)
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(log))
+                .stderr(Stdio::from(err))
+                .kill_on_drop(true);
+            for (key, value) in env {
+                command.env(key, value);
+            }
+            let child = command
+                .spawn()
+                .with_context(|| format!("Failed to start {}", self.binary.display()))?;
+            workers.children.push(child);
+            workers.logs.push(log_path);
+        }
+        Ok(workers)
+    }
+}
+
+impl Workers {
+    /// Fails when a worker not killed on purpose has exited (a bad setting, a port in use, a crash): the
+    /// figures would silently describe a smaller fleet.
+    pub fn check(&mut self) -> anyhow::Result<()> {
+        for (n, child) in self.children.iter_mut().enumerate() {
+            if self.killed[n] {
+                continue;
+            }
+            if let Some(status) = child.try_wait().context("Failed to check a worker")? {
+                anyhow::bail!("worker {n} exited ({status}); see {}", self.logs[n].display());
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the worker with this pid.
+    pub fn position(&self, pid: u32) -> Option<usize> {
+        self.children.iter().position(|c| c.id() == Some(pid))
+    }
+
+    /// SIGKILLs worker `n`.
+    pub fn kill(&mut self, n: usize) -> anyhow::Result<()> {
+        self.killed[n] = true;
+        self.children[n].start_kill().context("Failed to SIGKILL the worker")
+    }
+
+    /// SIGKILLs every worker and reaps it.
+    pub async fn stop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.start_kill();
+        }
+        for child in &mut self.children {
+            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+        }
+    }
+}
+
+/// The release `ocean-worker` next to this binary (or in `--bin-dir`).
+pub fn worker_binary(bin_dir: &Path) -> anyhow::Result<PathBuf> {
+    let binary = bin_dir.join("ocean-worker");
+    anyhow::ensure!(
+        binary.is_file(),
+        "{} is missing: build it with `cargo build --release -p ocean-worker`",
+        binary.display()
+    );
+    Ok(binary)
+}
+
+/// The scheduler's documented defaults (those of its command line).
+pub fn scheduler_defaults() -> ocean_scheduler::SchedulerSettings {
+    #[derive(clap::Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        scheduler: ocean_scheduler::SchedulerSettings,
+    }
+    <Defaults as clap::Parser>::parse_from(["ocean-scheduler"]).scheduler
+}
+
+/// The marketplace client's documented defaults (those of the worker's command line).
+pub fn marketplace_defaults() -> ocean_shared::config::MarketplaceSettings {
+    #[derive(clap::Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        marketplace: ocean_shared::config::MarketplaceSettings,
+    }
+    <Defaults as clap::Parser>::parse_from(["ocean-worker"]).marketplace
+}
+
+/// Runs a scheduler in this process until the returned guard is dropped.
+pub fn spawn_scheduler(pool: &PgPool, queue: &SyncQueue, settings: ocean_scheduler::SchedulerSettings) -> DropGuard {
+    let stop = CancellationToken::new();
+    tokio::spawn(ocean_scheduler::run(
+        pool.clone(),
+        queue.clone(),
+        settings,
+        stop.clone(),
+    ));
+    stop.drop_guard()
+}
+
+/// Polls `check` every `every` until it yields a value or `limit` passes.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, every: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {}s waiting for {what}",
+            limit.as_secs()
+        );
+        tokio::time::sleep(every).await;
+    }
+}

@@ -1,0 +1,10 @@
+//! One module per benchmark phase. Each exposes `run(&Phase, &Settings)` returning its serializable result;
+//! the harness gives it a fresh database and Redis namespace and cleans both up.
+
+pub mod bullmq;
+pub mod copy;
+pub mod crash;
+pub mod emission;
+pub mod limits;
+pub mod queue;
+pub mod writes;

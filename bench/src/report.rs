@@ -1,0 +1,241 @@
+//! The results of one run: a table on stdout and the same figures as JSON.
+
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::{
+    cli::Settings,
+    machine::{Machine, Versions},
+    phases::{
+        crash::CrashResult,
+        emission::EmissionResult,
+        limits::LimitsResult,
+        queue::{QueueResult, Rounds},
+        writes::WritesResult,
+    },
+};
+
+/// Everything one run measured; a phase that failed is `None` with its error in `errors`.
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub total_secs: f64,
+    pub machine: Machine,
+    pub versions: Versions,
+    pub settings: Settings,
+    pub limits: Option<LimitsResult>,
+    pub writes: Option<WritesResult>,
+    pub emission: Option<EmissionResult>,
+    pub crash: Option<CrashResult>,
+    pub queue: Option<QueueResult>,
+    /// Phase name to error.
+    pub errors: BTreeMap<String, String>,
+}
+
+/// Rows of (phase, figure, value).
+#[derive(Default)]
+struct Table(Vec<[String; 3]>);
+
+impl Table {
+    fn add(&mut self, phase: &str, what: impl Into<String>, value: impl Into<String>) {
+        self.0.push([phase.to_owned(), what.into(), value.into()]);
+    }
+
+    fn render(&self, total_secs: f64) -> String {
+        let width = |i: usize| self.0.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (w0, w1) = (width(0), width(1));
+        let rule = format!("{}\n", "-".repeat(w0 + w1 + 50));
+        let mut out = rule.clone();
+        for [phase, what, value] in &self.0 {
+            out.push_str(&format!("{phase:<w0$}  {what:<w1$}  {value}\n"));
+        }
+        out.push_str(&rule);
+        out.push_str(&format!("ocean-bench finished in {total_secs:.1} s\n"));
+        out
+    }
+}
+
+impl Results {
+    /// Writes the JSON file, creating its directory.
+    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("Failed to create {}", dir.display()))?;
+        }
+        let json = serde_json::to_string_pretty(self).context("Failed to serialize the results")?;
+        std::fs::write(path, json + "\n").with_context(|| format!("Failed to write {}", path.display()))
+    }
+
+    /// The final table: one row per figure.
+    pub fn table(&self) -> String {
+        let mut t = Table::default();
+        let (m, v) = (&self.machine, &self.versions);
+        t.add("machine", "nproc / CPU", format!("{} / {}", m.nproc, m.cpu_model));
+        t.add(
+            "machine",
+            "memory / kernel",
+            format!("{} GiB / {}", m.memory_gib, m.kernel),
+        );
+        let versions = format!("{} / {} / {}", v.postgres, v.redis, v.node);
+        t.add("versions", "Postgres / Redis / node", versions);
+        if let Some(l) = &self.limits {
+            limits(&mut t, l);
+        }
+        if let Some(w) = &self.writes {
+            writes(&mut t, w);
+        }
+        if let Some(e) = &self.emission {
+            emission(&mut t, e);
+        }
+        if let Some(c) = &self.crash {
+            crash(&mut t, c);
+        }
+        if let Some(q) = &self.queue {
+            queue(&mut t, q);
+        }
+        for (phase, error) in &self.errors {
+            t.add(phase, "FAILED", error.clone());
+        }
+        t.render(self.total_secs)
+    }
+}
+
+fn limits(t: &mut Table, l: &LimitsResult) {
+    let p = "1 limits";
+    t.add(
+        p,
+        "workers × accounts (one app)",
+        format!("{} × {}", l.workers, l.accounts),
+    );
+    let (limit, headroom) = (l.limit_per_sec, l.worker_headroom * 100.0);
+    let value = format!("{limit} req/s, burst {limit}; the fleet aims at {headroom:.0}%");
+    t.add(p, "limit per (app, endpoint)", value);
+    for (name, e) in &l.endpoints {
+        let (limit, share, sustained) = (l.limit_per_sec, e.share_of_limit, e.sustained_share_of_limit);
+        let (share, sustained) = (share * 100.0, sustained * 100.0);
+        let value = format!(
+            "{:.2} ÷ {limit} = {share:.0}% ({} req; {sustained:.0}% without the first burst)",
+            e.per_sec, e.requests
+        );
+        t.add(p, format!("{name}: req/s ÷ limit"), value);
+    }
+    t.add(p, "429 answers", l.total_429.to_string());
+    let per_min = format!("{:.0} ({} synced, {} failed)", l.accounts_per_min, l.synced, l.failed);
+    t.add(p, "accounts synced per minute", per_min);
+    t.add(
+        p,
+        "sync window / wall",
+        format!("{:.1} s / {:.1} s", l.window_secs, l.wall_secs),
+    );
+}
+
+fn writes(t: &mut Table, w: &WritesResult) {
+    let p = "2 writes";
+    let (pb, ob) = (w.product_raw_bytes, w.order_raw_bytes);
+    let rows = format!("{} products ({pb} B), {} orders ({ob} B)", w.products, w.orders);
+    t.add(p, "rows (mean raw JSON)", rows);
+    let (first, again) = (w.ours_products.first_pass, w.ours_products.second_pass);
+    t.add(
+        p,
+        "products/s upsert, fenced, 50/page",
+        format!("{first:.0} first, {again:.0} re-sync"),
+    );
+    t.add(p, "products/s COPY", format!("{:.0}", w.copy_products));
+    let (first, again) = (w.ours_orders.first_pass, w.ours_orders.second_pass);
+    t.add(
+        p,
+        "orders/s upsert, fenced, 100/page",
+        format!("{first:.0} first, {again:.0} re-sync"),
+    );
+    t.add(p, "orders/s COPY", format!("{:.0}", w.copy_orders));
+}
+
+fn emission(t: &mut Table, e: &EmissionResult) {
+    let p = "3 emission";
+    let what = format!("claim_due {} due, batches of {}", e.accounts, e.claim_batch);
+    let value = format!(
+        "{:.2} s = {:.0} accounts/s ({} tx)",
+        e.claim_secs, e.claimed_per_sec, e.claim_transactions
+    );
+    t.add(p, what, value);
+    let ceiling = e.default_batch as f64 * 1000.0 / e.default_tick_ms.max(1) as f64;
+    let value = format!(
+        "≤ {ceiling:.0} accounts/s ({} / {} ms)",
+        e.default_batch, e.default_tick_ms
+    );
+    t.add(p, "one scheduler at defaults (batch / tick)", value);
+    let value = format!(
+        "{:.3} s ({} fed; SQL alone {:.3} s)",
+        e.feed_secs, e.fed, e.feed_sql_secs
+    );
+    t.add(p, format!("feed {} into Redis (run_tick)", e.high_water), value);
+}
+
+fn crash(t: &mut Table, c: &CrashResult) {
+    let p = "4 crash";
+    let (hb, missed, lease, tick) = (
+        c.heartbeat_secs,
+        c.missed_heartbeats,
+        c.lease_ttl_secs,
+        c.scheduler_tick_ms,
+    );
+    let value = format!("{hb} s × {missed}, {lease} s (scheduler tick {tick} ms)");
+    t.add(p, "heartbeat × missed, lease TTL", value);
+    t.add(
+        p,
+        "SIGKILL → sync re-starts",
+        format!("{:.1} s", c.kill_to_restart_secs),
+    );
+    let skipped = c.skipped_on_live_lease;
+    let value = format!(
+        "{:.1} s ({skipped} skipped on the live lease)",
+        c.kill_to_completed_secs
+    );
+    t.add(p, "SIGKILL → re-run completed", value);
+}
+
+fn queue(t: &mut Table, q: &QueueResult) {
+    let p = "5 queue";
+    let o = &q.ours;
+    let what = format!(
+        "ours (apalis-redis): {} no-op jobs, concurrency {}",
+        o.jobs, o.concurrency
+    );
+    t.add(
+        p,
+        what,
+        rounds("live", &o.live, &format!("push {:.2} s", o.push.median_secs)),
+    );
+    let what = format!("ours: poll {} ms, fetch {}", o.poll_interval_ms, o.fetch_batch);
+    t.add(p, what, rounds("drain", &o.drain, ""));
+    match (&q.bullmq, &q.bullmq_error) {
+        (Some(b), _) => {
+            let what = format!("BullMQ {}: same jobs, concurrency {}", b.bullmq_version, b.concurrency);
+            t.add(
+                p,
+                what,
+                rounds("live", &b.live, &format!("addBulk {:.2} s", b.push.median_secs)),
+            );
+            t.add(p, "BullMQ", rounds("drain", &b.drain, ""));
+        }
+        (None, Some(e)) => t.add(p, "BullMQ", format!("failed: {e}")),
+        (None, None) => {}
+    }
+}
+
+/// `N jobs/s <round> (median s of runs; extra)`.
+fn rounds(round: &str, r: &Rounds, extra: &str) -> String {
+    let runs = if r.secs.len() > 1 {
+        format!(" of {}", r.secs.len())
+    } else {
+        String::new()
+    };
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!("; {extra}")
+    };
+    let (rate, median) = (r.jobs_per_sec, r.median_secs);
+    format!("{rate:.0} jobs/s {round} (median {median:.2} s{runs}{extra})")
+}
