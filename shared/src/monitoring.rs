@@ -60,6 +60,7 @@ impl MetricsSettings {
             .install()
             .with_context(|| format!("Failed to serve metrics on {addr}"))?;
         describe();
+        tracing::info!(%addr, "metrics at /metrics");
         Ok(Some(addr))
     }
 }

@@ -83,6 +83,20 @@ impl Drop for SimServer {
     }
 }
 
+/// One app with one shop whose sync takes a while (`latency_ms` per marketplace call) and limits that never
+/// bite, so a test can act in the middle of a sync.
+pub fn slow_shop(products: usize, orders: usize, latency_ms: u64) -> SimConfig {
+    let mut config = SimConfig::demo();
+    config.apps.truncate(1);
+    let shop = &mut config.apps[0].shops[0];
+    (shop.products, shop.orders, shop.latency_ms) = (products, orders, latency_ms);
+    config.rate_limit = ocean_sim::RateLimit {
+        rate_per_sec: 1000.0,
+        burst: 1000,
+    };
+    config
+}
+
 /// The URL of the test Redis (`REDIS_URL`, default local).
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())

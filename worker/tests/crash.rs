@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use ocean_shared::db::{accounts, catalog};
-use ocean_sim::SimConfig;
 use ocean_testkit::{SimServer, wait_for};
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -31,16 +30,8 @@ fn pid_of(worker_name: &str) -> Option<u32> {
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
-    // A slow shop: the sync takes seconds, so the kill lands in the middle of it.
-    let mut config = SimConfig::demo();
-    config.apps.truncate(1);
-    let shop = &mut config.apps[0].shops[0];
-    (shop.products, shop.orders, shop.latency_ms) = (1500, 300, 150);
-    config.rate_limit = ocean_sim::RateLimit {
-        rate_per_sec: 1000.0,
-        burst: 1000,
-    };
-    let sim = SimServer::start(config).await;
+    // A sync of a few seconds, so the signal lands in the middle of it.
+    let sim = SimServer::start(ocean_testkit::slow_shop(1500, 300, 150)).await;
     let keys = ocean_testkit::keyring_spec();
     let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
     let queue = ocean_testkit::fresh_queue().await;

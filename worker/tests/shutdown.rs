@@ -4,22 +4,13 @@
 use std::time::Duration;
 
 use ocean_shared::db::accounts;
-use ocean_sim::SimConfig;
 use ocean_testkit::{SimServer, wait_for};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
-    let mut config = SimConfig::demo();
-    config.apps.truncate(1);
-    let shop = &mut config.apps[0].shops[0];
-    // A sync of a few seconds, so SIGTERM lands in the middle of it.
-    (shop.products, shop.orders, shop.latency_ms) = (600, 100, 150);
-    config.rate_limit = ocean_sim::RateLimit {
-        rate_per_sec: 1000.0,
-        burst: 1000,
-    };
-    let sim = SimServer::start(config).await;
+    // A sync of a few seconds, so the signal lands in the middle of it.
+    let sim = SimServer::start(ocean_testkit::slow_shop(600, 100, 150)).await;
     let keys = ocean_testkit::keyring_spec();
     let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
     let queue = ocean_testkit::fresh_queue().await;

@@ -13,6 +13,10 @@ use sqlx::PgPool;
 
 use crate::helpers::{ACCOUNTS, ADMIN, TestApi, account_body, dump_tables};
 
+mod table;
+
+use table::table;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
     GlobalAdmin,
@@ -205,166 +209,6 @@ impl Row {
             .replace("{user_id}", &world.bystander.to_string())
             .replace("{token_id}", &world.spare_token.to_string())
             .replace("{id}", &id.to_string())
-    }
-}
-
-const INTEGRATION: &str = "/api/integrations/{integration_id}";
-const LIST: &str = "/api/integrations/{integration_id}/accounts";
-const SYNC_ALL: &str = "/api/integrations/{integration_id}/accounts/sync-all";
-const TEST_CONNECTION: &str = "/api/integrations/{integration_id}/accounts/test-connection";
-const ONE: &str = "/api/integrations/{integration_id}/accounts/{id}";
-const STATS: &str = "/api/integrations/{integration_id}/accounts/{id}/stats";
-const LOGS: &str = "/api/integrations/{integration_id}/accounts/{id}/logs";
-const SYNC: &str = "/api/integrations/{integration_id}/accounts/{id}/sync";
-const TEST: &str = "/api/integrations/{integration_id}/accounts/{id}/test";
-const RESUME: &str = "/api/integrations/{integration_id}/accounts/{id}/resume";
-const SET_PRIMARY: &str = "/api/integrations/{integration_id}/accounts/{id}/set-primary";
-const ACCESS: &str = "/api/integrations/{integration_id}/accounts/{id}/access";
-const ACCESS_OF_USER: &str = "/api/integrations/{integration_id}/accounts/{id}/access/{user_id}";
-const TOKENS: &str = "/api/users/{id}/tokens";
-const TOKEN: &str = "/api/users/{id}/tokens/{token_id}";
-
-/// The table. Rows that delete something come last; within a row the callers run from the least to the
-/// most privileged, so denied calls meet the world before anything is removed.
-fn table() -> Vec<Row> {
-    use Method as M;
-    //                 global  account  editor  viewer  no      no     revoked
-    //                 admin   admin                    access  token
-    let public = [200, 200, 200, 200, 200, 200, 200];
-    let signed_in = [200, 200, 200, 200, 200, 401, 401];
-    let global_admin = |ok| [ok, 403, 403, 403, 403, 401, 401];
-    let viewer = [200, 200, 200, 200, 404, 401, 401];
-    let editor = |ok| [ok, ok, ok, 403, 404, 401, 401];
-    let account_admin = [200, 200, 403, 403, 404, 401, 401];
-    let sync_all = [202, 202, 202, 403, 403, 401, 401];
-    vec![
-        Row::new(M::GET, "/healthz", public),
-        Row::new(M::GET, "/readyz", public),
-        Row::new(M::GET, "/api/openapi.json", public),
-        Row::new(M::GET, "/api/users/me", signed_in).check(me_is_the_caller),
-        Row::new(M::GET, INTEGRATION, signed_in),
-        Row::new(M::GET, LIST, signed_in).check(list_shows_only_visible_accounts),
-        Row::new(M::GET, ONE, viewer),
-        Row::new(M::GET, STATS, viewer),
-        Row::new(M::GET, LOGS, viewer),
-        Row::new(M::GET, "/api/users", global_admin(200)),
-        Row::new(M::GET, TOKENS, global_admin(200)),
-        Row::new(M::PUT, INTEGRATION, global_admin(200)).body(platform_settings),
-        Row::new(M::POST, TEST_CONNECTION, global_admin(200)).body(probe_credentials),
-        Row::new(M::POST, LIST, global_admin(201)).body(new_account),
-        Row::new(M::POST, "/api/users", global_admin(201)).body(new_user),
-        Row::new(M::POST, TOKENS, global_admin(201)).body(new_token),
-        Row::new(M::PUT, ONE, editor(200)).body(settings_only),
-        Row::new(M::POST, SYNC, editor(202)),
-        Row::new(M::POST, TEST, editor(200)),
-        Row::new(M::POST, RESUME, editor(200)),
-        Row::new(M::POST, SYNC_ALL, sync_all).check(sync_all_queues_only_syncable_accounts),
-        Row::new(M::PUT, ONE, account_admin).body(identifiers_only),
-        Row::new(M::PUT, ONE, account_admin).body(identifiers_and_secret),
-        Row::new(M::POST, SET_PRIMARY, account_admin),
-        Row::new(M::GET, ACCESS, account_admin),
-        Row::new(M::PUT, ACCESS, account_admin).body(bystander_viewer),
-        Row::new(M::DELETE, ACCESS_OF_USER, account_admin).restore(Restore::BystanderRole),
-        Row::new(M::DELETE, TOKEN, global_admin(200)).restore(Restore::SpareToken),
-        Row::new(M::DELETE, ONE, account_admin)
-            .setup(Setup::OwnIsPrimary)
-            .restore(Restore::Account)
-            .check(delete_names_no_hidden_account),
-    ]
-}
-
-fn platform_settings(_: &World, _: Account) -> Option<Value> {
-    Some(json!({ "consolidated_order_notifications": true }))
-}
-
-fn probe_credentials(_: &World, _: Account) -> Option<Value> {
-    Some(json!({ "credentials": account_body("probe", 67890)["credentials"] }))
-}
-
-fn new_account(_: &World, _: Account) -> Option<Value> {
-    Some(account_body(CREATED_NAME, CREATED_SHOP))
-}
-
-fn new_user(_: &World, _: Account) -> Option<Value> {
-    Some(json!({ "username": "made-by-the-table" }))
-}
-
-fn new_token(_: &World, _: Account) -> Option<Value> {
-    Some(json!({ "name": "table" }))
-}
-
-fn settings_only(_: &World, _: Account) -> Option<Value> {
-    Some(json!({ "sync_interval_minutes": 45, "metadata": { "note": "settings only" } }))
-}
-
-/// Identifiers alone (the stored secret is kept) already need the account admin role.
-fn identifiers_only(_: &World, account: Account) -> Option<Value> {
-    Some(json!({ "credentials": { "fs_id": "12345", "shop_id": account.shop_id, "client_id": "client-abc" } }))
-}
-
-fn identifiers_and_secret(_: &World, account: Account) -> Option<Value> {
-    Some(json!({ "credentials": account_body("same", account.shop_id)["credentials"] }))
-}
-
-fn bystander_viewer(world: &World, _: Account) -> Option<Value> {
-    Some(json!({ "user_id": world.bystander, "role": "viewer" }))
-}
-
-fn me_is_the_caller(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
-    let expected = match caller {
-        Caller::GlobalAdmin => world.admin,
-        Caller::AccountAdmin => world.account_admin.0,
-        Caller::Editor => world.editor.0,
-        Caller::Viewer => world.viewer.0,
-        Caller::NoAccess => world.no_access.0,
-        Caller::NoToken | Caller::Revoked => return Err("signed in without a live token".into()),
-    };
-    let got = &body["data"]["id"];
-    if got.as_i64() == Some(expected) {
-        Ok(())
-    } else {
-        Err(format!("`me` is user {got}, not the caller ({expected})"))
-    }
-}
-
-fn list_shows_only_visible_accounts(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
-    let mut listed: Vec<i64> = body["data"]["accounts"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|a| a["id"].as_i64()).collect())
-        .unwrap_or_default();
-    listed.sort_unstable();
-    let mut visible = world.visible_to(caller);
-    visible.sort_unstable();
-    let total = body["data"]["summary"]["total_accounts"].as_u64();
-    if listed != visible || total != Some(visible.len() as u64) {
-        return Err(format!(
-            "listed {listed:?} (summary total {total:?}); the caller may see {visible:?}"
-        ));
-    }
-    Ok(())
-}
-
-fn sync_all_queues_only_syncable_accounts(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
-    let expected = match caller {
-        Caller::GlobalAdmin => world.all_accounts.len() as u64,
-        // Both hold the editor role or more on the own account only.
-        Caller::AccountAdmin | Caller::Editor => 1,
-        _ => return Err("sync-all accepted a caller who may sync nothing".into()),
-    };
-    match body["data"]["queued"].as_u64() {
-        Some(queued) if queued == expected => Ok(()),
-        other => Err(format!("queued {other:?}, expected {expected}")),
-    }
-}
-
-fn delete_names_no_hidden_account(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
-    let promoted = &body["data"]["new_primary"];
-    let visible = world.visible_to(caller);
-    match promoted.as_i64() {
-        Some(id) if caller != Caller::GlobalAdmin && !visible.contains(&id) => Err(format!(
-            "the answer names account {id} as the new primary, which the caller holds no role on"
-        )),
-        _ => Ok(()),
     }
 }
 
