@@ -91,7 +91,8 @@ async fn create_database_if_missing(database: &DatabaseSettings) -> anyhow::Resu
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    args.metrics.install("127.0.0.1:9101")?;
+    args.metrics
+        .install(ocean_shared::monitoring::Process::Api, "127.0.0.1:9101")?;
     let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     if let Some(token) = &args.api.admin_token {

@@ -30,7 +30,8 @@ async fn main() {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("info,sqlx=warn");
-    cli.metrics.install("127.0.0.1:9102")?;
+    cli.metrics
+        .install(ocean_shared::monitoring::Process::Scheduler, "127.0.0.1:9102")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
     let queue = SyncQueue::new(conn, &cli.redis.queue_name, QueueTiming::default());

@@ -33,6 +33,8 @@ pub enum SyncTrigger {
 }
 
 impl SyncTrigger {
+    pub const ALL: [SyncTrigger; 4] = [Self::Schedule, Self::Manual, Self::SyncAll, Self::Continuation];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Schedule => "schedule",

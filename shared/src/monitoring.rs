@@ -35,6 +35,14 @@ pub const SCHEDULER_LAG: &str = "ocean_scheduler_lag_seconds";
 pub const INTENTS_SCHEDULED: &str = "ocean_intents_scheduled_total";
 pub const INTENTS_RECOVERED: &str = "ocean_intents_recovered_total";
 
+/// Which process is exporting: each starts its own counters at zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    Api,
+    Scheduler,
+    Worker,
+}
+
 /// Where a process serves `/metrics`.
 #[derive(Args, Debug, Clone)]
 pub struct MetricsSettings {
@@ -46,7 +54,7 @@ pub struct MetricsSettings {
 
 impl MetricsSettings {
     /// Starts the exporter (needs a Tokio runtime), on `default` unless configured otherwise.
-    pub fn install(&self, default: &str) -> anyhow::Result<Option<SocketAddr>> {
+    pub fn install(&self, process: Process, default: &str) -> anyhow::Result<Option<SocketAddr>> {
         let addr = self.metrics_addr.as_deref().unwrap_or(default).trim();
         if addr.eq_ignore_ascii_case("off") {
             return Ok(None);
@@ -60,6 +68,7 @@ impl MetricsSettings {
             .install()
             .with_context(|| format!("Failed to serve metrics on {addr}"))?;
         describe();
+        start_at_zero(process);
         tracing::info!(%addr, "metrics at /metrics");
         Ok(Some(addr))
     }
@@ -133,4 +142,56 @@ fn describe() {
     );
     describe_counter!(INTENTS_SCHEDULED, "Due schedules turned into intents.");
     describe_counter!(INTENTS_RECOVERED, "Intents fed again after the queue lost its jobs.");
+}
+
+/// Exports the process's counters at zero from the start. The `metrics` crate shows a series only after
+/// its first increment, and alerts and panels (`rate(...)`) need the series before the first event.
+fn start_at_zero(process: Process) {
+    use crate::{db::logs::Outcome, domain::SyncTrigger, marketplace::client::Endpoint};
+    let zero = |name: &'static str, labels: &[(&'static str, &'static str)]| {
+        let labels: Vec<metrics::Label> = labels.iter().map(|(k, v)| metrics::Label::new(*k, *v)).collect();
+        metrics::counter!(name, labels).increment(0);
+    };
+    let marketplace = || {
+        for endpoint in Endpoint::ALL {
+            zero(MARKETPLACE_RATE_LIMITED, &[("endpoint", endpoint.as_str())]);
+            zero(MARKETPLACE_RETRIES, &[("endpoint", endpoint.as_str())]);
+        }
+        for result in ["ok", "error"] {
+            zero(TOKEN_REFRESHES, &[("result", result)]);
+        }
+    };
+    match process {
+        Process::Api => {
+            zero(JOBS_ENQUEUED, &[("trigger", SyncTrigger::Manual.as_str())]);
+            marketplace();
+        }
+        Process::Scheduler => {
+            for trigger in SyncTrigger::ALL {
+                zero(JOBS_ENQUEUED, &[("trigger", trigger.as_str())]);
+            }
+            for result in ["ok", "error"] {
+                zero(SCHEDULER_TICKS, &[("result", result)]);
+            }
+            zero(INTENTS_SCHEDULED, &[]);
+            zero(INTENTS_RECOVERED, &[]);
+        }
+        Process::Worker => {
+            for trigger in SyncTrigger::ALL {
+                zero(JOBS_ENQUEUED, &[("trigger", trigger.as_str())]);
+                zero(JOBS_STARTED, &[("trigger", trigger.as_str())]);
+                for outcome in Outcome::ALL {
+                    zero(
+                        JOBS_FINISHED,
+                        &[("trigger", trigger.as_str()), ("outcome", outcome.as_str())],
+                    );
+                }
+            }
+            for stream in ["products", "orders", "stock"] {
+                zero(RECORDS_SYNCED, &[("stream", stream)]);
+            }
+            zero(LEASE_CONFLICTS, &[]);
+            marketplace();
+        }
+    }
 }

@@ -37,7 +37,8 @@ async fn main() {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("info,sqlx=warn");
-    cli.metrics.install("127.0.0.1:9103")?;
+    cli.metrics
+        .install(ocean_shared::monitoring::Process::Worker, "127.0.0.1:9103")?;
     let keyring = Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;

@@ -18,6 +18,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 4] = [Self::Success, Self::Failure, Self::Skipped, Self::Partial];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Success => "success",
