@@ -9,6 +9,7 @@ pub mod error;
 pub mod openapi;
 pub mod query;
 pub mod routes;
+pub mod validation;
 
 use std::{future::Future, sync::Arc, time::Duration};
 

@@ -29,8 +29,12 @@ pub struct AccountStats {
     pub daily_order_average: f64,
 }
 
-/// Figures for every account of an integration.
-pub async fn account_stats(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<AccountStats>, sqlx::Error> {
+/// Figures for every account of an integration, or only for `only`.
+pub async fn account_stats(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+    only: Option<AccountId>,
+) -> Result<Vec<AccountStats>, sqlx::Error> {
     sqlx::query_as(
         r#"
         WITH bounds AS (
@@ -64,12 +68,13 @@ pub async fn account_stats(db: impl PgExecutor<'_>, integration_id: &str) -> Res
                    count(*) FILTER (WHERE order_created_at >= now() - interval '30 days') AS last_30_days
             FROM marketplace_orders WHERE account_id = a.id
         ) o ON true
-        WHERE a.integration_id = $1
+        WHERE a.integration_id = $1 AND ($3::bigint IS NULL OR a.id = $3)
         ORDER BY a.id
         "#,
     )
     .bind(integration_id)
     .bind(REPORT_TIME_ZONE)
+    .bind(only)
     .fetch_all(db)
     .await
 }

@@ -10,6 +10,8 @@ use ocean_shared::{
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use crate::validation;
+
 /// The platform Option A rows are converted to.
 pub const PLATFORM: &str = "tokopedia";
 
@@ -148,42 +150,26 @@ impl Problems {
 
     /// Required trimmed text of at most `max` characters, without control characters.
     fn text(&mut self, field: &str, value: Option<&Value>, max: usize) -> Option<String> {
-        let reason = match value {
-            None | Some(Value::Null) => "is missing".to_owned(),
-            Some(Value::String(s)) => {
-                let s = s.trim();
-                if s.is_empty() {
-                    "is empty".to_owned()
-                } else if s.chars().count() > max {
-                    format!("must be at most {max} characters")
-                } else if s.chars().any(char::is_control) {
-                    "must not contain control characters".to_owned()
-                } else {
-                    return Some(s.to_owned());
-                }
-            }
-            Some(_) => "must be a string".to_owned(),
+        let checked = match value {
+            None | Some(Value::Null) => Err("is missing".to_owned()),
+            Some(Value::String(s)) if s.trim().is_empty() => Err("is empty".to_owned()),
+            Some(Value::String(s)) => validation::text(s, max),
+            Some(_) => Err("must be a string".to_owned()),
         };
-        self.push(field, reason);
-        None
+        checked.map_err(|reason| self.push(field, reason)).ok()
     }
 
     /// A positive marketplace id, as a number or a string of digits.
     fn marketplace_id(&mut self, field: &str, value: Option<&Value>) -> Option<u64> {
-        let parsed = match value {
+        match value {
             None | Some(Value::Null) => {
                 self.push(field, "is missing");
-                return None;
+                None
             }
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-            Some(_) => None,
-        };
-        let id = parsed.filter(|id| *id > 0);
-        if id.is_none() {
-            self.push(field, "must be a positive integer (number or digits)");
+            Some(value) => validation::marketplace_id(value)
+                .map_err(|reason| self.push(field, reason))
+                .ok(),
         }
-        id
     }
 
     fn interval(&mut self, value: Option<&Value>) -> i32 {

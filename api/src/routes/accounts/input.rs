@@ -10,7 +10,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, FieldError};
+use crate::{
+    error::{ApiError, FieldError},
+    validation,
+};
 
 /// Credentials as sent. Ids may be numbers or strings of digits.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -89,35 +92,22 @@ impl Check {
 
     /// Trimmed text of 1..=max characters without control characters.
     fn text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-        let value = value.map(str::trim).unwrap_or_default();
-        if value.is_empty() {
-            self.fail(field, "is required");
-        } else if value.chars().count() > max {
-            self.fail(field, format!("must be at most {max} characters"));
-        } else if value.chars().any(char::is_control) {
-            self.fail(field, "must not contain control characters");
-        } else {
-            return Some(value.to_owned());
-        }
-        None
+        validation::text(value.unwrap_or_default(), max)
+            .map_err(|reason| self.fail(field, reason))
+            .ok()
     }
 
     /// A positive marketplace id, given as a number or a string of digits.
     fn marketplace_id(&mut self, field: &str, value: Option<&Value>) -> Option<u64> {
-        let parsed = match value {
+        match value {
             None | Some(Value::Null) => {
                 self.fail(field, "is required");
-                return None;
+                None
             }
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-            Some(_) => None,
-        };
-        let id = parsed.filter(|id| *id > 0);
-        if id.is_none() {
-            self.fail(field, "must be a positive integer (number or digits)");
+            Some(value) => validation::marketplace_id(value)
+                .map_err(|reason| self.fail(field, reason))
+                .ok(),
         }
-        id
     }
 
     fn secret(&mut self, field: &str, value: Option<&SecretString>) -> Option<SecretString> {

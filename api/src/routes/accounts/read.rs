@@ -46,7 +46,7 @@ pub async fn list(
     };
     query.only = roles.as_ref().map(|r| r.iter().map(|(id, _)| *id).collect());
     let (page, total) = accounts::list_page(&state.pool, &integration_id, &query).await?;
-    let all_stats = reports::account_stats(&state.pool, &integration_id).await?;
+    let all_stats = reports::account_stats(&state.pool, &integration_id, None).await?;
     let visible: Vec<accounts::Account> = accounts::list(&state.pool, &integration_id)
         .await?
         .into_iter()
@@ -91,7 +91,7 @@ pub async fn get_account(
 ) -> Result<Json<ApiResponse<AccountView>>> {
     known_integration(&state, &integration_id).await?;
     let (account, role) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
-    let stats = reports::account_stats(&state.pool, &integration_id).await?;
+    let stats = reports::account_stats(&state.pool, &integration_id, Some(account.id)).await?;
     Ok(ok(AccountView::new(
         &account,
         stats.iter().find(|s| s.account_id == account.id),
@@ -112,7 +112,7 @@ pub async fn stats(
 ) -> Result<Json<ApiResponse<AccountStatsView>>> {
     known_integration(&state, &integration_id).await?;
     let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
-    let stats = reports::account_stats(&state.pool, &integration_id).await?;
+    let stats = reports::account_stats(&state.pool, &integration_id, Some(account.id)).await?;
     Ok(ok(AccountStatsView::new(
         &account,
         stats.iter().find(|s| s.account_id == account.id),
