@@ -2,10 +2,10 @@
 //! the feed is fair across apps, and a Redis that lost its jobs is fed again.
 
 use ocean_scheduler::{SchedulerSettings, run_tick};
-use ocean_shared::db::accounts;
+use ocean_shared::db::{accounts, schedule};
 use ocean_sim::{AppConfig, ShopConfig, SimConfig};
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use crate::helpers::{TestApp, scheduler_settings, two_shops};
 
@@ -164,4 +164,41 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
         );
     }
     app.shutdown().await;
+}
+
+/// Replicas racing for the head of the queue: a replica whose snapshot predates another's feed must not
+/// feed the same intent again once it gets the row's lock.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn racing_feeders_hand_out_every_intent_exactly_once(pool: PgPool) {
+    insert_accounts(&pool, 600).await;
+    sqlx::query("UPDATE integration_accounts SET sync_requested_at = now() - interval '1 minute'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let options = pool.connect_options().as_ref().clone();
+    let mut feeders = Vec::new();
+    for _ in 0..8 {
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap();
+        feeders.push(tokio::spawn(async move {
+            let mut fed = Vec::new();
+            loop {
+                let mut tx = pool.begin().await.unwrap();
+                let claimed = schedule::claim_feedable(&mut tx, 600.0, 1).await.unwrap();
+                tx.commit().await.unwrap();
+                if claimed.is_empty() {
+                    return fed;
+                }
+                fed.extend(claimed.into_iter().map(|intent| intent.id));
+            }
+        }));
+    }
+    let mut fed = Vec::new();
+    for feeder in feeders {
+        fed.extend(feeder.await.unwrap());
+    }
+    let handed_out = fed.len();
+    fed.sort();
+    fed.dedup();
+    assert_eq!(handed_out - fed.len(), 0, "intents fed twice");
+    assert_eq!(fed.len(), 600, "every intent fed");
 }

@@ -74,7 +74,12 @@ pub async fn claim_feedable(
               AND (sync_enqueued_at IS NULL OR sync_enqueued_at < now() - make_interval(secs => $1))
               AND (lease_expires_at IS NULL OR lease_expires_at < now())
         ), picked AS (
+            -- The same conditions again, on the row itself: if another replica fed it after this
+            -- statement's snapshot, the lock is taken on its newest version and they are checked there.
             SELECT a.id FROM integration_accounts a JOIN waiting w ON w.id = a.id
+            WHERE a.enabled AND a.paused_at IS NULL AND a.sync_requested_at IS NOT NULL AND a.sync_requested_at <= now()
+              AND (a.sync_enqueued_at IS NULL OR a.sync_enqueued_at < now() - make_interval(secs => $1))
+              AND (a.lease_expires_at IS NULL OR a.lease_expires_at < now())
             ORDER BY w.turn, w.sync_requested_at, a.id
             LIMIT $2
             FOR UPDATE OF a SKIP LOCKED
