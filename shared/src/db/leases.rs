@@ -108,7 +108,6 @@ pub async fn hold_fence(conn: &mut PgConnection, lease: Lease) -> Result<bool, s
     Ok(current == Some(lease.token))
 }
 
-/// Marks a finished successful sync and releases the lease. False if the lease was lost.
 /// Marks a finished successful sync, merges `metadata` (a JSON object, e.g. shop info) into the account's
 /// metadata, and releases the lease. False if the lease was lost.
 pub async fn record_success(
