@@ -52,11 +52,16 @@ pub struct TickReport {
 
 /// How often account and queue gauges are recomputed (the account counts scan the table).
 const GAUGE_REFRESH: Duration = Duration::from_secs(15);
+/// How often finished jobs are pruned from Redis, and how long they stay there after finishing (as long as
+/// an idempotency key lives, so a job stays inspectable while its key still blocks a duplicate).
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+pub const KEEP_FINISHED_JOBS: Duration = Duration::from_secs(3600);
 
 /// Runs ticks until `shutdown` is cancelled. Errors are logged and retried on the next tick.
 pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, shutdown: CancellationToken) {
     let tick = Duration::from_millis(settings.tick_ms.max(10));
     let mut gauges_refreshed: Option<std::time::Instant> = None;
+    let mut pruned_at: Option<std::time::Instant> = None;
     tracing::info!(
         queue = queue.name(),
         tick_ms = settings.tick_ms,
@@ -83,6 +88,13 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
             gauges_refreshed = Some(std::time::Instant::now());
             if let Err(e) = export_gauges(&pool, &queue).await {
                 tracing::warn!(error.message = %e, "could not refresh gauges");
+            }
+        }
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(std::time::Instant::now());
+            match queue.prune(KEEP_FINISHED_JOBS).await {
+                Ok(removed) => metrics::counter!(monitoring::JOBS_PRUNED).increment(removed),
+                Err(e) => tracing::warn!(error.message = %e, "could not prune finished jobs"),
             }
         }
         tokio::select! {

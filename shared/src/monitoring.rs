@@ -34,6 +34,8 @@ pub const SCHEDULER_TICKS: &str = "ocean_scheduler_ticks_total";
 pub const SCHEDULER_LAG: &str = "ocean_scheduler_lag_seconds";
 pub const INTENTS_SCHEDULED: &str = "ocean_intents_scheduled_total";
 pub const INTENTS_RECOVERED: &str = "ocean_intents_recovered_total";
+pub const BUILD_INFO: &str = "ocean_build_info";
+pub const JOBS_PRUNED: &str = "ocean_queue_jobs_pruned_total";
 
 /// Which process is exporting: each starts its own counters at zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,7 @@ impl MetricsSettings {
             .with_context(|| format!("Failed to serve metrics on {addr}"))?;
         describe();
         start_at_zero(process);
+        build_info();
         tracing::info!(%addr, "metrics at /metrics");
         Ok(Some(addr))
     }
@@ -142,6 +145,16 @@ fn describe() {
     );
     describe_counter!(INTENTS_SCHEDULED, "Due schedules turned into intents.");
     describe_counter!(INTENTS_RECOVERED, "Intents fed again after the queue lost its jobs.");
+    describe_counter!(JOBS_PRUNED, "Finished jobs removed from Redis after their retention.");
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; the version label names the release this process runs."
+    );
+}
+
+/// `ocean_build_info{version} 1`: which release each process runs (two versions during a rollout).
+fn build_info() {
+    metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
 /// Exports the process's counters at zero from the start. The `metrics` crate shows a series only after
@@ -175,6 +188,7 @@ fn start_at_zero(process: Process) {
             }
             zero(INTENTS_SCHEDULED, &[]);
             zero(INTENTS_RECOVERED, &[]);
+            zero(JOBS_PRUNED, &[]);
         }
         Process::Worker => {
             for trigger in SyncTrigger::ALL {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_core::backend::Vacuum;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -173,6 +174,57 @@ impl SyncQueue {
             .await
             .context("Failed to check the queue's epoch mark")?;
         Ok(set.is_some())
+    }
+
+    /// Removes jobs that finished (done, or dead) more than `age` ago: their data and metadata through
+    /// apalis' vacuum, and their ids in the done and dead sets, which vacuum leaves behind and nothing else
+    /// ever trims (apalis-notes §9: Redis memory would grow with every job). Returns the jobs removed.
+    /// The history of every sync is in Postgres; Redis keeps only what delivery needs. Safe to run from
+    /// several processes at once.
+    pub async fn prune(&self, age: Duration) -> anyhow::Result<u64> {
+        let mut storage = self.storage.clone();
+        let vacuumed = storage
+            .vacuum_before(age)
+            .await
+            .map_err(|e| anyhow::anyhow!("Failed to vacuum finished jobs: {e}"))?;
+        let config = self.storage.get_config();
+        let data = config.job_data_hash();
+        let mut conn = self.conn.clone();
+        for set in [config.done_jobs_set(), config.dead_jobs_set()] {
+            // SSCAN in pages keeps each Redis call short however large the set has grown.
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, ids): (u64, Vec<String>) = redis::cmd("SSCAN")
+                    .arg(&set)
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(500)
+                    .query_async(&mut conn)
+                    .await
+                    .context("Failed to scan finished jobs")?;
+                if !ids.is_empty() {
+                    let mut pipe = redis::pipe();
+                    for id in &ids {
+                        pipe.cmd("HEXISTS").arg(&data).arg(id);
+                    }
+                    let kept: Vec<bool> = pipe.query_async(&mut conn).await.context("Failed to read job data")?;
+                    let gone: Vec<&String> = ids.iter().zip(kept).filter(|(_, k)| !k).map(|(id, _)| id).collect();
+                    if !gone.is_empty() {
+                        redis::cmd("SREM")
+                            .arg(&set)
+                            .arg(&gone)
+                            .query_async::<u64>(&mut conn)
+                            .await
+                            .context("Failed to trim finished job ids")?;
+                    }
+                }
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(vacuumed as u64)
     }
 
     /// Redis round trip, for readiness probes.

@@ -58,6 +58,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             metrics::Unit::Seconds,
             "Simulated marketplace processing time by endpoint."
         );
+        metrics::describe_gauge!(
+            "ocean_build_info",
+            "Always 1; the version label names the release this process runs."
+        );
+        metrics::gauge!("ocean_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     }
     let config = match &args.config {
         Some(path) => SimConfig::load(path)?,

@@ -5,6 +5,7 @@ mod client;
 mod engine;
 mod feeding;
 mod helpers;
+mod pruning;
 mod scheduler;
 mod settings;
 mod sync_flow;
