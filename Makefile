@@ -5,19 +5,24 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export REDIS_URL ?= redis://127.0.0.1:6379/
 
-.PHONY: demo test services migrate build lint fmt ci bench validate
+.PHONY: demo test services tools migrate build lint fmt ci bench validate
 
 ## Run the whole fleet locally against the simulator until Ctrl-C.
 demo: services
 	@scripts/demo.sh
 
-## Run the whole test suite against real Postgres and Redis.
-test: services
+## Run the whole test suite against real Postgres and Redis (and a real Prometheus scraping the binaries).
+test: services tools
 	DATABASE_URL=$(TEST_DATABASE_URL) cargo test --workspace --locked
 
 ## Start (or install) Postgres and Redis when they are not running.
 services:
 	@scripts/services.sh
+
+## Install what the tests run besides Postgres and Redis when missing: promtool, prometheus, the Postgres and
+## Redis exporters, Chromium and ChromeDriver (Debian packages, as root).
+tools:
+	@scripts/tools.sh
 
 ## Apply migrations to DATABASE_URL (default: the local ocean_sync database); safe to run twice.
 migrate: services

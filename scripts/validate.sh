@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline validation of deploy/ (Kubernetes, Prometheus, Grafana, Docker): `make validate`.
-# Installs what is missing (promtool from Debian's `prometheus` package, kubernetes-validate from PyPI into
+# Installs what is missing (promtool through scripts/tools.sh, kubernetes-validate from PyPI into
 # target/validate/venv, the npm packages of deploy/validate with `npm ci`), then runs every check, one line
 # each, and stops at the first failure with the tool's own message. Re-runs skip the installs.
 # Environment: K8S_VERSIONS (Kubernetes versions to validate against, default "1.28.0 1.37.0").
@@ -30,12 +30,7 @@ step() { # step "description" command...: run, print one line, stop with the com
 }
 
 # ---- tools ------------------------------------------------------------------------------------------
-need_promtool() {
-  command -v promtool >/dev/null && return 0
-  [ "$(id -u)" = 0 ] || { echo "promtool missing: apt-get install prometheus (as root)"; return 1; }
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
-}
+need_promtool() { "$ROOT/scripts/tools.sh" promtool; }
 need_kubectl() {
   command -v kubectl >/dev/null && return 0
   echo "kubectl (with its built-in kustomize) is missing; install it from your distribution"

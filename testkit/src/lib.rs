@@ -168,17 +168,31 @@ pub fn worker_process(
     queue: &str,
     keys: &SecretString,
 ) -> tokio::process::Command {
+    let mut command = fleet_process(bin, pool, &sim.base_url, queue, keys);
+    command.env("OCEAN_POLL_INTERVAL_MS", "100");
+    command
+}
+
+/// Any Ocean Sync binary `bin` (api, scheduler, worker) set up for a test: the test's database, its Redis
+/// namespace, the marketplace at `marketplace_url`, the keyring, any free metrics port, quiet logs, killed
+/// when dropped. Add `arg`s and `env`s and spawn.
+pub fn fleet_process(
+    bin: &str,
+    pool: &PgPool,
+    marketplace_url: &str,
+    queue: &str,
+    keys: &SecretString,
+) -> tokio::process::Command {
     use secrecy::ExposeSecret;
     let mut command = tokio::process::Command::new(bin);
     command
         .env("DATABASE_URL", database_url_for(pool))
         .env("REDIS_URL", redis_url())
         .env("OCEAN_QUEUE_NAME", queue)
-        .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
-        .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
+        .env("OCEAN_TOKOPEDIA_BASE_URL", marketplace_url)
+        .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{marketplace_url}/token"))
         .env("OCEAN_ENCRYPTION_KEYS", keys.expose_secret())
-        .env("OCEAN_POLL_INTERVAL_MS", "100")
-        // Several workers per test, tests in parallel: any free port.
+        // Several processes per test, tests in parallel: any free port.
         .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
