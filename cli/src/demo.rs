@@ -64,9 +64,13 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
     loop {
         let list = client.list_accounts().await?;
         let accounts: Vec<&Value> = list["accounts"].as_array().into_iter().flatten().collect();
-        let settled = accounts
-            .iter()
-            .all(|a| a["last_sync_at"].is_string() || a["status"] == "error");
+        // Settled: the sync-all's run has started and finished for every account (on a database from an
+        // earlier demo, a last sync alone would be the old one).
+        let settled = accounts.iter().all(|a| {
+            a["sync_requested_at"].is_null()
+                && a["sync_running_since"].is_null()
+                && (a["last_sync_at"].is_string() || a["status"] == "error")
+        });
         if settled && !accounts.is_empty() {
             println!("synced in {:.1}s\n", started.elapsed().as_secs_f64());
             table::print_accounts(&list);

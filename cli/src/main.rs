@@ -32,7 +32,7 @@ enum Command {
     Sync { account_id: i64 },
     /// Queue a sync of every enabled account.
     SyncAll,
-    /// Create the demo accounts (if missing), sync them all and wait until both have synced.
+    /// Create the demo accounts (if missing), sync them all and wait until that sync has run for both.
     DemoSeed(demo::DemoArgs),
 }
 
