@@ -83,6 +83,7 @@ wait_ready "$OCEAN_API_ADDR" /readyz
 cat <<INFO
 
 Ocean Sync is running (simulator, api, scheduler, 2 workers). Press Ctrl-C to stop.
+  Console      http://$OCEAN_API_ADDR/   (sign in with the token below)
   API          http://$OCEAN_API_ADDR/api/integrations/tokopedia/accounts
   Token        $OCEAN_ADMIN_TOKEN   (demo only)
   Try          curl -H "Authorization: Bearer $OCEAN_ADMIN_TOKEN" http://$OCEAN_API_ADDR/api/integrations/tokopedia/accounts

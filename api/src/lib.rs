@@ -1,10 +1,11 @@
-//! The Ocean Sync HTTP API: account management, access control and sync triggers for integrators and
-//! the web console, behind bearer tokens, answering in the `{success, data}` envelope, and describing
-//! itself at `/api/openapi.json`.
+//! The Ocean Sync HTTP API: account management, access control and sync triggers for integrators, behind
+//! bearer tokens, answering in the `{success, data}` envelope and describing itself at
+//! `/api/openapi.json`; and the web console over it at `/`.
 
 pub mod access;
 pub mod auth;
 pub mod commands;
+pub mod console;
 pub mod error;
 pub mod openapi;
 pub mod query;
@@ -73,10 +74,11 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The full application: routes, the document, fallbacks and middleware.
+/// The full application: the API, the web console, the document, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api_routes();
     routes
+        .merge(console::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(doc)))

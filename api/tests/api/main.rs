@@ -4,6 +4,7 @@
 mod admin;
 mod authorization;
 mod basics;
+mod console;
 mod endpoints;
 mod helpers;
 mod openapi;

@@ -12,6 +12,7 @@ pub mod legacy;
 pub mod logs;
 pub mod reports;
 pub mod schedule;
+pub mod sessions;
 pub mod users;
 
 /// Name of the unique constraint or index behind a failed statement, for mapping it to 409/422.

@@ -313,6 +313,8 @@ pub struct ListParams {
     pub enabled: Option<bool>,
 }
 
+const MAX_PAGE: i64 = 1_000_000;
+
 /// `page`/`per_page` as validated numbers.
 pub fn paging(
     check_page: Option<i64>,
@@ -322,8 +324,9 @@ pub fn paging(
     let mut errors = Vec::new();
     let page = check_page.unwrap_or(1);
     let per_page = check_per_page.unwrap_or(default_per_page);
-    if page < 1 {
-        errors.push(FieldError::new("page", "must be 1 or more"));
+    // The cap keeps the row offset far from overflow; no listing here has a million pages.
+    if !(1..=MAX_PAGE).contains(&page) {
+        errors.push(FieldError::new("page", format!("must be between 1 and {MAX_PAGE}")));
     }
     if !(1..=100).contains(&per_page) {
         errors.push(FieldError::new("per_page", "must be between 1 and 100"));
