@@ -20,6 +20,8 @@ pub enum PhaseName {
     Crash,
     /// No-op jobs through our apalis-redis queue and through BullMQ.
     Queue,
+    /// The account list, its console fragment and the dashboard over a fleet of synced accounts.
+    Listing,
 }
 
 impl PhaseName {
@@ -31,12 +33,13 @@ impl PhaseName {
             Self::Emission => "emission",
             Self::Crash => "crash",
             Self::Queue => "queue",
+            Self::Listing => "listing",
         }
     }
 }
 
-/// Ocean Sync benchmarks: marketplace limits, write throughput, scheduler emission, crash to resume and
-/// queue throughput, against Postgres and Redis on 127.0.0.1.
+/// Ocean Sync benchmarks: marketplace limits, write throughput, scheduler emission, crash to resume, queue
+/// throughput and the account list at fleet size, against Postgres and Redis on 127.0.0.1.
 #[derive(Parser, Debug, Clone)]
 #[command(
     version,
@@ -109,6 +112,28 @@ pub struct Cli {
     /// Queue: our worker's poll interval in milliseconds (the worker's default).
     #[arg(long, default_value_t = 250)]
     pub queue_poll_ms: u64,
+    /// Listing: tokopedia accounts of the fleet [default: 2000; quick: 200].
+    #[arg(long)]
+    pub listing_accounts: Option<usize>,
+    /// Listing: synced products per account.
+    #[arg(long, default_value_t = 100)]
+    pub listing_products: usize,
+    /// Listing: synced orders per account, over the last 30 days.
+    #[arg(long, default_value_t = 300)]
+    pub listing_orders: usize,
+    /// Listing: timed requests per endpoint, one after another (after a warm-up of 3).
+    #[arg(long, default_value_t = 50)]
+    pub listing_requests: usize,
+    /// Listing: longest the timed requests of one endpoint may take together, in seconds; fewer requests are
+    /// made when they are slow, so the phase stays within its time limit.
+    #[arg(long, default_value_t = 20)]
+    pub listing_budget_secs: u64,
+    /// Listing: concurrent clients polling the console's live fragment.
+    #[arg(long, default_value_t = 8)]
+    pub listing_clients: usize,
+    /// Listing: how long the concurrent clients poll, in seconds [default: 5; quick: 2].
+    #[arg(long)]
+    pub listing_secs: Option<u64>,
     /// `RUST_LOG` of the worker processes (logs in `target/bench/logs/`).
     #[arg(long, default_value = "warn")]
     pub worker_log: String,
@@ -147,6 +172,13 @@ pub struct Settings {
     pub queue_runs: usize,
     pub queue_concurrency: usize,
     pub queue_poll_ms: u64,
+    pub listing_accounts: usize,
+    pub listing_products: usize,
+    pub listing_orders: usize,
+    pub listing_requests: usize,
+    pub listing_budget_secs: u64,
+    pub listing_clients: usize,
+    pub listing_secs: u64,
     #[serde(skip)]
     pub worker_log: String,
     #[serde(skip)]
@@ -200,6 +232,13 @@ impl Cli {
             queue_runs: pick(self.queue_runs, 3, 1).max(1),
             queue_concurrency: self.queue_concurrency.max(1),
             queue_poll_ms: self.queue_poll_ms.max(1),
+            listing_accounts: pick(self.listing_accounts, 2000, 200).max(1),
+            listing_products: self.listing_products,
+            listing_orders: self.listing_orders,
+            listing_requests: self.listing_requests.max(1),
+            listing_budget_secs: self.listing_budget_secs.max(1),
+            listing_clients: self.listing_clients.max(1),
+            listing_secs: self.listing_secs.unwrap_or(if q { 2 } else { 5 }).max(1),
             worker_log: self.worker_log,
             node: self.node,
             bullmq_dir: self.bullmq_dir,
@@ -222,7 +261,8 @@ mod tests {
             .settings()
             .expect("valid settings");
         assert_eq!((settings.accounts, settings.workers, settings.queue_runs), (7, 2, 1));
-        assert_eq!(settings.phases.len(), 5, "every phase by default");
+        assert_eq!(settings.phases.len(), 6, "every phase by default");
+        assert_eq!(settings.listing_accounts, 200);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `ocean-bench`: Ocean Sync's benchmarks, run by `make bench`. Five phases, each in its own database
+//! `ocean-bench`: Ocean Sync's benchmarks, run by `make bench`. Six phases, each in its own database
 //! (`ocean_bench_<phase>`, created fresh and dropped) and Redis namespace (`bench:<uuid>`, deleted), each
 //! bounded in count and time:
 //!
@@ -6,7 +6,8 @@
 //! 2. write throughput: batched upserts next to `COPY` ([`phases::writes`]);
 //! 3. scheduler emission: claiming many due accounts and feeding one window ([`phases::emission`]);
 //! 4. crash to resume: SIGKILL of a syncing worker ([`phases::crash`]);
-//! 5. queue throughput: apalis-redis next to BullMQ ([`phases::queue`]).
+//! 5. queue throughput: apalis-redis next to BullMQ ([`phases::queue`]);
+//! 6. account list at fleet size: the list, the console's live fragment and dashboard ([`phases::listing`]).
 //!
 //! Traffic goes only to 127.0.0.1. Results are printed as a table and written as JSON.
 
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
         emission: None,
         crash: None,
         queue: None,
+        listing: None,
         errors: Default::default(),
     };
     let limit = Duration::from_secs(settings.phase_timeout_secs);
@@ -71,6 +73,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .run_phase(name, limit, async |p| phases::queue::run(p, s).await)
                 .await
                 .map(|r| results.queue = Some(r)),
+            PhaseName::Listing => servers
+                .run_phase(name, limit, async |p| phases::listing::run(p, s).await)
+                .await
+                .map(|r| results.listing = Some(r)),
         };
         let secs = phase_started.elapsed().as_secs_f64();
         match outcome {

@@ -12,6 +12,7 @@ use crate::{
         crash::CrashResult,
         emission::EmissionResult,
         limits::LimitsResult,
+        listing::{ListingResult, Sequential},
         queue::{QueueResult, Rounds},
         writes::WritesResult,
     },
@@ -30,6 +31,7 @@ pub struct Results {
     pub emission: Option<EmissionResult>,
     pub crash: Option<CrashResult>,
     pub queue: Option<QueueResult>,
+    pub listing: Option<ListingResult>,
     /// Phase name to error.
     pub errors: BTreeMap<String, String>,
 }
@@ -93,6 +95,9 @@ impl Results {
         }
         if let Some(q) = &self.queue {
             queue(&mut t, q);
+        }
+        if let Some(l) = &self.listing {
+            listing(&mut t, l);
         }
         for (phase, error) in &self.errors {
             t.add(phase, "FAILED", error.clone());
@@ -222,6 +227,54 @@ fn queue(t: &mut Table, q: &QueueResult) {
         (None, Some(e)) => t.add(p, "BullMQ", format!("failed: {e}")),
         (None, None) => {}
     }
+}
+
+fn listing(t: &mut Table, l: &ListingResult) {
+    let p = "6 listing";
+    let what = format!(
+        "{} accounts × {} products, {} orders",
+        l.accounts, l.products_per_account, l.orders_per_account
+    );
+    let value = format!(
+        "{} products, {} orders ({:.0} MiB), {} sync logs; filled in {:.1} s",
+        l.products, l.orders, l.data_mib, l.sync_logs, l.fill_secs
+    );
+    t.add(p, what, value);
+    let unchanged = |n: usize| {
+        if n > 0 {
+            format!(", {n} of them 304")
+        } else {
+            String::new()
+        }
+    };
+    let sequential = |t: &mut Table, what: &str, s: &Sequential| {
+        let value = format!(
+            "p50 {:.1} ms, p95 {:.1} ms, {:.1} req/s ({} sequential{}; {} KB)",
+            s.p50_ms,
+            s.p95_ms,
+            s.per_sec,
+            s.requests,
+            unchanged(s.not_modified),
+            s.body_bytes / 1000
+        );
+        t.add(p, what, value);
+    };
+    sequential(t, "GET /api/…/accounts, page 1 of 50 (bearer)", &l.api_list);
+    sequential(t, "GET console …/accounts/live (poll, ETag)", &l.live);
+    sequential(t, "GET console …/dashboard (session)", &l.dashboard);
+    let c = &l.live_concurrent;
+    let what = format!("…/accounts/live, {} clients for {:.0} s", c.clients, c.secs);
+    let value = format!(
+        "{:.1} req/s (p50 {:.0} ms, p95 {:.0} ms; {} req{}) ≈ {:.0} open pages polling every {:.0} s",
+        c.per_sec,
+        c.p50_ms,
+        c.p95_ms,
+        c.requests,
+        unchanged(c.not_modified),
+        c.open_pages,
+        l.poll_secs
+    );
+    t.add(p, what, value);
 }
 
 /// `N jobs/s <round> (median s of runs; extra)`.

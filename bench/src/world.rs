@@ -47,6 +47,25 @@ impl SimServer {
     }
 }
 
+impl SimServer {
+    /// `app` alone, with limits high enough that nothing is throttled (for phases that measure writes,
+    /// not the marketplace), and marketplace settings pointing at it.
+    pub async fn unthrottled(app: &AppConfig) -> anyhow::Result<(Self, ocean_shared::config::MarketplaceSettings)> {
+        let sim = Self::start(SimConfig {
+            apps: vec![app.clone()],
+            rate_limit: ocean_sim::RateLimit {
+                rate_per_sec: 100_000.0,
+                burst: 100_000,
+            },
+            ..SimConfig::default()
+        })
+        .await?;
+        let mut market = crate::fleet::marketplace_defaults();
+        (market.base_url, market.auth_url) = (sim.base_url.clone(), format!("{}/token", sim.base_url));
+        Ok((sim, market))
+    }
+}
+
 /// A world of one app whose shops are generated from `shop`, numbered from `first_shop_id`.
 pub fn one_app(shops: usize, first_shop_id: u64, shop: ShopConfig) -> AppConfig {
     AppConfig {

@@ -6,5 +6,6 @@ pub mod copy;
 pub mod crash;
 pub mod emission;
 pub mod limits;
+pub mod listing;
 pub mod queue;
 pub mod writes;

@@ -12,14 +12,13 @@ use ocean_shared::{
     },
     marketplace::{AppCredentials, TokopediaClient, order_windows},
 };
-use ocean_sim::{RateLimit, ShopConfig, SimConfig};
+use ocean_sim::ShopConfig;
 use secrecy::SecretString;
 use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::{
     cli::Settings,
-    fleet,
     harness::Phase,
     phases::copy,
     world::{self, SimServer},
@@ -65,17 +64,8 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
         ..ShopConfig::default()
     };
     let app = world::one_app(1, 55_501, shop);
-    let sim = SimServer::start(SimConfig {
-        apps: vec![app.clone()],
-        rate_limit: RateLimit {
-            rate_per_sec: 100_000.0,
-            burst: 100_000,
-        },
-        ..SimConfig::default()
-    })
-    .await?;
-    let mut market = fleet::marketplace_defaults();
-    (market.base_url, market.auth_url) = (sim.base_url.clone(), format!("{}/token", sim.base_url));
+    // Serves until the end of the phase.
+    let (_sim, mut market) = SimServer::unthrottled(&app).await?;
     (market.rate_per_sec, market.burst) = (100_000, 100_000);
     let client = TokopediaClient::new(&market)?;
     let creds = AppCredentials {

@@ -92,6 +92,29 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
     let total = expected(&app, 0).0 + expected(&app, 1).0;
     assert_eq!(list["data"]["summary"]["total_products"], total);
     assert_eq!(list["data"]["summary"]["active_accounts"], 2);
+    // The summary's one aggregate equals the sum of the accounts' own figures.
+    let summary = &list["data"]["summary"];
+    for (total, each) in [
+        ("total_products", "total_products"),
+        ("active_products", "active_products"),
+        ("total_orders_today", "orders_today"),
+        ("pending_orders", "pending_orders"),
+        ("revenue_today", "revenue_today"),
+    ] {
+        let mut sum = 0;
+        for id in [jakarta, surabaya] {
+            let (status, stats) = app
+                .get(&format!("/api/integrations/tokopedia/accounts/{id}/stats"))
+                .await;
+            assert_eq!(status, 200, "{stats}");
+            sum += stats["data"][each].as_i64().unwrap();
+        }
+        assert_eq!(summary[total].as_i64(), Some(sum), "{total} in {summary}");
+    }
+    assert!(
+        summary["pending_orders"].as_i64() > Some(0),
+        "the check compares something: {summary}"
+    );
 
     // Sync again: upserts, not inserts.
     let before = catalog::counts(&pool, jakarta).await.unwrap();

@@ -83,6 +83,14 @@ impl Account {
         }
     }
 
+    /// Start of the sync running now: started and not finished since. A start older than an hour is not
+    /// reported (its worker died; the lease has long passed and the next run will take over).
+    pub fn running_since(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let started = self.last_sync_started_at?;
+        let finished_after = self.last_sync_finished_at.is_some_and(|f| f >= started);
+        (!finished_after && now - started < chrono::Duration::hours(1)).then_some(started)
+    }
+
     pub fn has_feature(&self, feature: Feature) -> bool {
         self.features.iter().any(|f| f == feature.as_str())
     }

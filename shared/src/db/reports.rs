@@ -29,12 +29,13 @@ pub struct AccountStats {
     pub daily_order_average: f64,
 }
 
-/// Figures for every account of an integration, or only for `only`.
+/// Figures for the accounts `only` of an integration (all of them with `None`).
 pub async fn account_stats(
     db: impl PgExecutor<'_>,
     integration_id: &str,
-    only: Option<AccountId>,
+    only: Option<&[AccountId]>,
 ) -> Result<Vec<AccountStats>, sqlx::Error> {
+    let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| id.0).collect());
     sqlx::query_as(
         r#"
         WITH bounds AS (
@@ -68,7 +69,7 @@ pub async fn account_stats(
                    count(*) FILTER (WHERE order_created_at >= now() - interval '30 days') AS last_30_days
             FROM marketplace_orders WHERE account_id = a.id
         ) o ON true
-        WHERE a.integration_id = $1 AND ($3::bigint IS NULL OR a.id = $3)
+        WHERE a.integration_id = $1 AND ($3::bigint[] IS NULL OR a.id = ANY($3))
         ORDER BY a.id
         "#,
     )
@@ -79,7 +80,98 @@ pub async fn account_stats(
     .await
 }
 
+/// Totals over the accounts `only` of an integration (all of them with `None`), in one pass instead of
+/// summing per-account figures.
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct Totals {
+    pub total_accounts: i64,
+    pub active_accounts: i64,
+    pub total_products: i64,
+    pub active_products: i64,
+    pub orders_today: i64,
+    pub pending_orders: i64,
+    pub revenue_today: i64,
+}
+
+pub async fn totals(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+    only: Option<&[AccountId]>,
+) -> Result<Totals, sqlx::Error> {
+    let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| id.0).collect());
+    sqlx::query_as(
+        r#"
+        WITH accounts AS (
+            SELECT id, enabled, status FROM integration_accounts
+            WHERE integration_id = $1 AND ($3::bigint[] IS NULL OR id = ANY($3))
+        ),
+        bounds AS (SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS today)
+        -- Each figure filters on what its index holds (see migrations/*_report_indexes.sql), so none of
+        -- them reads the rows themselves.
+        SELECT (SELECT count(*) FROM accounts) AS total_accounts,
+               (SELECT count(*) FROM accounts WHERE enabled AND status = 'active') AS active_accounts,
+               (SELECT count(*) FROM marketplace_products p
+                 WHERE p.account_id IN (SELECT id FROM accounts)) AS total_products,
+               (SELECT count(*) FROM marketplace_products p
+                 WHERE p.account_id IN (SELECT id FROM accounts) AND p.status IN (1, 2)) AS active_products,
+               (SELECT count(*) FROM marketplace_orders o, bounds b
+                 WHERE o.account_id IN (SELECT id FROM accounts) AND o.order_created_at >= b.today) AS orders_today,
+               (SELECT count(*) FROM marketplace_orders o
+                 WHERE o.account_id IN (SELECT id FROM accounts)
+                   AND o.status IN (220, 221, 400, 450)) AS pending_orders,
+               (SELECT coalesce(sum(o.total_amount), 0)::bigint FROM marketplace_orders o, bounds b
+                 WHERE o.account_id IN (SELECT id FROM accounts) AND o.order_created_at >= b.today
+                   AND o.status >= 100) AS revenue_today
+        "#,
+    )
+    .bind(integration_id)
+    .bind(REPORT_TIME_ZONE)
+    .bind(only)
+    .fetch_one(db)
+    .await
+}
+
 /// Percent change from `before` to `now`, rounded to one decimal; `None` when there is nothing to compare.
 pub fn change_percent(now: i64, before: i64) -> Option<f64> {
     (before != 0).then(|| ((now - before) as f64 * 1000.0 / before as f64).round() / 10.0)
+}
+
+/// Sync attempts and failures in one hour.
+#[derive(Debug, Clone, FromRow)]
+pub struct HourlyActivity {
+    pub hour: chrono::DateTime<chrono::Utc>,
+    pub syncs: i64,
+    pub failures: i64,
+}
+
+/// Sync attempts and failures per hour over the last 24 hours (oldest first, every hour present), for the
+/// accounts in `only` or, with `None`, every account of the integration.
+pub async fn hourly_activity(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+    only: Option<&[AccountId]>,
+) -> Result<Vec<HourlyActivity>, sqlx::Error> {
+    let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| id.0).collect());
+    sqlx::query_as(
+        r#"
+        WITH hours AS (
+            SELECT generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()),
+                                   interval '1 hour') AS hour
+        )
+        SELECT h.hour,
+               count(l.id) AS syncs,
+               count(l.id) FILTER (WHERE l.outcome = 'failure') AS failures
+        FROM hours h
+        LEFT JOIN integration_logs l
+          ON l.kind = 'sync' AND l.integration_id = $1
+         AND l.created_at >= h.hour AND l.created_at < h.hour + interval '1 hour'
+         AND ($2::bigint[] IS NULL OR l.account_id = ANY($2))
+        GROUP BY h.hour
+        ORDER BY h.hour
+        "#,
+    )
+    .bind(integration_id)
+    .bind(only)
+    .fetch_all(db)
+    .await
 }

@@ -1,15 +1,15 @@
 //! `/api/integrations/{integration_id}/accounts`: the account API of the design.
 
-mod input;
-mod read;
-mod sync;
+pub(crate) mod input;
+pub(crate) mod read;
+pub(crate) mod sync;
 mod view;
-mod write;
+pub(crate) mod write;
 
 use ocean_shared::db::integrations::{self, Integration};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use view::{AccountView, LogView};
+pub use view::{AccountList, AccountView, LogPage, LogView, Summary};
 
 use crate::{
     AppState,
@@ -40,4 +40,35 @@ pub async fn known_integration(state: &AppState, integration_id: &str) -> Result
                 "unknown integration `{integration_id}`; the implemented one is `tokopedia`"
             ))
         })
+}
+
+/// One page of the accounts the caller can see, each with its figures, without the list's summary (for
+/// the web console).
+pub(crate) async fn view_list(
+    state: &AppState,
+    user: &crate::auth::AuthUser,
+    integration_id: &str,
+    page: i64,
+    status: Option<&str>,
+) -> Result<read::AccountPage> {
+    let params = input::ListParams {
+        page: Some(page),
+        per_page: Some(50),
+        sort: None,
+        order: None,
+        status: status.map(str::to_owned),
+        enabled: None,
+    };
+    read::account_page(state, user, integration_id, params).await
+}
+
+/// The list's summary over every account the caller can see (for the web console).
+pub(crate) async fn summary(
+    state: &AppState,
+    visible: Option<&[ocean_shared::domain::AccountId]>,
+    integration_id: &str,
+) -> Result<Summary> {
+    Ok(ocean_shared::db::reports::totals(&state.pool, integration_id, visible)
+        .await?
+        .into())
 }

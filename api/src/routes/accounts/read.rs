@@ -4,15 +4,18 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use ocean_shared::db::{
-    access::{self, Role},
-    accounts, logs, reports,
+use ocean_shared::{
+    db::{
+        access::{self, Role},
+        accounts, logs, reports,
+    },
+    domain::AccountId,
 };
 
 use super::{
     input::{ListParams, LogParams},
     known_integration,
-    view::{AccountList, AccountStatsView, AccountView, LogPage, Summary},
+    view::{AccountList, AccountStatsView, AccountView, LogPage},
 };
 use crate::{
     AppState,
@@ -36,26 +39,44 @@ pub async fn list(
     Path(integration_id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<ApiResponse<AccountList>>> {
-    known_integration(&state, &integration_id).await?;
+    let page = account_page(&state, &user, &integration_id, params).await?;
+    let totals = reports::totals(&state.pool, &integration_id, page.visible.as_deref()).await?;
+    Ok(ok(AccountList {
+        accounts: page.accounts,
+        summary: totals.into(),
+        pagination: page.pagination,
+    }))
+}
+
+/// One page of the accounts a caller can see, each with its own figures.
+pub(crate) struct AccountPage {
+    pub accounts: Vec<AccountView>,
+    pub pagination: Pagination,
+    /// The accounts the caller holds a role on; `None` for global admins, who see all.
+    pub visible: Option<Vec<AccountId>>,
+}
+
+/// The list without its summary: the summary aggregates every visible account's products and orders,
+/// which the console's live refresh does not need every 2 s.
+pub(crate) async fn account_page(
+    state: &AppState,
+    user: &AuthUser,
+    integration_id: &str,
+    params: ListParams,
+) -> Result<AccountPage> {
+    known_integration(state, integration_id).await?;
     let mut query = params.validate()?;
     // Without the global admin role, a caller sees only the accounts they hold a role on.
     let roles = if user.0.is_admin {
         None
     } else {
-        Some(access::roles_in_integration(&state.pool, user.0.id, &integration_id).await?)
+        Some(access::roles_in_integration(&state.pool, user.0.id, integration_id).await?)
     };
-    query.only = roles.as_ref().map(|r| r.iter().map(|(id, _)| *id).collect());
-    let (page, total) = accounts::list_page(&state.pool, &integration_id, &query).await?;
-    let all_stats = reports::account_stats(&state.pool, &integration_id, None).await?;
-    let visible: Vec<accounts::Account> = accounts::list(&state.pool, &integration_id)
-        .await?
-        .into_iter()
-        .filter(|a| roles.as_ref().is_none_or(|r| r.iter().any(|(id, _)| *id == a.id)))
-        .collect();
-    let visible_stats: Vec<&reports::AccountStats> = all_stats
-        .iter()
-        .filter(|s| visible.iter().any(|a| a.id == s.account_id))
-        .collect();
+    let visible: Option<Vec<AccountId>> = roles.as_ref().map(|r| r.iter().map(|(id, _)| *id).collect());
+    query.only = visible.clone();
+    let (page, total) = accounts::list_page(&state.pool, integration_id, &query).await?;
+    let page_ids: Vec<AccountId> = page.iter().map(|a| a.id).collect();
+    let stats = reports::account_stats(&state.pool, integration_id, Some(&page_ids)).await?;
     let role_of = |a: &accounts::Account| match &roles {
         None => Role::Admin,
         Some(r) => r
@@ -63,19 +84,19 @@ pub async fn list(
             .find(|(id, _)| *id == a.id)
             .map_or(Role::Viewer, |(_, role)| *role),
     };
-    let views = page
+    let accounts = page
         .iter()
-        .map(|a| AccountView::new(a, all_stats.iter().find(|s| s.account_id == a.id), role_of(a).as_str()))
+        .map(|a| AccountView::new(a, stats.iter().find(|s| s.account_id == a.id), role_of(a).as_str()))
         .collect();
-    Ok(ok(AccountList {
-        accounts: views,
-        summary: Summary::new(&visible, &visible_stats),
+    Ok(AccountPage {
+        accounts,
         pagination: Pagination {
             page: query.page,
             per_page: query.per_page,
             total,
         },
-    }))
+        visible,
+    })
 }
 
 /// One account.
@@ -91,7 +112,7 @@ pub async fn get_account(
 ) -> Result<Json<ApiResponse<AccountView>>> {
     known_integration(&state, &integration_id).await?;
     let (account, role) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
-    let stats = reports::account_stats(&state.pool, &integration_id, Some(account.id)).await?;
+    let stats = reports::account_stats(&state.pool, &integration_id, Some(&[account.id])).await?;
     Ok(ok(AccountView::new(
         &account,
         stats.iter().find(|s| s.account_id == account.id),
@@ -112,7 +133,7 @@ pub async fn stats(
 ) -> Result<Json<ApiResponse<AccountStatsView>>> {
     known_integration(&state, &integration_id).await?;
     let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Viewer).await?;
-    let stats = reports::account_stats(&state.pool, &integration_id, Some(account.id)).await?;
+    let stats = reports::account_stats(&state.pool, &integration_id, Some(&[account.id])).await?;
     Ok(ok(AccountStatsView::new(
         &account,
         stats.iter().find(|s| s.account_id == account.id),

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use ocean_shared::db::{
     accounts::Account,
-    reports::{AccountStats, change_percent},
+    reports::{AccountStats, Totals, change_percent},
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -84,6 +84,8 @@ pub struct AccountView {
     pub next_sync_at: Option<DateTime<Utc>>,
     /// Set while a requested sync waits to start.
     pub sync_requested_at: Option<DateTime<Utc>>,
+    /// When the sync that is running now started; null when none runs.
+    pub sync_running_since: Option<DateTime<Utc>>,
     pub sync_count: i32,
     pub error_count: i32,
     pub last_error: Option<String>,
@@ -129,6 +131,7 @@ impl AccountView {
             last_sync_at: account.last_sync_at,
             next_sync_at: account.next_sync_at,
             sync_requested_at: account.sync_requested_at,
+            sync_running_since: account.running_since(Utc::now()),
             sync_count: account.sync_count,
             error_count: account.error_count,
             last_error: account.last_error.clone(),
@@ -152,20 +155,22 @@ pub struct Summary {
     pub total_accounts: i64,
     pub active_accounts: i64,
     pub total_products: i64,
+    pub active_products: i64,
     pub total_orders_today: i64,
     pub pending_orders: i64,
     pub revenue_today: i64,
 }
 
-impl Summary {
-    pub fn new(accounts: &[Account], stats: &[&AccountStats]) -> Self {
+impl From<Totals> for Summary {
+    fn from(t: Totals) -> Self {
         Self {
-            total_accounts: accounts.len() as i64,
-            active_accounts: accounts.iter().filter(|a| a.enabled && a.status == "active").count() as i64,
-            total_products: stats.iter().map(|s| s.total_products).sum(),
-            total_orders_today: stats.iter().map(|s| s.orders_today).sum(),
-            pending_orders: stats.iter().map(|s| s.pending_orders).sum(),
-            revenue_today: stats.iter().map(|s| s.revenue_today).sum(),
+            total_accounts: t.total_accounts,
+            active_accounts: t.active_accounts,
+            total_products: t.total_products,
+            active_products: t.active_products,
+            total_orders_today: t.orders_today,
+            pending_orders: t.pending_orders,
+            revenue_today: t.revenue_today,
         }
     }
 }
