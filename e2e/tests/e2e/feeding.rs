@@ -178,7 +178,11 @@ async fn racing_feeders_hand_out_every_intent_exactly_once(pool: PgPool) {
     let options = pool.connect_options().as_ref().clone();
     let mut feeders = Vec::new();
     for _ in 0..8 {
-        let pool = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
         feeders.push(tokio::spawn(async move {
             let mut fed = Vec::new();
             loop {
