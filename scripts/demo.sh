@@ -31,7 +31,9 @@ stop_all() {
         wait "${pids[@]}" 2>/dev/null || true
     fi
 }
-trap stop_all INT TERM EXIT
+# Ctrl-C is how the demo is meant to end: stop everything and exit cleanly (no "a process exited").
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 for addr in "$OCEAN_API_ADDR" "$OCEAN_SIM_ADDR"; do
     if { exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}"; } 2>/dev/null; then
