@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use tokio::process::{Child, Command};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::{harness::Phase, world::SimServer};
+use crate::{cli::Settings, harness::Phase, world::SimServer};
 
 /// How to start worker processes of one phase.
 pub struct WorkerLauncher {
@@ -40,6 +40,23 @@ pub struct Workers {
 }
 
 impl WorkerLauncher {
+    /// Workers of the phase `label` on `queue_name`: the release binary, logs next to the results file, the
+    /// bench's log filter.
+    pub fn for_phase(settings: &Settings, label: &'static str, queue_name: &str, keys: String) -> anyhow::Result<Self> {
+        Ok(Self {
+            binary: worker_binary(&settings.bin_dir)?,
+            log_dir: settings
+                .out
+                .parent()
+                .map(|p| p.join("logs"))
+                .unwrap_or_else(|| "logs".into()),
+            label,
+            queue_name: queue_name.to_owned(),
+            keys,
+            log_filter: settings.worker_log.clone(),
+        })
+    }
+
     /// Starts `count` workers with the phase's database, queue and simulator, plus `env` (e.g. rate limits).
     pub fn spawn(&self, phase: &Phase, sim: &SimServer, count: usize, env: &[(&str, &str)]) -> anyhow::Result<Workers> {
         std::fs::create_dir_all(&self.log_dir).context("Failed to create the log directory")?;

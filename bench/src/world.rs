@@ -3,11 +3,7 @@
 
 use anyhow::Context;
 use base64::{Engine, engine::general_purpose::STANDARD};
-use ocean_shared::{
-    crypto::Keyring,
-    db::accounts::{self, NewAccount},
-    domain::{AccountCredentials, AccountId, AccountSecrets, Feature},
-};
+use ocean_shared::{crypto::Keyring, db::accounts, domain::AccountId};
 use ocean_sim::{AppConfig, ShopConfig, Sim, SimConfig};
 use rand::RngCore;
 use secrecy::SecretString;
@@ -97,25 +93,7 @@ pub async fn create_accounts(pool: &PgPool, keyring: &Keyring, app: &AppConfig) 
     let mut conn = pool.acquire().await.context("Failed to get a connection")?;
     let mut ids = Vec::with_capacity(app.shops.len());
     for shop in &app.shops {
-        let new = NewAccount {
-            integration_id: "tokopedia".into(),
-            account_name: shop.name.clone(),
-            account_identifier: format!("shop_{}", shop.shop_id),
-            credentials: AccountCredentials {
-                fs_id: app.fs_id,
-                shop_id: shop.shop_id,
-                client_id: app.client_id.clone(),
-            },
-            secrets: AccountSecrets {
-                client_secret: SecretString::from(app.client_secret.clone()),
-            },
-            enabled: true,
-            auto_sync: true,
-            sync_interval_minutes: 60,
-            features: vec![Feature::ProductManagement, Feature::OrderManagement, Feature::ShopInfo],
-            is_primary: false,
-            metadata: serde_json::json!({}),
-        };
+        let new = ocean_testkit::new_account(app, shop, &shop.name, 60);
         let account = accounts::insert(&mut conn, keyring, &new)
             .await
             .context("Failed to insert an account")?;

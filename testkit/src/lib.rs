@@ -11,7 +11,7 @@ use ocean_shared::{
     domain::{AccountCredentials, AccountSecrets, Feature},
     queue::{self, QueueTiming, SyncQueue},
 };
-use ocean_sim::{AppConfig, Sim, SimConfig};
+use ocean_sim::{AppConfig, ShopConfig, Sim, SimConfig};
 use rand::RngCore;
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -228,10 +228,10 @@ pub fn keyring() -> Keyring {
     Keyring::parse(&keyring_spec()).expect("valid test keyring")
 }
 
-/// An account for the first shop of a simulator app, created directly in Postgres.
-pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, name: &str, interval: i32) -> Account {
-    let shop = app.shops.first().expect("app with a shop");
-    let new = NewAccount {
+/// An enabled, auto-synced account for `shop` of a simulator app (products, orders, shop info), as
+/// tests and benchmarks create it directly in Postgres.
+pub fn new_account(app: &AppConfig, shop: &ShopConfig, name: &str, interval: i32) -> NewAccount {
+    NewAccount {
         integration_id: "tokopedia".into(),
         account_name: name.into(),
         account_identifier: format!("shop_{}", shop.shop_id),
@@ -249,9 +249,14 @@ pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, n
         features: vec![Feature::ProductManagement, Feature::OrderManagement, Feature::ShopInfo],
         is_primary: false,
         metadata: serde_json::json!({}),
-    };
+    }
+}
+
+/// An account for the first shop of a simulator app, created directly in Postgres.
+pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, name: &str, interval: i32) -> Account {
+    let shop = app.shops.first().expect("app with a shop");
     let mut conn = pool.acquire().await.expect("connection");
-    accounts::insert(&mut conn, keyring, &new)
+    accounts::insert(&mut conn, keyring, &new_account(app, shop, name, interval))
         .await
         .expect("insert account")
 }

@@ -21,7 +21,6 @@ use crate::{
     cli::Settings,
     fleet::{self, WorkerLauncher, Workers},
     harness::Phase,
-    phases::limits::log_dir,
     world::{self, SimServer},
 };
 
@@ -90,14 +89,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<CrashResu
         &redis.queue_name,
         defaults.queue_timing(),
     );
-    let launcher = WorkerLauncher {
-        binary: fleet::worker_binary(&settings.bin_dir)?,
-        log_dir: log_dir(settings),
-        label: "crash",
-        queue_name: redis.queue_name.clone(),
-        keys,
-        log_filter: settings.worker_log.clone(),
-    };
+    let launcher = WorkerLauncher::for_phase(settings, "crash", &redis.queue_name, keys)?;
     // Only the marketplace limit is raised (the shop's latency makes the sync slow); heartbeat, lease and
     // poll interval stay at the worker's defaults.
     let env = [

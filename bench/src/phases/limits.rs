@@ -89,14 +89,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
         &redis.queue_name,
         ocean_worker::WorkerSettings::default().queue_timing(),
     );
-    let launcher = WorkerLauncher {
-        binary: fleet::worker_binary(&settings.bin_dir)?,
-        log_dir: log_dir(settings),
-        label: "limits",
-        queue_name: redis.queue_name.clone(),
-        keys,
-        log_filter: settings.worker_log.clone(),
-    };
+    let launcher = WorkerLauncher::for_phase(settings, "limits", &redis.queue_name, keys)?;
     let rate = settings.limit_rate.to_string();
     let env = [
         ("OCEAN_MARKETPLACE_RATE_PER_SEC", rate.as_str()),
@@ -176,13 +169,4 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
         total_429: stats.rate_limited.values().sum(),
         tokens_issued: stats.tokens_issued,
     })
-}
-
-/// Worker logs live next to the results file.
-pub fn log_dir(settings: &Settings) -> std::path::PathBuf {
-    settings
-        .out
-        .parent()
-        .map(|p| p.join("logs"))
-        .unwrap_or_else(|| "logs".into())
 }
