@@ -58,7 +58,7 @@ pub async fn manage(
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, ConsoleError> {
     let page_no = layout::page_number(q.page.as_deref());
-    let list = view_list(&state, &user.auth(), &integration_id, page_no, None).await?;
+    let list = view_list(&state, &user.auth(), &integration_id, page_no).await?;
     let base = base(&integration_id);
     let can_sync_any = can_sync_any(&state, &user, &integration_id).await?;
     let cards = account_cards(&user, &integration_id, &list.accounts, Utc::now());
@@ -119,7 +119,6 @@ pub async fn live(
         &user.auth(),
         &integration_id,
         layout::page_number(q.page.as_deref()),
-        None,
     )
     .await?;
     let cards = account_cards(&user, &integration_id, &list.accounts, Utc::now());

@@ -91,14 +91,9 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, _form: 
 pub async fn integrations(State(state): State<AppState>, user: ConsoleUser) -> Result<Markup, ConsoleError> {
     let integration_id = "tokopedia";
     let integration = integration_view(&state, &user, integration_id).await?;
-    let list = view_list(&state, &user.auth(), integration_id, 1, None).await?;
-    let with_errors = view_list(&state, &user.auth(), integration_id, 1, Some("error"))
-        .await?
-        .pagination
-        .total;
-    let last_sync = list.accounts.iter().filter_map(|a| a.last_sync_at).max();
-    let summary = summary(&state, list.visible.as_deref(), integration_id).await?;
-    let total = summary.total_accounts;
+    let list = view_list(&state, &user.auth(), integration_id, 1).await?;
+    let summary = reports::totals(&state.pool, integration_id, list.visible.as_deref()).await?;
+    let (total, with_errors, last_sync) = (summary.total_accounts, summary.error_accounts, summary.last_sync_at);
     let now = Utc::now();
     let status = match () {
         _ if total == 0 => "Not connected".to_owned(),
@@ -161,7 +156,6 @@ pub async fn dashboard(
         &user.auth(),
         &integration_id,
         layout::page_number(q.page.as_deref()),
-        None,
     )
     .await?;
     let summary = summary(&state, list.visible.as_deref(), &integration_id).await?;

@@ -86,6 +86,10 @@ pub async fn account_stats(
 pub struct Totals {
     pub total_accounts: i64,
     pub active_accounts: i64,
+    /// Accounts whose last sync failed.
+    pub error_accounts: i64,
+    /// The latest finished sync of any of the accounts.
+    pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
     pub total_products: i64,
     pub active_products: i64,
     pub orders_today: i64,
@@ -102,7 +106,7 @@ pub async fn totals(
     sqlx::query_as(
         r#"
         WITH accounts AS (
-            SELECT id, enabled, status FROM integration_accounts
+            SELECT id, enabled, status, last_sync_at FROM integration_accounts
             WHERE integration_id = $1 AND ($3::bigint[] IS NULL OR id = ANY($3))
         ),
         bounds AS (SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS today)
@@ -110,6 +114,8 @@ pub async fn totals(
         -- them reads the rows themselves.
         SELECT (SELECT count(*) FROM accounts) AS total_accounts,
                (SELECT count(*) FROM accounts WHERE enabled AND status = 'active') AS active_accounts,
+               (SELECT count(*) FROM accounts WHERE status = 'error') AS error_accounts,
+               (SELECT max(last_sync_at) FROM accounts) AS last_sync_at,
                (SELECT count(*) FROM marketplace_products p
                  WHERE p.account_id IN (SELECT id FROM accounts)) AS total_products,
                (SELECT count(*) FROM marketplace_products p

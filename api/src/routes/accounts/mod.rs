@@ -49,14 +49,13 @@ pub(crate) async fn view_list(
     user: &crate::auth::AuthUser,
     integration_id: &str,
     page: i64,
-    status: Option<&str>,
 ) -> Result<read::AccountPage> {
     let params = input::ListParams {
         page: Some(page),
         per_page: Some(50),
         sort: None,
         order: None,
-        status: status.map(str::to_owned),
+        status: None,
         enabled: None,
     };
     read::account_page(state, user, integration_id, params).await

@@ -334,3 +334,35 @@ async fn enter_in_the_add_form_connects(pool: PgPool) {
     );
     api.stop().await;
 }
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn the_integration_card_counts_failing_accounts_and_the_last_sync_over_what_the_user_sees(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let steady = api.create_account("Main Store - Jakarta", 67890).await;
+    let failing = api.create_account("Surabaya Branch", 12346).await;
+    let hidden = api.create_account("Client Shop - Hidden", 12347).await;
+    for (id, status, synced_ago) in [
+        (steady, "active", "2 hours"),
+        (failing, "error", "5 minutes"),
+        (hidden, "error", "10 seconds"),
+    ] {
+        sqlx::query("UPDATE integration_accounts SET status = $2, last_sync_at = now() - $3::interval WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(synced_ago)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let (user, token) = api.create_user("viewer", false).await;
+    api.grant(steady, user, "viewer").await;
+    api.grant(failing, user, "viewer").await;
+
+    let (_, page) = ConsoleClient::sign_in(&api, ADMIN).await.get("/integrations").await;
+    assert!(page.contains(">2 of 3 need attention<"), "{page}");
+    assert!(page.contains("Last sync: just now"), "{page}");
+    let (_, page) = ConsoleClient::sign_in(&api, &token).await.get("/integrations").await;
+    assert!(page.contains(">1 of 2 need attention<"), "{page}");
+    assert!(page.contains("Last sync: 5 mins ago"), "{page}");
+    api.stop().await;
+}
