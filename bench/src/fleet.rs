@@ -147,15 +147,6 @@ pub fn worker_binary(bin_dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-/// The scheduler's documented defaults (those of its command line).
-pub fn scheduler_defaults() -> ocean_scheduler::SchedulerSettings {
-    #[derive(clap::Parser)]
-    struct Defaults {
-        #[command(flatten)]
-        scheduler: ocean_scheduler::SchedulerSettings,
-    }
-    <Defaults as clap::Parser>::parse_from(["ocean-scheduler"]).scheduler
-}
 
 /// The marketplace client's documented defaults (those of the worker's command line).
 pub fn marketplace_defaults() -> ocean_shared::config::MarketplaceSettings {

@@ -12,10 +12,9 @@ use std::{collections::BTreeSet, time::Duration};
 use anyhow::Context;
 use clap::Args;
 use ocean_shared::{
-    db::schedule,
-    domain::SyncTrigger,
-    monitoring,
-    queue::{SyncJob, SyncQueue},
+    db::{intents, leases},
+    feed, monitoring,
+    queue::SyncQueue,
 };
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -33,10 +32,28 @@ pub struct SchedulerSettings {
     /// Keep it well below apalis-redis' ~8,000 limit and above what the workers start per tick.
     #[arg(long = "queue-high-water", env = "OCEAN_QUEUE_HIGH_WATER", default_value_t = 1000)]
     pub high_water: u64,
-    /// An intent whose job was pushed this many seconds ago and has not started is fed again: the job
-    /// was lost. (A Redis that lost all its data is detected at once, without this wait.)
+    /// Last resort for a job Redis dropped without losing the rest (nothing a process can observe): an
+    /// intent whose job was pushed this many seconds ago and has not started is fed again, and counted.
+    /// A Redis that lost its data, a crashed or stopped worker and a failed push are all recovered
+    /// without this wait.
     #[arg(long = "requeue-after-secs", env = "OCEAN_REQUEUE_AFTER_SECS", default_value_t = 600)]
     pub requeue_after_secs: u64,
+    /// The workers' job timeout (the same variable as theirs), in seconds. A lease still renewed a minute
+    /// past it has outlived its job: it is taken back and counted.
+    #[arg(long = "job-timeout-secs", env = "OCEAN_JOB_TIMEOUT_SECS", default_value_t = 300)]
+    pub job_timeout_secs: u64,
+}
+
+/// The documented defaults (those of the command line, so the two cannot drift apart).
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            scheduler: SchedulerSettings,
+        }
+        <Defaults as clap::Parser>::parse_from(["ocean-scheduler"]).scheduler
+    }
 }
 
 /// What one tick did.
@@ -48,6 +65,10 @@ pub struct TickReport {
     pub fed: usize,
     /// Intents whose jobs Redis lost, made feedable again.
     pub recovered: u64,
+    /// Syncs whose lease lapsed (their worker died), handed back to be fed again.
+    pub reaped: u64,
+    /// States the bookkeeping should never reach, healed (see `intents::repair`).
+    pub repairs: intents::Repairs,
 }
 
 /// How often account and queue gauges are recomputed (the account counts scan the table).
@@ -78,6 +99,7 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
                     scheduled = report.scheduled,
                     fed = report.fed,
                     recovered = report.recovered,
+                    reaped = report.reaped,
                     "tick"
                 );
             }
@@ -105,12 +127,13 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
     tracing::info!("scheduler stopped");
 }
 
-/// One tick: notice a Redis that lost its data, turn due schedules into intents, feed intents.
+/// One tick: notice a Redis that lost its data, take back lapsed leases, heal what should not happen,
+/// turn due schedules into intents, feed intents.
 pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
+    let mut conn = pool.acquire().await?;
     if queue.mark_epoch().await? {
-        let mut conn = pool.acquire().await?;
-        report.recovered = schedule::forget_enqueued(&mut conn)
+        report.recovered = intents::forget_enqueued(&mut conn)
             .await
             .context("Failed to reset lost jobs")?;
         if report.recovered > 0 {
@@ -121,49 +144,42 @@ pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSett
             metrics::counter!(monitoring::INTENTS_RECOVERED).increment(report.recovered);
         }
     }
+    report.reaped = leases::reap_lapsed(&mut *conn)
+        .await
+        .context("Failed to take back lapsed leases")?;
+    if report.reaped > 0 {
+        tracing::warn!(syncs = report.reaped, "syncs whose worker stopped renewing their lease run again");
+        metrics::counter!(monitoring::LEASES_REAPED).increment(report.reaped);
+    }
+    let timeout = Duration::from_secs(settings.job_timeout_secs);
+    let requeue = Duration::from_secs(settings.requeue_after_secs);
+    report.repairs = intents::repair(&mut conn, timeout, requeue)
+        .await
+        .context("Failed to check the intents")?;
+    for (kind, count) in report.repairs.by_kind() {
+        if count > 0 {
+            tracing::error!(kind, count, "healed intents in a state that should not happen");
+            metrics::counter!(monitoring::INTENT_REPAIRS, "kind" => kind).increment(count);
+        }
+    }
+    drop(conn);
 
     let mut tx = pool.begin().await.context("Failed to begin the claim transaction")?;
-    report.scheduled = schedule::claim_due(&mut tx, settings.batch)
+    report.scheduled = intents::claim_due(&mut tx, settings.batch)
         .await
         .context("Failed to claim due accounts")?;
     tx.commit().await.context("Failed to commit the claim transaction")?;
     metrics::counter!(monitoring::INTENTS_SCHEDULED).increment(report.scheduled);
 
-    report.fed = feed(pool, queue, settings).await?;
-    Ok(report)
-}
-
-/// Pushes waiting intents while the queue is under its high-water mark. The jobs are pushed before the
-/// transaction that marks them enqueued commits: if the commit fails they are fed again, and a doubled job
-/// is harmless (the worker skips a wish a finished sync already served).
-async fn feed(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<usize> {
     let room = settings.high_water.saturating_sub(queue.depth().await?);
-    if room == 0 {
-        return Ok(0);
-    }
-    let mut tx = pool.begin().await.context("Failed to begin the feed transaction")?;
-    let intents = schedule::claim_feedable(&mut tx, settings.requeue_after_secs as f64, room as i64)
-        .await
-        .context("Failed to claim intents to feed")?;
+    let fed = feed::feed_window(pool, queue, room as i64).await?;
     let now = chrono::Utc::now();
-    for intent in &intents {
-        let trigger = intent
-            .trigger
-            .as_deref()
-            .and_then(SyncTrigger::parse)
-            .unwrap_or(SyncTrigger::Manual);
-        let job = SyncJob {
-            account_id: intent.id,
-            trigger,
-            requested_at: intent.requested_at,
-        };
-        queue.push(job, None).await?;
-        metrics::counter!(monitoring::JOBS_ENQUEUED, "trigger" => trigger.as_str()).increment(1);
+    for intent in &fed {
         let lag = (now - intent.requested_at).num_milliseconds().max(0) as f64 / 1000.0;
         metrics::histogram!(monitoring::SCHEDULER_LAG).record(lag);
     }
-    tx.commit().await.context("Failed to commit the feed transaction")?;
-    Ok(intents.len())
+    report.fed = fed.len();
+    Ok(report)
 }
 
 /// Queue depth and in-flight jobs, waiting intents, and accounts by status and freshness. Every replica
@@ -172,8 +188,8 @@ async fn export_gauges(pool: &PgPool, queue: &SyncQueue) -> anyhow::Result<()> {
     metrics::gauge!(monitoring::QUEUE_DEPTH).set(queue.depth().await? as f64);
     metrics::gauge!(monitoring::QUEUE_INFLIGHT).set(queue.inflight().await? as f64);
     let mut conn = pool.acquire().await?;
-    metrics::gauge!(monitoring::INTENTS_WAITING).set(schedule::waiting_intents(&mut conn).await? as f64);
-    let (by_status, by_freshness) = schedule::account_gauges(&mut conn).await?;
+    metrics::gauge!(monitoring::INTENTS_WAITING).set(intents::waiting_intents(&mut conn).await? as f64);
+    let (by_status, by_freshness) = intents::account_gauges(&mut conn).await?;
     // Every known label gets a value (zero included), so a state that empties does not keep its old count.
     let integrations: BTreeSet<&String> = by_status.iter().map(|(i, _, _)| i).collect();
     let count = |rows: &[(String, String, i64)], integration: &str, label: &str| {

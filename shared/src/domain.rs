@@ -30,10 +30,18 @@ pub enum SyncTrigger {
     SyncAll,
     /// The rest of a sync whose previous job used up its page budget.
     Continuation,
+    /// A sync that stopped unfinished (its worker died, lost its connection or shut down) runs again.
+    Retry,
 }
 
 impl SyncTrigger {
-    pub const ALL: [SyncTrigger; 4] = [Self::Schedule, Self::Manual, Self::SyncAll, Self::Continuation];
+    pub const ALL: [SyncTrigger; 5] = [
+        Self::Schedule,
+        Self::Manual,
+        Self::SyncAll,
+        Self::Continuation,
+        Self::Retry,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,6 +49,7 @@ impl SyncTrigger {
             Self::Manual => "manual",
             Self::SyncAll => "sync_all",
             Self::Continuation => "continuation",
+            Self::Retry => "retry",
         }
     }
 
@@ -50,6 +59,7 @@ impl SyncTrigger {
             "manual" => Some(Self::Manual),
             "sync_all" => Some(Self::SyncAll),
             "continuation" => Some(Self::Continuation),
+            "retry" => Some(Self::Retry),
             _ => None,
         }
     }

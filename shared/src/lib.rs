@@ -6,6 +6,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod feed;
 pub mod marketplace;
 pub mod monitoring;
 pub mod queue;

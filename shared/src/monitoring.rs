@@ -34,6 +34,8 @@ pub const SCHEDULER_TICKS: &str = "ocean_scheduler_ticks_total";
 pub const SCHEDULER_LAG: &str = "ocean_scheduler_lag_seconds";
 pub const INTENTS_SCHEDULED: &str = "ocean_intents_scheduled_total";
 pub const INTENTS_RECOVERED: &str = "ocean_intents_recovered_total";
+pub const LEASES_REAPED: &str = "ocean_leases_reaped_total";
+pub const INTENT_REPAIRS: &str = "ocean_intent_repairs_total";
 pub const BUILD_INFO: &str = "ocean_build_info";
 pub const JOBS_PRUNED: &str = "ocean_queue_jobs_pruned_total";
 
@@ -98,7 +100,7 @@ fn describe() {
     );
     describe_counter!(
         LEASE_CONFLICTS,
-        "Jobs that found their account already syncing and left a follow-up."
+        "Jobs that found their account already syncing (the running sync or its follow-up serves them)."
     );
     describe_counter!(
         MARKETPLACE_REQUESTS,
@@ -145,6 +147,14 @@ fn describe() {
     );
     describe_counter!(INTENTS_SCHEDULED, "Due schedules turned into intents.");
     describe_counter!(INTENTS_RECOVERED, "Intents fed again after the queue lost its jobs.");
+    describe_counter!(
+        LEASES_REAPED,
+        "Syncs whose lease lapsed (their worker died or lost Postgres), handed back to run again."
+    );
+    describe_counter!(
+        INTENT_REPAIRS,
+        "Intents healed from a state that should not happen, by kind (lease_past_job_timeout, job_not_started)."
+    );
     describe_counter!(JOBS_PRUNED, "Finished jobs removed from Redis after their retention.");
     describe_gauge!(
         BUILD_INFO,
@@ -188,6 +198,10 @@ fn start_at_zero(process: Process) {
             }
             zero(INTENTS_SCHEDULED, &[]);
             zero(INTENTS_RECOVERED, &[]);
+            zero(LEASES_REAPED, &[]);
+            for kind in ["lease_past_job_timeout", "job_not_started"] {
+                zero(INTENT_REPAIRS, &[("kind", kind)]);
+            }
             zero(JOBS_PRUNED, &[]);
         }
         Process::Worker => {

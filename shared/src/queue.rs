@@ -24,6 +24,11 @@ use crate::domain::{AccountId, SyncTrigger};
 pub struct SyncJob {
     pub account_id: AccountId,
     pub trigger: SyncTrigger,
+    /// The number of the request this job serves (`crate::db::intents`). Jobs pushed before requests
+    /// were numbered carry none and count as served; their intents were fed again.
+    #[serde(default)]
+    pub seq: i64,
+    /// When the request was due, for logs and lag.
     pub requested_at: DateTime<Utc>,
 }
 
@@ -90,7 +95,8 @@ impl SyncQueue {
     }
 
     /// Enqueues a job. With an idempotency key, a second push with the same key while the key lives
-    /// (one hour) is dropped by Redis; repeated sync-now clicks on one pending intent enqueue it once.
+    /// (one hour) is dropped by Redis. Sync jobs go through `crate::feed`, which pushes one job per
+    /// waiting request without keys.
     pub async fn push(&self, job: SyncJob, idempotency_key: Option<String>) -> anyhow::Result<()> {
         let mut builder = TaskBuilder::new(job);
         if let Some(key) = idempotency_key {

@@ -207,7 +207,7 @@ pub fn spawn_scheduler(pool: &PgPool, queue: &SyncQueue, stop: &CancellationToke
         tick_ms: 200,
         batch: 100,
         high_water: 1000,
-        requeue_after_secs: 600,
+        ..Default::default()
     };
     tokio::spawn(ocean_scheduler::run(
         pool.clone(),

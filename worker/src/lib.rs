@@ -13,6 +13,7 @@ use anyhow::Context;
 use apalis::prelude::*;
 use clap::Args;
 use ocean_shared::{
+    db::leases,
     monitoring,
     queue::{QueueTiming, SyncJob, SyncQueue},
 };
@@ -125,7 +126,8 @@ pub async fn run(
     let timeout = settings.job_timeout() + Duration::from_secs(15);
     let concurrency = settings.concurrency.max(1);
     tracing::info!(worker = %name, queue = queue.name(), concurrency, "worker starting");
-    Monitor::new()
+    let (pool, owner) = (ctx.pool.clone(), ctx.worker_name.clone());
+    let stopped = Monitor::new()
         .register(move |restarts| {
             WorkerBuilder::new(format!("{name}-{restarts}"))
                 .backend(queue.storage().poll_with_interval(poll))
@@ -147,7 +149,15 @@ pub async fn run(
             Ok(())
         })
         .await
-        .context("Worker monitor failed")
+        .context("Worker monitor failed");
+    // Syncs still running after the grace period are handed back now rather than after their lease
+    // lapses: the next scheduler tick feeds them to another worker.
+    match leases::abandon_owned(&pool, &owner).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(syncs = n, "handed back syncs that did not finish within the grace period"),
+        Err(e) => tracing::warn!(error.message = %e, "could not hand back unfinished syncs; their leases lapse"),
+    }
+    stopped
 }
 
 /// The apalis handler. A sync that fails against the marketplace is recorded in Postgres and acknowledged
@@ -157,7 +167,13 @@ async fn handle_job(job: SyncJob, ctx: Data<SyncContext>) -> Result<(), BoxDynEr
     let trigger = job.trigger.as_str();
     metrics::counter!(monitoring::JOBS_STARTED, "trigger" => trigger).increment(1);
     let started = std::time::Instant::now();
-    let outcome = run_sync(&ctx, &job).await.map_err(|e| {
+    // The sync runs in its own task: if apalis drops this job (its worker restarts after a Redis error),
+    // the sync still finishes and records its outcome instead of leaving its account mid-sync.
+    let sync = tokio::spawn({
+        let (ctx, job) = ((*ctx).clone(), job.clone());
+        async move { run_sync(&ctx, &job).await }
+    });
+    let outcome = sync.await?.map_err(|e| {
         tracing::error!(account_id = %job.account_id, error.message = %e, error.cause_chain = ?e, "sync could not be recorded");
         e
     })?;

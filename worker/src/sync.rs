@@ -7,10 +7,11 @@ use ocean_shared::{
     crypto::Keyring,
     db::{
         accounts::{self, SecretsError},
+        intents,
         leases::{self, Lease},
         logs::{self, Outcome, SyncLog},
     },
-    domain::SyncTrigger,
+    feed,
     marketplace::{MarketplaceError, TokopediaClient},
     monitoring,
     queue::{SyncJob, SyncQueue},
@@ -26,7 +27,7 @@ pub struct SyncContext {
     pub pool: PgPool,
     pub keyring: Keyring,
     pub client: TokopediaClient,
-    /// For follow-up jobs (a sync request that arrived while the account was syncing).
+    /// For follow-up jobs (a request that arrived while the account was syncing, or a continuation).
     pub queue: SyncQueue,
     /// Written into the lease so operators can see who syncs what.
     pub worker_name: String,
@@ -102,17 +103,19 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             "couriers": report.couriers.as_ref().and_then(Value::as_array).map(Vec::len),
             "stock_pushed": report.stock_pushed,
             "stock_refused": report.stock_refused,
+            "request": job.seq,
             "requested_at": job.requested_at,
         }),
         duration_ms: started.elapsed().as_millis() as i64,
     };
-    // At-least-once delivery and follow-ups can bring a job whose wish a later sync already served: a sync
-    // that started after the request and finished covers it. (A sync that started but never finished
-    // died with its worker; its job must run again.)
-    if account.served(job.requested_at) {
-        let why = "already served by a sync that started after this request";
-        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
-        return Ok(Outcome::Skipped);
+    let skipped = |why: String| async {
+        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why), &Report::default())).await?;
+        Ok(Outcome::Skipped)
+    };
+    // At-least-once delivery brings duplicates: a sync that started after this request and finished
+    // served it.
+    if account.served(job.seq) {
+        return skipped("already served by a sync that started after this request".into()).await;
     }
     let unavailable = if !account.enabled {
         Some("account is disabled".to_owned())
@@ -122,53 +125,37 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             .map(|_| format!("account is paused: {}", account.paused_reason.as_deref().unwrap_or("")))
     };
     if let Some(why) = unavailable {
-        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why), &Report::default())).await?;
-        return Ok(Outcome::Skipped);
+        intents::job_dropped(&ctx.pool, account.id).await?;
+        return skipped(why).await;
     }
     let Some(lease) = leases::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await? else {
-        // Not dropped: the wish becomes the account's one pending intent, served right after the running
-        // sync (or, if its worker died, once its lease lapses).
-        leases::defer_request(&ctx.pool, account.id, job.requested_at, job.trigger).await?;
+        // Nothing to record: the running sync started after this request (and serves it), or the
+        // request came later and that sync feeds it when it ends; if its worker died, the scheduler
+        // takes the lease back and feeds it.
         metrics::counter!(monitoring::LEASE_CONFLICTS).increment(1);
-        let why = "another sync of this account is running; a follow-up is queued";
-        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why.into()), &Report::default())).await?;
-        return Ok(Outcome::Skipped);
+        return skipped("another sync of this account is running; it or its follow-up serves this request".into())
+            .await;
     };
 
     let mut report = Report {
         pages_left: ctx.page_budget.max(1),
         ..Report::default()
     };
-    let renewal = keep_lease_alive(ctx.pool.clone(), lease, ctx.lease_ttl);
-    let result = tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
-        .await
-        .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)));
-    renewal.abort();
+    let result = {
+        // Renewal ends with this block, however the sync ends.
+        let _renewal = LeaseRenewal::start(ctx.pool.clone(), lease, ctx.lease_ttl, ctx.job_timeout);
+        tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
+            .await
+            .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)))
+    };
     count_records(&report);
     let outcome = match result {
         Ok(Completion::Yielded) => {
             tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "job budget used; continuing later");
-            logs::insert_sync(
-                &ctx.pool,
-                &log(
-                    Outcome::Partial,
-                    Some("page budget used; a continuation job goes on".into()),
-                    &report,
-                ),
-            )
-            .await?;
-            if let Some(requested_at) = leases::yield_for_continuation(&ctx.pool, lease).await? {
-                // Pushed now, it queues behind the jobs already waiting: other shops get their turn.
-                let job = SyncJob {
-                    account_id: account.id,
-                    trigger: SyncTrigger::Continuation,
-                    requested_at,
-                };
-                if let Err(e) = ctx.queue.push(job, None).await {
-                    tracing::warn!(account_id = %account.id, error.message = %e, "continuation not enqueued; the scheduler will");
-                }
-            }
-            return Ok(Outcome::Partial);
+            let message = "page budget used; a continuation job goes on";
+            logs::insert_sync(&ctx.pool, &log(Outcome::Partial, Some(message.into()), &report)).await?;
+            leases::yield_for_continuation(&ctx.pool, lease).await?;
+            Outcome::Partial
         }
         Ok(Completion::Done) => {
             let mut metadata = json!({ "shop_info": report.shop });
@@ -192,46 +179,45 @@ pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx:
             Outcome::Failure
         }
     };
-    enqueue_follow_up(ctx, account.id).await?;
+    // A request that arrived while this sync ran (or the rest of a yielded one) gets its job now; pushed
+    // now, it queues behind the jobs already waiting, so other shops get their turn.
+    if let Err(e) = feed::feed_account(&ctx.pool, &ctx.queue, account.id).await {
+        tracing::warn!(account_id = %account.id, error.message = %e, "follow-up not enqueued; the scheduler feeds it");
+    }
     Ok(outcome)
 }
 
 /// Renews the lease every third of its TTL while the sync runs, so only a dead worker's lease lapses.
-fn keep_lease_alive(pool: PgPool, lease: Lease, ttl: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(ttl / 3);
-        every.tick().await;
-        loop {
+/// Stops when dropped (the sync ended, whatever ended it: outcome, timeout, a cancelled job) and at the
+/// latest one TTL past the job timeout.
+struct LeaseRenewal(tokio::task::JoinHandle<()>);
+
+impl LeaseRenewal {
+    fn start(pool: PgPool, lease: Lease, ttl: Duration, job_timeout: Duration) -> Self {
+        let until = tokio::time::Instant::now() + job_timeout + ttl;
+        Self(tokio::spawn(async move {
+            let mut every = tokio::time::interval(ttl / 3);
             every.tick().await;
-            match leases::renew_lease(&pool, lease, ttl).await {
-                Ok(true) => {}
-                // A newer lease exists: the fence will stop this sync's next write.
-                Ok(false) => return,
-                Err(e) => {
-                    tracing::warn!(account_id = %lease.account_id, error.message = %e, "lease renewal failed")
+            loop {
+                every.tick().await;
+                if tokio::time::Instant::now() >= until {
+                    return;
+                }
+                match leases::renew_lease(&pool, lease, ttl).await {
+                    Ok(true) => {}
+                    // Taken back or replaced: the fence stops this sync's next write.
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(account_id = %lease.account_id, error.message = %e, "lease renewal failed")
+                    }
                 }
             }
-        }
-    })
+        }))
+    }
 }
 
-/// A request that arrived while this sync ran gets exactly one follow-up job, now.
-async fn enqueue_follow_up(ctx: &SyncContext, account_id: ocean_shared::domain::AccountId) -> Result<(), sqlx::Error> {
-    let Some((requested_at, trigger)) = leases::take_follow_up(&ctx.pool, account_id).await? else {
-        return Ok(());
-    };
-    let trigger = trigger
-        .as_deref()
-        .and_then(SyncTrigger::parse)
-        .unwrap_or(SyncTrigger::Manual);
-    let job = SyncJob {
-        account_id,
-        trigger,
-        requested_at,
-    };
-    if let Err(e) = ctx.queue.push(job, None).await {
-        // Still recorded in Postgres: the scheduler re-emits it after its requeue delay.
-        tracing::warn!(%account_id, error.message = %e, "could not enqueue the follow-up sync");
+impl Drop for LeaseRenewal {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    Ok(())
 }

@@ -81,7 +81,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<CrashResu
     })
     .await?;
     let defaults = ocean_worker::WorkerSettings::default();
-    let scheduler = fleet::scheduler_defaults();
+    let scheduler = ocean_scheduler::SchedulerSettings::default();
     let (keys, keyring) = world::keyring()?;
     let redis = phase.redis_settings("sync");
     let queue = SyncQueue::new(

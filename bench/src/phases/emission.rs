@@ -1,5 +1,5 @@
 //! Scheduler emission: many due accounts (one `generate_series` INSERT, as `e2e/tests/e2e/feeding.rs` does)
-//! turned into intents by `schedule::claim_due` in batches, then one high-water window fed into Redis by
+//! turned into intents by `intents::claim_due` in batches, then one high-water window fed into Redis by
 //! `run_tick` (its SQL timed alone first, in a rolled-back transaction).
 
 use std::time::Instant;
@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use ocean_scheduler::{SchedulerSettings, run_tick};
 use ocean_shared::{
-    db::schedule,
+    db::intents,
     queue::{self, SyncQueue},
 };
 use serde::Serialize;
@@ -56,7 +56,9 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<EmissionR
     .execute(pool)
     .await
     .context("Failed to insert the due accounts")?;
-    // A production table has planner statistics; a just-filled one would be planned as empty.
+    // A production table has planner statistics; a just-filled one would be planned as empty. They are
+    // taken before the mass claim on purpose: right after a sync-all the statistics say that almost
+    // nothing waits, and the feed must not depend on them.
     sqlx::query("ANALYZE integration_accounts")
         .execute(pool)
         .await
@@ -67,7 +69,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<EmissionR
     let (mut claimed, mut transactions) = (0u64, 0u64);
     loop {
         let mut tx = pool.begin().await.context("Failed to begin a claim")?;
-        let n = schedule::claim_due(&mut tx, settings.claim_batch)
+        let n = intents::claim_due(&mut tx, settings.claim_batch)
             .await
             .context("claim_due failed")?;
         tx.commit().await.context("Failed to commit a claim")?;
@@ -86,7 +88,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<EmissionR
 
     let mut tx = pool.begin().await.context("Failed to begin the feed probe")?;
     let started = Instant::now();
-    let probe = schedule::claim_feedable(&mut tx, 600.0, settings.high_water as i64)
+    let probe = intents::claim_feedable(&mut tx, settings.high_water as i64)
         .await
         .context("claim_feedable failed")?;
     let feed_sql_secs = started.elapsed().as_secs_f64();
@@ -101,7 +103,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<EmissionR
     );
     // The first tick of a deployment marks the Redis epoch; do it outside the timed tick.
     queue.mark_epoch().await?;
-    let defaults = crate::fleet::scheduler_defaults();
+    let defaults = ocean_scheduler::SchedulerSettings::default();
     let tick = SchedulerSettings {
         batch: 0,
         high_water: settings.high_water,

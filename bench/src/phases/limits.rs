@@ -99,7 +99,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
     let mut workers = launcher.spawn(phase, &sim, settings.workers, &env)?;
 
     let started = std::time::Instant::now();
-    let _scheduler = fleet::spawn_scheduler(&phase.pool, &queue, fleet::scheduler_defaults());
+    let _scheduler = fleet::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default());
     let limit_secs = Duration::from_secs(settings.phase_timeout_secs.saturating_sub(10).max(10));
     fleet::wait_for(
         "every account to finish a sync",

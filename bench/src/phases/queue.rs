@@ -126,6 +126,7 @@ async fn push_jobs(queue: &SyncQueue, jobs: usize) -> anyhow::Result<()> {
         let job = SyncJob {
             account_id: AccountId(n as i64 + 1),
             trigger: SyncTrigger::Schedule,
+            seq: 1,
             requested_at: chrono::Utc::now(),
         };
         queue.push(job, None).await?;

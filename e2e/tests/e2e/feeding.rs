@@ -2,7 +2,7 @@
 //! the feed is fair across apps, and a Redis that lost its jobs is fed again.
 
 use ocean_scheduler::{SchedulerSettings, run_tick};
-use ocean_shared::db::{accounts, schedule};
+use ocean_shared::db::{accounts, intents};
 use ocean_sim::{AppConfig, ShopConfig, SimConfig};
 use serde_json::json;
 use sqlx::{PgPool, postgres::PgPoolOptions};
@@ -171,7 +171,9 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn racing_feeders_hand_out_every_intent_exactly_once(pool: PgPool) {
     insert_accounts(&pool, 600).await;
-    sqlx::query("UPDATE integration_accounts SET sync_requested_at = now() - interval '1 minute'")
+    sqlx::query(
+        "UPDATE integration_accounts SET sync_request_seq = sync_request_seq + 1, sync_requested_at = now() - interval '1 minute'",
+    )
         .execute(&pool)
         .await
         .unwrap();
@@ -187,7 +189,7 @@ async fn racing_feeders_hand_out_every_intent_exactly_once(pool: PgPool) {
             let mut fed = Vec::new();
             loop {
                 let mut tx = pool.begin().await.unwrap();
-                let claimed = schedule::claim_feedable(&mut tx, 600.0, 1).await.unwrap();
+                let claimed = intents::claim_feedable(&mut tx, 1).await.unwrap();
                 tx.commit().await.unwrap();
                 if claimed.is_empty() {
                     return fed;

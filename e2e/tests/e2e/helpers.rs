@@ -179,7 +179,7 @@ pub fn scheduler_settings() -> SchedulerSettings {
         tick_ms: 100,
         batch: 100,
         high_water: 1000,
-        requeue_after_secs: 600,
+        ..Default::default()
     }
 }
 

@@ -73,6 +73,7 @@ async fn finished_jobs_are_pruned_after_their_retention_and_waiting_jobs_stay(po
     let waiting = SyncJob {
         account_id: AccountId(1),
         trigger: SyncTrigger::Manual,
+        seq: 1,
         requested_at: Utc::now(),
     };
     idle.push(waiting, None).await.unwrap();

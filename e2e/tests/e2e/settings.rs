@@ -121,7 +121,9 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
         )
         .await;
     assert_eq!(status, 200);
-    sqlx::query("UPDATE integration_accounts SET sync_requested_at = NULL, sync_enqueued_at = NULL")
+    sqlx::query(
+        "UPDATE integration_accounts SET sync_request_seq = sync_started_seq, sync_requested_at = NULL, sync_enqueued_at = NULL",
+    )
         .execute(&pool)
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgExecutor, types::Json};
 
 use crate::crypto::{CryptoError, Keyring};
-use crate::domain::{AccountCredentials, AccountId, AccountSecrets, Feature, SyncTrigger};
+use crate::domain::{AccountCredentials, AccountId, AccountSecrets, Feature};
 
 /// An account as the api and the worker read it. Lease internals and ciphertext stay out of it, apart
 /// from `has_secret`.
@@ -34,6 +34,10 @@ pub struct Account {
     pub is_primary: bool,
     pub next_sync_at: Option<DateTime<Utc>>,
     pub sync_requested_at: Option<DateTime<Utc>>,
+    /// Request numbers (see [`crate::db::intents`]): the newest request, and the newest a finished sync
+    /// covered.
+    pub sync_request_seq: i64,
+    pub sync_served_seq: i64,
     pub last_sync_started_at: Option<DateTime<Utc>>,
     pub last_sync_finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -75,12 +79,9 @@ impl Account {
         }
     }
 
-    /// Whether a sync that started at or after `requested_at` has finished: a request that old is served.
-    pub fn served(&self, requested_at: DateTime<Utc>) -> bool {
-        match (self.last_sync_started_at, self.last_sync_finished_at) {
-            (Some(started), Some(finished)) => started >= requested_at && finished >= started,
-            _ => false,
-        }
+    /// Whether request number `seq` is served: a sync that started after it was made has finished.
+    pub fn served(&self, seq: i64) -> bool {
+        seq <= self.sync_served_seq
     }
 
     /// Start of the sync running now: started and not finished since. A start older than an hour is not
@@ -101,7 +102,8 @@ const ACCOUNT_COLUMNS: &str = r#"
     secret_ciphertext IS NOT NULL AS has_secret, status, enabled, auto_sync, sync_interval_minutes,
     features, last_sync_at, sync_count, error_count, last_error, consecutive_failures, paused_at, paused_reason,
     metadata, is_primary, next_sync_at,
-    sync_requested_at, last_sync_started_at, last_sync_finished_at, created_at, updated_at
+    sync_requested_at, sync_request_seq, sync_served_seq, last_sync_started_at, last_sync_finished_at,
+    created_at, updated_at
 "#;
 
 /// What it takes to create an account.
@@ -199,6 +201,8 @@ pub async fn update(
                                     THEN COALESCE(last_sync_started_at, now()) + make_interval(mins => $9::int)
                                 ELSE next_sync_at END,
             enabled = COALESCE($7, enabled),
+            -- A job out for a disabled account is skipped by the worker; enabling it again feeds anew.
+            sync_enqueued_at = CASE WHEN $7 = false THEN NULL ELSE sync_enqueued_at END,
             auto_sync = COALESCE($8, auto_sync),
             sync_interval_minutes = COALESCE($9, sync_interval_minutes),
             features = COALESCE($10, features),
@@ -402,70 +406,6 @@ pub enum SecretsError {
     Crypto(#[from] CryptoError),
     #[error("stored credentials are not in the expected format")]
     Corrupt,
-}
-
-/// Records that someone asked for a sync, before the job is enqueued (Postgres is the truth: the
-/// scheduler re-emits requests whose job never started). A request already pending is kept, not
-/// duplicated. Returns the pending request's time, or `None` for unknown or disabled accounts.
-pub async fn request_sync(
-    db: impl PgExecutor<'_>,
-    id: AccountId,
-    trigger: SyncTrigger,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
-        r#"UPDATE integration_accounts
-           SET sync_requested_trigger = CASE WHEN sync_requested_at IS NULL OR sync_requested_at > now()
-                                             THEN $2 ELSE sync_requested_trigger END,
-               -- A pending intent is kept, unless a sync-all spread it into the future: now means now.
-               sync_requested_at = LEAST(sync_requested_at, now()),
-               sync_enqueued_at = now()
-           WHERE id = $1 AND enabled AND paused_at IS NULL
-           RETURNING sync_requested_at"#,
-    )
-    .bind(id)
-    .bind(trigger.as_str())
-    .fetch_optional(db)
-    .await
-}
-
-/// A recorded sync request.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct SyncRequest {
-    pub id: AccountId,
-    pub requested_at: DateTime<Utc>,
-}
-
-/// Records a sync intent for every enabled account of the integration (or of `only` among them). With a
-/// `spread`, the intents become due one after another, at most a second apart, within that time; the scheduler feeds them to the
-/// queue as they come due and as the queue has room, so any number of accounts is accepted at once.
-/// Accounts with an intent already pending keep it.
-pub async fn request_sync_all(
-    db: impl PgExecutor<'_>,
-    integration_id: &str,
-    only: Option<&[AccountId]>,
-    spread: std::time::Duration,
-) -> Result<Vec<SyncRequest>, sqlx::Error> {
-    let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| id.0).collect());
-    sqlx::query_as(
-        r#"
-        WITH targets AS (
-            -- One second apart at most, so a small sync-all is not stretched over the whole window.
-            SELECT id, (row_number() OVER (ORDER BY id) - 1) * LEAST($3 / count(*) OVER (), 1.0) AS offset_secs
-            FROM integration_accounts
-            WHERE integration_id = $1 AND enabled AND paused_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2))
-        )
-        UPDATE integration_accounts a
-        SET sync_requested_at = COALESCE(a.sync_requested_at, now() + make_interval(secs => t.offset_secs)),
-            sync_requested_trigger = COALESCE(a.sync_requested_trigger, 'sync_all')
-        FROM targets t WHERE a.id = t.id
-        RETURNING a.id, a.sync_requested_at AS requested_at
-        "#,
-    )
-    .bind(integration_id)
-    .bind(&only)
-    .bind(spread.as_secs_f64())
-    .fetch_all(db)
-    .await
 }
 
 /// Lifts a pause (explicit resume, or changed credentials or settings): the account is due again at once.

@@ -1,11 +1,12 @@
 //! The sync lifecycle of one account: the lease a worker holds while it syncs (with its fencing token),
-//! fenced writes of outcomes and checkpoints, and the hand-over of wishes that arrive meanwhile.
+//! fenced writes of outcomes and checkpoints, and taking back syncs that stopped unfinished. The request
+//! numbers these move are explained in [`crate::db::intents`].
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::domain::{AccountId, SyncTrigger};
+use crate::domain::AccountId;
 
 /// A held sync lease. `token` is the fencing token every result write must present.
 #[derive(Debug, Clone, Copy)]
@@ -14,9 +15,10 @@ pub struct Lease {
     pub token: i64,
 }
 
-/// Takes the account's sync lease if nobody holds a live one. Starting a sync also consumes any pending
-/// sync intent and sets the next due time one interval from now (due time counts from the last start),
-/// plus the account's jitter of up to a tenth of the interval.
+/// Takes the account's sync lease if nobody holds a live one. Starting a sync consumes the waiting
+/// request and its job (it covers every request made so far: `sync_started_seq` = `sync_request_seq`) and
+/// sets the next due time one interval from now (due time counts from the last start), plus the account's
+/// jitter of up to a tenth of the interval.
 pub async fn acquire_lease(
     db: impl PgExecutor<'_>,
     id: AccountId,
@@ -31,6 +33,7 @@ pub async fn acquire_lease(
                last_sync_started_at = now(),
                next_sync_at = now() + make_interval(mins => sync_interval_minutes)
                    + make_interval(secs => (id * 7919 % 1000) / 1000.0 * sync_interval_minutes * 6),
+               sync_started_seq = sync_request_seq,
                sync_requested_at = NULL,
                sync_requested_trigger = NULL,
                sync_enqueued_at = NULL
@@ -45,11 +48,11 @@ pub async fn acquire_lease(
     Ok(token.map(|token| Lease { account_id: id, token }))
 }
 
-/// Extends a held lease. False when a newer lease replaced it (this sync must stop writing).
+/// Extends a held lease. False when the lease was taken back or replaced (this sync must stop writing).
 pub async fn renew_lease(db: impl PgExecutor<'_>, lease: Lease, ttl: std::time::Duration) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
         r#"UPDATE integration_accounts SET lease_expires_at = now() + make_interval(secs => $3)
-           WHERE id = $1 AND lease_token = $2"#,
+           WHERE id = $1 AND lease_token = $2 AND lease_owner IS NOT NULL"#,
     )
     .bind(lease.account_id)
     .bind(lease.token)
@@ -59,42 +62,32 @@ pub async fn renew_lease(db: impl PgExecutor<'_>, lease: Lease, ttl: std::time::
     Ok(result.rows_affected() == 1)
 }
 
-/// A job found the account busy: keep its wish as the one pending request (with no job out for it), so
-/// the running sync, or the scheduler once the lease lapses, enqueues exactly one follow-up.
-pub async fn defer_request(
-    db: impl PgExecutor<'_>,
-    id: AccountId,
-    requested_at: DateTime<Utc>,
-    trigger: SyncTrigger,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        r#"UPDATE integration_accounts
-           SET sync_requested_at = COALESCE(sync_requested_at, $2),
-               sync_requested_trigger = COALESCE(sync_requested_trigger, $3),
-               sync_enqueued_at = NULL
-           WHERE id = $1"#,
-    )
-    .bind(id)
-    .bind(requested_at)
-    .bind(trigger.as_str())
-    .execute(db)
-    .await?;
-    Ok(())
+/// How a sync that stopped unfinished hands its work back: the lease is released with a new fencing
+/// token (so a straggler of it can write nothing more), the requests it covered wait again (S = D), plus
+/// one new request, due when the stopped sync started, so the re-run comes first in its app's turn.
+const TAKE_BACK: &str = r#"lease_token = lease_token + 1, lease_owner = NULL, lease_expires_at = NULL,
+    sync_started_seq = sync_served_seq, sync_request_seq = sync_request_seq + 1,
+    sync_requested_at = COALESCE(sync_requested_at, last_sync_started_at, now()),
+    sync_requested_trigger = COALESCE(sync_requested_trigger, 'retry')"#;
+
+/// Takes back the leases matching `condition` (SQL on the account row, with one `f64` parameter `$1`).
+/// Returns how many.
+pub(crate) async fn take_back(db: impl PgExecutor<'_>, condition: &str, param: f64) -> Result<u64, sqlx::Error> {
+    let sql = format!("UPDATE integration_accounts SET {TAKE_BACK} WHERE {condition}");
+    Ok(sqlx::query(&sql).bind(param).execute(db).await?.rows_affected())
 }
 
-/// After a sync: the request that arrived while it ran, if any, marked as enqueued by the caller.
-pub async fn take_follow_up(
-    db: impl PgExecutor<'_>,
-    id: AccountId,
-) -> Result<Option<(DateTime<Utc>, Option<String>)>, sqlx::Error> {
-    sqlx::query_as(
-        r#"UPDATE integration_accounts SET sync_enqueued_at = now()
-           WHERE id = $1 AND enabled AND sync_requested_at IS NOT NULL
-           RETURNING sync_requested_at, sync_requested_trigger"#,
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await
+/// Syncs whose lease lapsed: their worker died or lost Postgres for longer than the lease TTL (a live
+/// worker renews every third of it). Their requests wait again and are fed at once. Returns how many.
+pub async fn reap_lapsed(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
+    take_back(db, "lease_owner IS NOT NULL AND lease_expires_at < now() - make_interval(secs => $1)", 0.0).await
+}
+
+/// A worker that shuts down hands back the syncs it did not finish, so they run again on another worker
+/// at the next scheduler tick instead of after the lease TTL. Returns how many.
+pub async fn abandon_owned(db: impl PgExecutor<'_>, owner: &str) -> Result<u64, sqlx::Error> {
+    let sql = format!("UPDATE integration_accounts SET {TAKE_BACK} WHERE lease_owner = $1");
+    Ok(sqlx::query(&sql).bind(owner).execute(db).await?.rows_affected())
 }
 
 /// Checks, inside the caller's transaction, that `lease` is still the newest one, and keeps it so until
@@ -120,6 +113,7 @@ pub async fn record_success(
            SET status = 'active', last_sync_at = now(), last_sync_finished_at = now(), sync_count = sync_count + 1,
                last_error = NULL, consecutive_failures = 0,
                metadata = metadata || COALESCE($3::jsonb, '{}'),
+               sync_served_seq = sync_started_seq,
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
            WHERE id = $1 AND lease_token = $2"#,
     )
@@ -148,6 +142,7 @@ pub async fn record_failure(
                paused_reason = CASE WHEN consecutive_failures + 1 >= $4
                                     THEN format('%s failed syncs in a row; last: %s', consecutive_failures + 1, $3)
                                     ELSE paused_reason END,
+               sync_served_seq = sync_started_seq,
                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
            WHERE id = $1 AND lease_token = $2
            RETURNING paused_at IS NOT NULL"#,
@@ -197,26 +192,23 @@ pub async fn products_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<O
         .await
 }
 
-/// A job used its page budget: release the lease and leave a continuation intent (marked enqueued: the
-/// caller pushes its job at once). Counters and status stay as they are until the sync completes.
-/// Returns the continuation's requested time, or `None` if the lease was lost.
-pub async fn yield_for_continuation(
-    db: impl PgExecutor<'_>,
-    lease: Lease,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
+/// A job used its page budget: release the lease and leave the rest as a new waiting request (the
+/// caller feeds it at once, so it queues behind the jobs already waiting). Counters and status stay as
+/// they are until the sync completes. False if the lease was lost.
+pub async fn yield_for_continuation(db: impl PgExecutor<'_>, lease: Lease) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
         r#"UPDATE integration_accounts
            SET lease_owner = NULL, lease_expires_at = NULL,
+               sync_started_seq = sync_served_seq, sync_request_seq = sync_request_seq + 1,
                sync_requested_at = COALESCE(sync_requested_at, now()),
-               sync_requested_trigger = COALESCE(sync_requested_trigger, 'continuation'),
-               sync_enqueued_at = now()
-           WHERE id = $1 AND lease_token = $2
-           RETURNING sync_requested_at"#,
+               sync_requested_trigger = COALESCE(sync_requested_trigger, 'continuation')
+           WHERE id = $1 AND lease_token = $2"#,
     )
     .bind(lease.account_id)
     .bind(lease.token)
-    .fetch_optional(db)
-    .await
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 pub async fn orders_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<DateTime<Utc>>, sqlx::Error> {

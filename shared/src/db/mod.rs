@@ -5,13 +5,13 @@ pub mod access;
 pub mod accounts;
 pub mod catalog;
 pub mod integrations;
+pub mod intents;
 pub mod inventory;
 pub mod keys;
 pub mod leases;
 pub mod legacy;
 pub mod logs;
 pub mod reports;
-pub mod schedule;
 pub mod sessions;
 pub mod users;
 

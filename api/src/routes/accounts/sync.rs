@@ -11,12 +11,11 @@ use chrono::{DateTime, Utc};
 use ocean_shared::{
     db::{
         access::{self, Role},
-        accounts, logs,
+        accounts, intents, logs,
     },
     domain::{AccountCredentials, AccountId, SyncTrigger},
+    feed,
     marketplace::{AppCredentials, MarketplaceError, TokopediaClient},
-    monitoring,
-    queue::SyncJob,
 };
 use secrecy::SecretString;
 use serde::Serialize;
@@ -74,23 +73,31 @@ pub async fn sync_one(
     if let Some(reason) = account.paused_at.and(account.paused_reason.as_deref()) {
         return Err(paused(account.id, reason));
     }
-    let requested_at = accounts::request_sync(&state.pool, account.id, SyncTrigger::Manual)
+    // The request and its audit entry commit together; only then is the job pushed.
+    let mut tx = state.pool.begin().await?;
+    let request = intents::request_sync(&mut *tx, account.id, SyncTrigger::Manual)
         .await?
         .ok_or_else(disabled)?;
     logs::insert_audit(
-        &state.pool,
+        &mut *tx,
         Some(&integration_id),
         Some(account.id),
         Some(user.0.id),
         "account.sync",
-        json!({}),
+        json!({ "request": request.seq }),
     )
     .await?;
-    enqueue(&state, account.id, SyncTrigger::Manual, requested_at).await;
+    tx.commit().await?;
+    // The fast path: no wait for a scheduler tick. Nothing is pushed while the account syncs (the
+    // running sync feeds this request when it ends) or when a job is already out for it; if Redis is
+    // unavailable the request waits in Postgres and the scheduler feeds it at its first tick after.
+    if let Err(e) = feed::feed_account(&state.pool, &state.queue, account.id).await {
+        tracing::warn!(account_id = %account.id, error.message = %e, "could not enqueue; the scheduler feeds the request");
+    }
     let accepted = SyncAccepted {
         account_id: account.id.0,
         queued: true,
-        requested_at,
+        requested_at: request.requested_at,
     };
     Ok((StatusCode::ACCEPTED, ok(accepted)))
 }
@@ -180,7 +187,7 @@ pub async fn sync_all(
     } else {
         state.sync_all_spread
     };
-    let requests = accounts::request_sync_all(&state.pool, &integration_id, only.as_deref(), spread).await?;
+    let requests = intents::request_sync_all(&state.pool, &integration_id, only.as_deref(), spread).await?;
     let details = json!({ "accounts": requests.len() });
     logs::insert_audit(
         &state.pool,
@@ -197,25 +204,6 @@ pub async fn sync_all(
         spread_over_secs: spread.as_secs().min(requests.len().saturating_sub(1) as u64),
     };
     Ok((StatusCode::ACCEPTED, ok(accepted)))
-}
-
-/// Pushes the job for a sync-now already recorded in Postgres (the fast path: no wait for a scheduler
-/// tick). If Redis is unavailable the intent is not lost: the scheduler feeds it later.
-async fn enqueue(state: &AppState, account_id: AccountId, trigger: SyncTrigger, requested_at: DateTime<Utc>) {
-    let job = SyncJob {
-        account_id,
-        trigger,
-        requested_at,
-    };
-    // The same pending request always gets the same key, so repeated clicks enqueue it once.
-    let key = format!("request:{account_id}:{}", requested_at.timestamp_millis());
-    let pushed = state.queue.push(job, Some(key)).await;
-    if pushed.is_ok() {
-        metrics::counter!(monitoring::JOBS_ENQUEUED, "trigger" => trigger.as_str()).increment(1);
-    }
-    if let Err(e) = pushed {
-        tracing::warn!(%account_id, error.message = %e, "could not enqueue; the scheduler will re-emit the request");
-    }
 }
 
 /// One step of a connection test.
