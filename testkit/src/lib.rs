@@ -17,6 +17,9 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+pub mod proxy;
+pub mod redis_server;
+
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
         let _ = tracing_subscriber::fmt()
@@ -112,7 +115,15 @@ pub fn redis_settings() -> RedisSettings {
 
 /// A queue in its own namespace. Call [`remove_namespace`] at the end of the test.
 pub async fn fresh_queue() -> SyncQueue {
-    let settings = redis_settings();
+    queue_on(&redis_url()).await
+}
+
+/// A queue in its own namespace on the Redis at `url` (a private server of a fault test).
+pub async fn queue_on(url: &str) -> SyncQueue {
+    let settings = RedisSettings {
+        redis_url: SecretString::from(url.to_owned()),
+        ..redis_settings()
+    };
     let conn = queue::connect(&settings)
         .await
         .expect("Redis must run on REDIS_URL (make test starts it)");
@@ -171,6 +182,32 @@ pub fn worker_process(
     let mut command = fleet_process(bin, pool, &sim.base_url, queue, keys);
     command.env("OCEAN_POLL_INTERVAL_MS", "100");
     command
+}
+
+/// A worker process for fault tests: fast heartbeats (a dead worker's jobs come back within about 3 s),
+/// a 3 s lease, limits that never bite. Add `env`s and spawn.
+pub fn fast_worker_process(
+    bin: &str,
+    pool: &PgPool,
+    sim: &SimServer,
+    queue: &str,
+    keys: &SecretString,
+) -> tokio::process::Command {
+    let mut command = worker_process(bin, pool, sim, queue, keys);
+    command
+        .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
+        .env("OCEAN_MARKETPLACE_BURST", "1000")
+        .env("OCEAN_HEARTBEAT_SECS", "1")
+        .env("OCEAN_MISSED_HEARTBEATS", "3")
+        .env("OCEAN_LEASE_TTL_SECS", "3");
+    command
+}
+
+/// The pid inside a worker name (`host-pid-startmillis`), as leases and sync logs record it.
+pub fn pid_of(worker_name: &str) -> Option<u32> {
+    let mut parts = worker_name.rsplit('-');
+    parts.next()?;
+    parts.next()?.parse().ok()
 }
 
 /// Any Ocean Sync binary `bin` (api, scheduler, worker) set up for a test: the test's database, its Redis

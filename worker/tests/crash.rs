@@ -4,28 +4,16 @@
 use std::time::{Duration, Instant};
 
 use ocean_shared::db::{accounts, catalog};
-use ocean_testkit::{SimServer, wait_for};
+use ocean_testkit::{SimServer, pid_of, wait_for};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::process::Child;
 use tokio_util::sync::CancellationToken;
 
 fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &SecretString) -> Child {
-    ocean_testkit::worker_process(env!("CARGO_BIN_EXE_ocean-worker"), pool, sim, queue, keys)
-        .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
-        .env("OCEAN_MARKETPLACE_BURST", "1000")
-        .env("OCEAN_HEARTBEAT_SECS", "1")
-        .env("OCEAN_MISSED_HEARTBEATS", "3")
-        .env("OCEAN_LEASE_TTL_SECS", "3")
+    ocean_testkit::fast_worker_process(env!("CARGO_BIN_EXE_ocean-worker"), pool, sim, queue, keys)
         .spawn()
         .expect("start ocean-worker")
-}
-
-/// The pid inside a worker name (`host-pid-startmillis`).
-fn pid_of(worker_name: &str) -> Option<u32> {
-    let mut parts = worker_name.rsplit('-');
-    parts.next()?;
-    parts.next()?.parse().ok()
 }
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]

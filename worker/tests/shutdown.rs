@@ -62,3 +62,75 @@ async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
     stop.cancel();
     ocean_testkit::remove_namespace(&queue).await;
 }
+
+/// A sync still running when the grace period ends is handed back as the worker exits: no lease is left
+/// to lapse, and the sync runs again on another worker.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn sigterm_hands_back_a_sync_that_outlives_the_grace_period(pool: PgPool) {
+    // A sync of many seconds against a one-second grace period.
+    let sim = SimServer::start(ocean_testkit::slow_shop(1000, 300, 250)).await;
+    let keys = ocean_testkit::keyring_spec();
+    let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
+    let queue = ocean_testkit::fresh_queue().await;
+    let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Handed back", 60).await;
+    let bin = env!("CARGO_BIN_EXE_ocean-worker");
+    let spawn = || {
+        ocean_testkit::worker_process(bin, &pool, &sim, queue.name(), &keys)
+            .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
+            .env("OCEAN_MARKETPLACE_BURST", "1000")
+            .env("OCEAN_SHUTDOWN_GRACE_SECS", "1")
+            .env("OCEAN_LEASE_TTL_SECS", "30")
+            .spawn()
+            .expect("start ocean-worker")
+    };
+    let mut worker = spawn();
+    let stop = tokio_util::sync::CancellationToken::new();
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+
+    wait_for("the sync to start", Duration::from_secs(60), || async {
+        let products = ocean_shared::db::catalog::counts(&pool, account.id)
+            .await
+            .ok()?
+            .products;
+        (products > 0).then_some(())
+    })
+    .await;
+    let pid = worker.id().expect("worker pid").to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(60), worker.wait())
+        .await
+        .expect("the worker exits after its grace period")
+        .expect("exit status");
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+
+    // At exit, well before the 30 s lease would lapse: handed back and waiting to run again.
+    let (owner, waiting): (Option<String>, bool) =
+        sqlx::query_as("SELECT lease_owner, sync_requested_at IS NOT NULL FROM integration_accounts WHERE id = $1")
+            .bind(account.id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((owner, waiting), (None, true), "the unfinished sync is handed back");
+
+    let mut other = spawn();
+    let done = wait_for(
+        "the sync to complete on another worker",
+        Duration::from_secs(120),
+        || async {
+            let a = accounts::get(&pool, account.id).await.ok()??;
+            (a.sync_count == 1).then_some(a)
+        },
+    )
+    .await;
+    assert_eq!((done.status.as_str(), done.error_count), ("active", 0));
+
+    stop.cancel();
+    let _ = other.kill().await;
+    ocean_testkit::remove_namespace(&queue).await;
+}
