@@ -1,7 +1,8 @@
 //! The one error type of the api and its JSON shape:
 //! `{"success": false, "error": {"code": "snake_case", "message": "...", "details": ...}}`.
 //! 5xx answers are logged with their cause chain and answered with a generic message: internals never
-//! reach the client.
+//! reach the client. A database that cannot be reached answers 503 `database_unavailable` with
+//! `Retry-After`: the request was fine and will work once Postgres is back.
 
 use axum::{
     Json,
@@ -65,6 +66,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(e) if database_unreachable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,6 +81,7 @@ impl ApiError {
             Self::BadRequest(_) => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable(_) => "unavailable",
+            Self::Database(e) if database_unreachable(e) => "database_unavailable",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }
@@ -94,7 +97,12 @@ impl IntoResponse for ApiError {
         let (message, details) = match &self {
             Self::Database(e) => {
                 tracing::error!(error.message = %e, error.cause_chain = ?e, "database error");
-                ("internal error; it has been logged".to_owned(), Value::Null)
+                let message = if database_unreachable(e) {
+                    "the database is unavailable; retry shortly"
+                } else {
+                    "internal error; it has been logged"
+                };
+                (message.to_owned(), Value::Null)
             }
             Self::Internal(e) => {
                 tracing::error!(error.message = %e, error.cause_chain = ?e, "internal error");
@@ -113,7 +121,30 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
+        if matches!(&self, Self::Database(e) if database_unreachable(e)) {
+            // The pool already waited its acquire timeout (5 s) for a connection before giving up; asking
+            // clients to wait as long again spaces their retries out during a restart or failover, which
+            // takes seconds, without keeping them away long after Postgres is back.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
         response
+    }
+}
+
+/// Whether `e` means Postgres could not be reached (down, restarting, network cut) rather than that the
+/// request or the code is wrong: such a request can simply be retried later.
+fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Class 08 is "connection exception"; 57P01-57P03 are the server shutting down, crashed or still
+        // starting up.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 

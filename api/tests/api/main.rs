@@ -8,4 +8,5 @@ mod console;
 mod endpoints;
 mod helpers;
 mod openapi;
+mod outage;
 mod secrets;
