@@ -37,9 +37,13 @@ impl TestApp {
 
     /// With `spread`: how long sync-all spreads its jobs when the platform setting asks for it.
     pub async fn start_with_spread(pool: PgPool, sim: SimConfig, spread: std::time::Duration) -> Self {
+        Self::start_with(pool, sim, spread, ocean_testkit::fresh_queue().await).await
+    }
+
+    /// On a queue of the test's choosing (a private Redis for fault tests).
+    pub async fn start_with(pool: PgPool, sim: SimConfig, spread: std::time::Duration, queue: SyncQueue) -> Self {
         ocean_testkit::init_tracing();
         let sim = SimServer::start(sim).await;
-        let queue = ocean_testkit::fresh_queue().await;
         let keyring = ocean_testkit::keyring();
         users::ensure_admin(&pool, "admin", ADMIN_TOKEN)
             .await

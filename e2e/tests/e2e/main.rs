@@ -5,6 +5,7 @@ mod client;
 mod engine;
 mod feeding;
 mod helpers;
+mod intents;
 mod pruning;
 mod scheduler;
 mod settings;
