@@ -147,7 +147,6 @@ pub fn worker_binary(bin_dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-
 /// The marketplace client's documented defaults (those of the worker's command line).
 pub fn marketplace_defaults() -> ocean_shared::config::MarketplaceSettings {
     #[derive(clap::Parser)]

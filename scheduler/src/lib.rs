@@ -148,7 +148,10 @@ pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSett
         .await
         .context("Failed to take back lapsed leases")?;
     if report.reaped > 0 {
-        tracing::warn!(syncs = report.reaped, "syncs whose worker stopped renewing their lease run again");
+        tracing::warn!(
+            syncs = report.reaped,
+            "syncs whose worker stopped renewing their lease run again"
+        );
         metrics::counter!(monitoring::LEASES_REAPED).increment(report.reaped);
     }
     let timeout = Duration::from_secs(settings.job_timeout_secs);

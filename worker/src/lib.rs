@@ -154,7 +154,10 @@ pub async fn run(
     // lapses: the next scheduler tick feeds them to another worker.
     match leases::abandon_owned(&pool, &owner).await {
         Ok(0) => {}
-        Ok(n) => tracing::warn!(syncs = n, "handed back syncs that did not finish within the grace period"),
+        Ok(n) => tracing::warn!(
+            syncs = n,
+            "handed back syncs that did not finish within the grace period"
+        ),
         Err(e) => tracing::warn!(error.message = %e, "could not hand back unfinished syncs; their leases lapse"),
     }
     stopped

@@ -223,10 +223,12 @@ pub async fn claim_one(conn: &mut PgConnection, id: AccountId) -> Result<Option<
 /// A job the worker could not run (the account is disabled or paused) is consumed: no job is out any
 /// more, so enabling or resuming the account feeds its waiting request again.
 pub async fn job_dropped(db: impl PgExecutor<'_>, id: AccountId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE integration_accounts SET sync_enqueued_at = NULL WHERE id = $1 AND sync_enqueued_at IS NOT NULL")
-        .bind(id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE integration_accounts SET sync_enqueued_at = NULL WHERE id = $1 AND sync_enqueued_at IS NOT NULL",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

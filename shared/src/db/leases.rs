@@ -80,7 +80,12 @@ pub(crate) async fn take_back(db: impl PgExecutor<'_>, condition: &str, param: f
 /// Syncs whose lease lapsed: their worker died or lost Postgres for longer than the lease TTL (a live
 /// worker renews every third of it). Their requests wait again and are fed at once. Returns how many.
 pub async fn reap_lapsed(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
-    take_back(db, "lease_owner IS NOT NULL AND lease_expires_at < now() - make_interval(secs => $1)", 0.0).await
+    take_back(
+        db,
+        "lease_owner IS NOT NULL AND lease_expires_at < now() - make_interval(secs => $1)",
+        0.0,
+    )
+    .await
 }
 
 /// A worker that shuts down hands back the syncs it did not finish, so they run again on another worker
