@@ -18,6 +18,8 @@ pub enum PhaseName {
     Emission,
     /// SIGKILL of a syncing worker to the sync starting again elsewhere.
     Crash,
+    /// Repeated SIGKILLs of syncing workers with sync-nows: every account and request served after.
+    Kills,
     /// No-op jobs through our apalis-redis queue and through BullMQ.
     Queue,
     /// The account list, its console fragment and the dashboard over a fleet of synced accounts.
@@ -32,6 +34,7 @@ impl PhaseName {
             Self::Writes => "writes",
             Self::Emission => "emission",
             Self::Crash => "crash",
+            Self::Kills => "kills",
             Self::Queue => "queue",
             Self::Listing => "listing",
         }
@@ -99,6 +102,12 @@ pub struct Cli {
     /// Crash: products of the slow shop (150 ms per call), so the kill lands mid-sync [default: 1500; quick: 600].
     #[arg(long)]
     pub crash_products: Option<usize>,
+    /// Kills: SIGKILLs of a syncing worker [default: 20; quick: 5].
+    #[arg(long)]
+    pub kills: Option<usize>,
+    /// Kills: accounts with a 1-minute interval [default: 46; quick: 12].
+    #[arg(long)]
+    pub kill_accounts: Option<usize>,
     /// Queue: no-op jobs pushed, for us and for BullMQ (keep below ~8,000: apalis-redis wedges past it)
     /// [default: 5000; quick: 1000].
     #[arg(long)]
@@ -168,6 +177,8 @@ pub struct Settings {
     pub claim_batch: i64,
     pub high_water: u64,
     pub crash_products: usize,
+    pub kills: usize,
+    pub kill_accounts: usize,
     pub queue_jobs: usize,
     pub queue_runs: usize,
     pub queue_concurrency: usize,
@@ -228,6 +239,8 @@ impl Cli {
             claim_batch: self.claim_batch.unwrap_or(if q { 2000 } else { 10_000 }).max(1),
             high_water: self.high_water.max(1),
             crash_products: pick(self.crash_products, 1500, 600).max(100),
+            kills: pick(self.kills, 20, 5).max(1),
+            kill_accounts: pick(self.kill_accounts, 46, 12).max(1),
             queue_jobs: queue_jobs.max(1),
             queue_runs: pick(self.queue_runs, 3, 1).max(1),
             queue_concurrency: self.queue_concurrency.max(1),
@@ -261,7 +274,7 @@ mod tests {
             .settings()
             .expect("valid settings");
         assert_eq!((settings.accounts, settings.workers, settings.queue_runs), (7, 2, 1));
-        assert_eq!(settings.phases.len(), 6, "every phase by default");
+        assert_eq!(settings.phases.len(), 7, "every phase by default");
         assert_eq!(settings.listing_accounts, 200);
     }
 

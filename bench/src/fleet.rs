@@ -67,35 +67,55 @@ impl WorkerLauncher {
         };
         for n in 0..count {
             let log_path = self.log_dir.join(format!("{}-worker-{n}.log", self.label));
-            let log =
-                std::fs::File::create(&log_path).with_context(|| format!("Failed to create {}", log_path.display()))?;
-            let err = log.try_clone().context("Failed to share the worker log")?;
-            let mut command = Command::new(&self.binary);
-            command
-                .env("DATABASE_URL", &phase.database_url)
-                .env("REDIS_URL", &phase.redis_url)
-                .env("OCEAN_QUEUE_NAME", &self.queue_name)
-                .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
-                .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
-                .env("OCEAN_ENCRYPTION_KEYS", &self.keys)
-                // Several workers share this machine: each takes an ephemeral metrics port.
-                .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
-                .env("OCEAN_LOG_FORMAT", "text")
-                .env("RUST_LOG", &self.log_filter)
-                .stdin(Stdio::null())
-                .stdout(Stdio::from(log))
-                .stderr(Stdio::from(err))
-                .kill_on_drop(true);
-            for (key, value) in env {
-                command.env(key, value);
-            }
-            let child = command
-                .spawn()
-                .with_context(|| format!("Failed to start {}", self.binary.display()))?;
-            workers.children.push(child);
+            workers.children.push(self.start(phase, sim, &log_path, env)?);
             workers.logs.push(log_path);
         }
         Ok(workers)
+    }
+
+    /// Starts worker `n` again after it was killed; its log continues in the same file.
+    pub fn respawn(
+        &self,
+        phase: &Phase,
+        sim: &SimServer,
+        workers: &mut Workers,
+        n: usize,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
+        workers.children[n] = self.start(phase, sim, &workers.logs[n], env)?;
+        workers.killed[n] = false;
+        Ok(())
+    }
+
+    fn start(&self, phase: &Phase, sim: &SimServer, log_path: &Path, env: &[(&str, &str)]) -> anyhow::Result<Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .with_context(|| format!("Failed to open {}", log_path.display()))?;
+        let err = log.try_clone().context("Failed to share the worker log")?;
+        let mut command = Command::new(&self.binary);
+        command
+            .env("DATABASE_URL", &phase.database_url)
+            .env("REDIS_URL", &phase.redis_url)
+            .env("OCEAN_QUEUE_NAME", &self.queue_name)
+            .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
+            .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
+            .env("OCEAN_ENCRYPTION_KEYS", &self.keys)
+            // Several workers share this machine: each takes an ephemeral metrics port.
+            .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
+            .env("OCEAN_LOG_FORMAT", "text")
+            .env("RUST_LOG", &self.log_filter)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(err))
+            .kill_on_drop(true);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command
+            .spawn()
+            .with_context(|| format!("Failed to start {}", self.binary.display()))
     }
 }
 
@@ -117,6 +137,11 @@ impl Workers {
     /// The index of the worker with this pid.
     pub fn position(&self, pid: u32) -> Option<usize> {
         self.children.iter().position(|c| c.id() == Some(pid))
+    }
+
+    /// The index of the live (not killed) worker with this pid.
+    pub fn live_position(&self, pid: u32) -> Option<usize> {
+        self.position(pid).filter(|&n| !self.killed[n])
     }
 
     /// SIGKILLs worker `n`.

@@ -1,4 +1,4 @@
-//! `ocean-bench`: Ocean Sync's benchmarks, run by `make bench`. Six phases, each in its own database
+//! `ocean-bench`: Ocean Sync's benchmarks, run by `make bench`. Seven phases, each in its own database
 //! (`ocean_bench_<phase>`, created fresh and dropped) and Redis namespace (`bench:<uuid>`, deleted), each
 //! bounded in count and time:
 //!
@@ -6,6 +6,8 @@
 //! 2. write throughput: batched upserts next to `COPY` ([`phases::writes`]);
 //! 3. scheduler emission: claiming many due accounts and feeding one window ([`phases::emission`]);
 //! 4. crash to resume: SIGKILL of a syncing worker ([`phases::crash`]);
+//! 4b. repeated kills: twenty SIGKILLs with sync-nows, then every account and request served within two
+//!     intervals ([`phases::kills`]);
 //! 5. queue throughput: apalis-redis next to BullMQ ([`phases::queue`]);
 //! 6. account list at fleet size: the list, the console's live fragment and dashboard ([`phases::listing`]).
 //!
@@ -42,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
         writes: None,
         emission: None,
         crash: None,
+        kills: None,
         queue: None,
         listing: None,
         errors: Default::default(),
@@ -69,6 +72,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .run_phase(name, limit, async |p| phases::crash::run(p, s).await)
                 .await
                 .map(|r| results.crash = Some(r)),
+            // Kills and two 1-minute intervals after them do not fit the default limit.
+            PhaseName::Kills => servers
+                .run_phase(name, limit.max(Duration::from_secs(400)), async |p| {
+                    phases::kills::run(p, s).await
+                })
+                .await
+                .map(|r| results.kills = Some(r)),
             PhaseName::Queue => servers
                 .run_phase(name, limit, async |p| phases::queue::run(p, s).await)
                 .await

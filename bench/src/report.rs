@@ -11,6 +11,7 @@ use crate::{
     phases::{
         crash::CrashResult,
         emission::EmissionResult,
+        kills::KillsResult,
         limits::LimitsResult,
         listing::{ListingResult, Sequential},
         queue::{QueueResult, Rounds},
@@ -30,6 +31,7 @@ pub struct Results {
     pub writes: Option<WritesResult>,
     pub emission: Option<EmissionResult>,
     pub crash: Option<CrashResult>,
+    pub kills: Option<KillsResult>,
     pub queue: Option<QueueResult>,
     pub listing: Option<ListingResult>,
     /// Phase name to error.
@@ -92,6 +94,9 @@ impl Results {
         }
         if let Some(c) = &self.crash {
             crash(&mut t, c);
+        }
+        if let Some(k) = &self.kills {
+            kills(&mut t, k);
         }
         if let Some(q) = &self.queue {
             queue(&mut t, q);
@@ -175,6 +180,24 @@ fn emission(t: &mut Table, e: &EmissionResult) {
         e.feed_secs, e.fed, e.feed_sql_secs
     );
     t.add(p, format!("feed {} into Redis (run_tick)", e.high_water), value);
+}
+
+fn kills(t: &mut Table, k: &KillsResult) {
+    let p = "4b kills";
+    let what = format!(
+        "{} SIGKILLs, {} accounts × 1 min, {} workers, {} schedulers",
+        k.kills, k.accounts, k.workers, k.schedulers
+    );
+    let value = format!(
+        "{} sync-nows, all served; {} retries, {} busy skips",
+        k.sync_nows, k.retries, k.busy_skips
+    );
+    t.add(p, what, value);
+    let value = format!(
+        "{:.1} s (bound {} s; {} ok, {} failed syncs)",
+        k.last_kill_to_all_synced_secs, k.bound_secs, k.successes, k.failures
+    );
+    t.add(p, "last kill → every account synced again", value);
 }
 
 fn crash(t: &mut Table, c: &CrashResult) {

@@ -269,3 +269,59 @@ async fn a_redis_restart_with_its_data_mid_sync_loses_no_sync(pool: PgPool) {
 async fn a_redis_restart_without_its_data_mid_sync_loses_no_sync(pool: PgPool) {
     redis_fault_mid_sync(pool, RedisFault::RestartEmpty).await;
 }
+
+/// Postgres unreachable from the worker for a while in the middle of a sync: the sync cannot record
+/// anything, its lease lapses, and once Postgres is back the scheduler hands the sync back and it runs
+/// again; nothing waits for the requeue delay.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_postgres_outage_mid_sync_ends_with_the_account_synced_again(pool: PgPool) {
+    let options = pool.connect_options();
+    let proxy = ocean_testkit::proxy::TcpProxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
+    let database = options.get_database().unwrap_or("postgres").to_owned();
+    let sim = SimServer::start(ocean_testkit::slow_shop(400, 100, 250)).await;
+    let keys = ocean_testkit::keyring_spec();
+    let keyring = Keyring::parse(&keys).unwrap();
+    let queue = ocean_testkit::fresh_queue().await;
+    let a = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Outage", 60).await;
+    let stop = CancellationToken::new();
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    let worker = ocean_testkit::fast_worker_process(WORKER, &pool, &sim, queue.name(), &keys)
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@{}/{database}", proxy.addr()),
+        )
+        .spawn()
+        .expect("start ocean-worker");
+    let fleet = Fleet {
+        workers: vec![worker],
+        stop,
+        queue: queue.clone(),
+    };
+
+    wait_syncing(&pool, a.id, "the first sync to start").await;
+    proxy.cut().await;
+    // Down for longer than the lease (3 s): the worker cannot renew it, so it lapses and the scheduler
+    // (which still reaches Postgres) hands the sync back.
+    wait_for(
+        "the lease to lapse while Postgres is unreachable",
+        Duration::from_secs(30),
+        || async {
+            let lapsed: bool = sqlx::query_scalar(
+                "SELECT lease_owner IS NULL OR lease_expires_at < now() FROM integration_accounts WHERE id = $1",
+            )
+            .bind(a.id)
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+            lapsed.then_some(())
+        },
+    )
+    .await;
+    proxy.restore();
+
+    let request = sync_now(&pool, &queue, a.id).await;
+    let served = wait_served(&pool, request, "a sync-now after the outage to be served").await;
+    assert!(served.last_sync_started_at.unwrap() > request.requested_at);
+    assert_settled(&pool, a.id).await;
+    fleet.stop().await;
+}

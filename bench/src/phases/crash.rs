@@ -14,6 +14,7 @@ use ocean_shared::{
     queue::{self, SyncQueue},
 };
 use ocean_sim::{RateLimit, ShopConfig, SimConfig};
+use ocean_testkit::pid_of;
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -199,11 +200,4 @@ async fn poll_account<T>(
         }
     })
     .await
-}
-
-/// The pid inside a worker name (`host-pid-startmillis`).
-fn pid_of(worker_name: &str) -> Option<u32> {
-    let mut parts = worker_name.rsplit('-');
-    parts.next()?;
-    parts.next()?.parse().ok()
 }

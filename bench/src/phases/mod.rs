@@ -5,6 +5,7 @@ pub mod bullmq;
 pub mod copy;
 pub mod crash;
 pub mod emission;
+pub mod kills;
 pub mod limits;
 pub mod listing;
 pub mod queue;
