@@ -139,6 +139,14 @@ impl Workers {
         self.children.iter().position(|c| c.id() == Some(pid))
     }
 
+    /// Pids of the workers not killed.
+    pub fn live_pids(&self) -> Vec<u32> {
+        (self.children.iter().zip(&self.killed))
+            .filter(|(_, killed)| !**killed)
+            .filter_map(|(child, _)| child.id())
+            .collect()
+    }
+
     /// The index of the live (not killed) worker with this pid.
     pub fn live_position(&self, pid: u32) -> Option<usize> {
         self.position(pid).filter(|&n| !self.killed[n])

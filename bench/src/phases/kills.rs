@@ -33,6 +33,9 @@ const SCHEDULERS: usize = 2;
 const INTERVAL: Duration = Duration::from_secs(60);
 /// Sync-nows requested at each kill.
 const SYNC_NOWS_PER_KILL: usize = 3;
+/// Time between two kills: twenty of them span more than an interval, so scheduled syncs, re-runs and
+/// sync-nows mix.
+const KILL_EVERY: Duration = Duration::from_secs(4);
 
 /// What the phase measured.
 #[derive(Debug, Clone, Serialize)]
@@ -106,29 +109,29 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
     let mut last_kill = Utc::now();
     let mut kills = 0;
     while kills < settings.kills {
+        if kills > 0 {
+            tokio::time::sleep(KILL_EVERY).await;
+        }
         let victim = fleet::wait_for(
             "a live worker to hold a lease",
             Duration::from_secs(60),
             Duration::from_millis(20),
             || {
                 let alive = workers.check();
+                // Leases of workers killed earlier linger until they lapse: only a live holder counts.
+                let live = workers.live_pids();
                 let owners = lease_owners(pool);
                 async move {
                     alive?;
-                    Ok(owners.await?)
+                    let owners = owners.await?;
+                    Ok(owners.iter().filter_map(|o| pid_of(o)).find(|pid| live.contains(pid)))
                 }
             },
         )
         .await?;
-        let Some(n) = victim
-            .iter()
-            .filter_map(|o| pid_of(o))
-            .find_map(|pid| workers.live_position(pid))
-        else {
-            // Leases of workers killed earlier and not yet lapsed: wait for a live one.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
+        let n = workers
+            .live_position(victim)
+            .context("the lease holder is one of our workers")?;
         workers.kill(n)?;
         last_kill = Utc::now();
         for _ in 0..SYNC_NOWS_PER_KILL {
@@ -202,14 +205,13 @@ async fn sync_now(pool: &PgPool, queue: &SyncQueue, id: AccountId) -> anyhow::Re
 }
 
 /// Names of the workers holding a live lease.
-async fn lease_owners(pool: &PgPool) -> anyhow::Result<Option<Vec<String>>> {
-    let owners: Vec<String> = sqlx::query_scalar(
+async fn lease_owners(pool: &PgPool) -> anyhow::Result<Vec<String>> {
+    sqlx::query_scalar(
         "SELECT lease_owner FROM integration_accounts WHERE lease_owner IS NOT NULL AND lease_expires_at > now()",
     )
     .fetch_all(pool)
     .await
-    .context("Failed to read the leases")?;
-    Ok((!owners.is_empty()).then_some(owners))
+    .context("Failed to read the leases")
 }
 
 /// Accounts without a finished sync that started after `since`, or with a sync-now not served yet
