@@ -15,6 +15,28 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::{cli::Settings, harness::Phase, world::SimServer};
 
+/// Worker settings for a phase whose simulator does not throttle: the marketplace limit raised out of the
+/// way; heartbeat, lease and poll interval stay at the worker's defaults.
+pub const UNTHROTTLED: [(&str, &str); 2] = [
+    ("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000"),
+    ("OCEAN_MARKETPLACE_BURST", "1000"),
+];
+
+/// What a phase with worker processes sets up first: its queue (worker defaults), a launcher of workers on
+/// it sharing a fresh keyring, and that keyring for sealing the accounts.
+pub async fn queue_and_launcher(
+    phase: &Phase,
+    settings: &Settings,
+    label: &'static str,
+) -> anyhow::Result<(SyncQueue, WorkerLauncher, ocean_shared::crypto::Keyring)> {
+    let (keys, keyring) = crate::world::keyring()?;
+    let redis = phase.redis_settings("sync");
+    let timing = ocean_worker::WorkerSettings::default().queue_timing();
+    let queue = SyncQueue::new(ocean_shared::queue::connect(&redis).await?, &redis.queue_name, timing);
+    let launcher = WorkerLauncher::for_phase(settings, label, &redis.queue_name, keys)?;
+    Ok((queue, launcher, keyring))
+}
+
 /// How to start worker processes of one phase.
 pub struct WorkerLauncher {
     /// The `ocean-worker` binary.

@@ -6,10 +6,10 @@
 //! 2. write throughput: batched upserts next to `COPY` ([`phases::writes`]);
 //! 3. scheduler emission: claiming many due accounts and feeding one window ([`phases::emission`]);
 //! 4. crash to resume: SIGKILL of a syncing worker ([`phases::crash`]);
-//! 4b. repeated kills: twenty SIGKILLs with sync-nows, then every account and request served within two
-//!     intervals ([`phases::kills`]);
-//! 5. queue throughput: apalis-redis next to BullMQ ([`phases::queue`]);
-//! 6. account list at fleet size: the list, the console's live fragment and dashboard ([`phases::listing`]).
+//! 5. repeated kills: twenty SIGKILLs with sync-nows, then every account and request served within two
+//!    intervals ([`phases::kills`]);
+//! 6. queue throughput: apalis-redis next to BullMQ ([`phases::queue`]);
+//! 7. account list at fleet size: the list, the console's live fragment and dashboard ([`phases::listing`]).
 //!
 //! Traffic goes only to 127.0.0.1. Results are printed as a table and written as JSON.
 

@@ -183,7 +183,7 @@ fn emission(t: &mut Table, e: &EmissionResult) {
 }
 
 fn kills(t: &mut Table, k: &KillsResult) {
-    let p = "4b kills";
+    let p = "5 kills";
     let what = format!(
         "{} SIGKILLs, {} accounts × 1 min, {} workers, {} schedulers",
         k.kills, k.accounts, k.workers, k.schedulers
@@ -224,7 +224,7 @@ fn crash(t: &mut Table, c: &CrashResult) {
 }
 
 fn queue(t: &mut Table, q: &QueueResult) {
-    let p = "5 queue";
+    let p = "6 queue";
     let o = &q.ours;
     let what = format!(
         "ours (apalis-redis): {} no-op jobs, concurrency {}",
@@ -253,7 +253,7 @@ fn queue(t: &mut Table, q: &QueueResult) {
 }
 
 fn listing(t: &mut Table, l: &ListingResult) {
-    let p = "6 listing";
+    let p = "7 listing";
     let what = format!(
         "{} accounts × {} products, {} orders",
         l.accounts, l.products_per_account, l.orders_per_account

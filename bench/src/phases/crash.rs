@@ -11,16 +11,15 @@ use ocean_shared::{
         catalog,
     },
     domain::AccountId,
-    queue::{self, SyncQueue},
 };
-use ocean_sim::{RateLimit, ShopConfig, SimConfig};
+use ocean_sim::ShopConfig;
 use ocean_testkit::pid_of;
 use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::{
     cli::Settings,
-    fleet::{self, WorkerLauncher, Workers},
+    fleet::{self, Workers},
     harness::Phase,
     world::{self, SimServer},
 };
@@ -72,32 +71,12 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<CrashResu
         ..ShopConfig::default()
     };
     let app = world::one_app(1, 67_890, shop);
-    let sim = SimServer::start(SimConfig {
-        apps: vec![app.clone()],
-        rate_limit: RateLimit {
-            rate_per_sec: 1000.0,
-            burst: 1000,
-        },
-        ..SimConfig::default()
-    })
-    .await?;
+    let (sim, _) = SimServer::unthrottled(&app).await?;
     let defaults = ocean_worker::WorkerSettings::default();
     let scheduler = ocean_scheduler::SchedulerSettings::default();
-    let (keys, keyring) = world::keyring()?;
-    let redis = phase.redis_settings("sync");
-    let queue = SyncQueue::new(
-        queue::connect(&redis).await?,
-        &redis.queue_name,
-        defaults.queue_timing(),
-    );
-    let launcher = WorkerLauncher::for_phase(settings, "crash", &redis.queue_name, keys)?;
-    // Only the marketplace limit is raised (the shop's latency makes the sync slow); heartbeat, lease and
-    // poll interval stay at the worker's defaults.
-    let env = [
-        ("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000"),
-        ("OCEAN_MARKETPLACE_BURST", "1000"),
-    ];
-    let mut workers = launcher.spawn(phase, &sim, 2, &env)?;
+    let (queue, launcher, keyring) = fleet::queue_and_launcher(phase, settings, "crash").await?;
+    // The shop's latency makes the sync slow; heartbeat, lease and poll interval are the defaults.
+    let mut workers = launcher.spawn(phase, &sim, 2, &fleet::UNTHROTTLED)?;
     let ids = world::create_accounts(&phase.pool, &keyring, &app).await?;
     let account = ids[0];
     let _scheduler = fleet::spawn_scheduler(&phase.pool, &queue, scheduler.clone());

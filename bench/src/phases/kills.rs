@@ -12,9 +12,9 @@ use ocean_shared::{
     db::intents::{self, SyncRequest},
     domain::{AccountId, SyncTrigger},
     feed,
-    queue::{self, SyncQueue},
+    queue::SyncQueue,
 };
-use ocean_sim::{RateLimit, ShopConfig, SimConfig};
+use ocean_sim::ShopConfig;
 use ocean_testkit::pid_of;
 use rand::Rng;
 use serde::Serialize;
@@ -22,7 +22,7 @@ use sqlx::PgPool;
 
 use crate::{
     cli::Settings,
-    fleet::{self, WorkerLauncher},
+    fleet,
     harness::Phase,
     world::{self, SimServer},
 };
@@ -70,27 +70,12 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
         ..ShopConfig::default()
     };
     let app = world::one_app(settings.kill_accounts, 91_000, shop);
-    let sim = SimServer::start(SimConfig {
-        apps: vec![app.clone()],
-        rate_limit: RateLimit {
-            rate_per_sec: 1000.0,
-            burst: 1000,
-        },
-        ..SimConfig::default()
-    })
-    .await?;
+    let (sim, _) = SimServer::unthrottled(&app).await?;
     let defaults = ocean_worker::WorkerSettings::default();
-    let (keys, keyring) = world::keyring()?;
-    let redis = phase.redis_settings("sync");
-    let queue = SyncQueue::new(
-        queue::connect(&redis).await?,
-        &redis.queue_name,
-        defaults.queue_timing(),
-    );
-    let launcher = WorkerLauncher::for_phase(settings, "kills", &redis.queue_name, keys)?;
+    let (queue, launcher, keyring) = fleet::queue_and_launcher(phase, settings, "kills").await?;
     let env = [
-        ("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000"),
-        ("OCEAN_MARKETPLACE_BURST", "1000"),
+        fleet::UNTHROTTLED[0],
+        fleet::UNTHROTTLED[1],
         ("OCEAN_ORDER_LOOKBACK_DAYS", "2"),
     ];
     let mut workers = launcher.spawn(phase, &sim, WORKERS, &env)?;
@@ -222,7 +207,8 @@ async fn unsettled(
     requests: &[SyncRequest],
     since: DateTime<Utc>,
 ) -> anyhow::Result<Vec<AccountId>> {
-    let rows: Vec<(AccountId, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    type Row = (AccountId, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = sqlx::query_as(
         r#"SELECT id, sync_served_seq, last_sync_started_at, last_sync_finished_at
            FROM integration_accounts WHERE id = ANY($1)"#,
     )
