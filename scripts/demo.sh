@@ -46,9 +46,11 @@ done
 echo "building..."
 cargo build --quiet --workspace --bins --locked
 
+# Each process in its own session: Ctrl-C reaches only this script (and make), which stops them in order;
+# otherwise they would get the terminal's SIGINT too, and one exiting first looks like a crash.
 start() {
     local name=$1; shift
-    "$@" >"$LOGS/$name.log" 2>&1 &
+    setsid "$@" >"$LOGS/$name.log" 2>&1 &
     pids+=($!)
 }
 
