@@ -331,3 +331,34 @@ async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
     );
     api.stop().await;
 }
+
+/// A change and its audit entry commit together: when the audit write fails, the change is rolled back
+/// (here the audit table refuses sync entries, as a full disk or a broken constraint would).
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_sync_request_whose_audit_entry_fails_is_rolled_back(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let id = api.create_account("Audited", 100).await;
+    sqlx::raw_sql(
+        r#"CREATE FUNCTION refuse_sync_audit() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION 'audit unavailable'; END $$ LANGUAGE plpgsql;
+           CREATE TRIGGER refuse_sync_audit BEFORE INSERT ON integration_logs
+           FOR EACH ROW WHEN (NEW.action IN ('account.sync', 'accounts.sync_all'))
+           EXECUTE FUNCTION refuse_sync_audit();"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let requests = || async {
+        sqlx::query_scalar::<_, i64>("SELECT sync_request_seq FROM integration_accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = requests().await;
+    let (status, _) = api.post(&format!("{ACCOUNTS}/{id}/sync"), json!({})).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let (status, _) = api.post(&format!("{ACCOUNTS}/sync-all"), json!({})).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(requests().await, before, "no request recorded without its audit entry");
+}

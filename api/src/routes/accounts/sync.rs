@@ -187,10 +187,11 @@ pub async fn sync_all(
     } else {
         state.sync_all_spread
     };
-    let requests = intents::request_sync_all(&state.pool, &integration_id, only.as_deref(), spread).await?;
+    let mut tx = state.pool.begin().await?;
+    let requests = intents::request_sync_all(&mut *tx, &integration_id, only.as_deref(), spread).await?;
     let details = json!({ "accounts": requests.len() });
     logs::insert_audit(
-        &state.pool,
+        &mut *tx,
         Some(&integration_id),
         None,
         Some(user.0.id),
@@ -198,6 +199,7 @@ pub async fn sync_all(
         details,
     )
     .await?;
+    tx.commit().await?;
     let accepted = SyncAllAccepted {
         queued: requests.len(),
         // Accounts come due at most a second apart, so the spread is shorter for small sync-alls.
