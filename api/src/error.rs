@@ -3,6 +3,8 @@
 //! 5xx answers are logged with their cause chain and answered with a generic message: internals never
 //! reach the client. A database that cannot be reached answers 503 `database_unavailable` with
 //! `Retry-After`: the request was fine and will work once Postgres is back.
+//! Text Postgres refuses to store (U+0000) is the client's mistake: 422, not 500, should any slip past the
+//! field checks.
 
 use axum::{
     Json,
@@ -50,7 +52,7 @@ pub enum ApiError {
     #[error("the service is not ready: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -131,6 +133,20 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        // 22021 (a NUL in `text`) and 22P05 (`\u0000` in `jsonb`) mean the request carried text Postgres
+        // cannot store. Field checks refuse it by name first; this keeps anything they miss a client error.
+        let unstorable_text = matches!(&e, sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| matches!(code.as_ref(), "22021" | "22P05")));
+        if unstorable_text {
+            tracing::warn!(error.message = %e, "request text refused by the database");
+            return Self::validation("request", crate::validation::NUL_REASON);
+        }
+        Self::Database(e)
     }
 }
 
