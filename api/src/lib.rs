@@ -8,6 +8,7 @@ pub mod commands;
 pub mod console;
 pub mod error;
 pub mod openapi;
+pub mod path_params;
 pub mod query;
 pub mod routes;
 pub mod validation;
@@ -78,6 +79,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api_routes();
     routes
+        .route_layer(axum::middleware::from_fn(path_params::reject_bad_params))
         .merge(console::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(method_not_allowed)
