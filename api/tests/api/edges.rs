@@ -100,6 +100,56 @@ async fn nul_characters_in_text_are_refused_by_field_name(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn console_actions_with_a_bad_back_field_return_to_the_account_list(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let first = api.create_account("Main Store - Jakarta", 67890).await;
+    let second = api.create_account("Surabaya Branch", 12346).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let csrf = console.csrf().await;
+    let detail = format!("{CONSOLE_ACCOUNTS}/{first}");
+    let injected = format!("{detail}\r\nSet-Cookie: ocean_session=stolen");
+
+    for (action, account, notice) in [
+        ("sync", first, "sync"),
+        ("resume", first, "resumed"),
+        ("set-primary", second, "primary"),
+    ] {
+        let path = format!("{CONSOLE_ACCOUNTS}/{account}/{action}");
+        for bad in [
+            injected.as_str(),
+            "/integrations/tokopedia/accounts/\n",
+            "/integrations/tokopedia/accounts/1\u{0}",
+            "/integrations/tokopedia/accounts/../../sign-out",
+            "/integrations/tokopedia/accounts/\\\\evil.example",
+        ] {
+            let response = console
+                .http
+                .post(format!("{}{path}", api.url))
+                .header(header::COOKIE, &console.cookie)
+                .form(&[("_csrf", csrf.as_str()), ("_back", bad)])
+                .send()
+                .await
+                .expect("console reachable");
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action} with {bad:?}");
+            assert!(
+                response.headers().get(header::SET_COOKIE).is_none(),
+                "{action}: no header from the form"
+            );
+            assert_eq!(
+                response.headers()[header::LOCATION],
+                format!("{CONSOLE_ACCOUNTS}?notice={notice}").as_str(),
+                "{action} with {bad:?}"
+            );
+        }
+        // A page of the console is still where the action returns.
+        let (status, location) = console.post(&path, &[("_csrf", &csrf), ("_back", &detail)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{action}");
+        assert_eq!(location, format!("{detail}?notice={notice}"));
+    }
+    api.stop().await;
+}
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     for (path, field) in [
