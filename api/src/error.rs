@@ -17,6 +17,10 @@ use serde_json::{Value, json};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// The largest request body accepted (what `DefaultBodyLimit` is set to), and how it is named to clients.
+pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+const BODY_LIMIT_TEXT: &str = "2 MB";
+
 /// One field that failed validation.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {
@@ -49,6 +53,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("this path does not accept that method")]
     MethodNotAllowed,
+    #[error("the request body is larger than the {BODY_LIMIT_TEXT} limit")]
+    PayloadTooLarge,
     #[error("the service is not ready: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -67,6 +73,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if database_unreachable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -82,6 +89,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::BadRequest(_) => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
             Self::Database(e) if database_unreachable(e) => "database_unavailable",
             Self::Database(_) | Self::Internal(_) => "internal_error",
@@ -180,6 +188,8 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
             }
+            // axum answers a body over `DefaultBodyLimit` with 413 (nested in its buffering rejection).
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             other => Self::BadRequest(format!("request body is not valid JSON: {}", other.body_text())),
         }
     }

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(doc)))
+        .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(record_http_metrics))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -182,3 +182,36 @@ async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPoo
     }
     api.stop().await;
 }
+
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn a_body_over_the_limit_answers_413(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let mut create = account_body("Main Store - Jakarta", 67890);
+    create["metadata"] = json!({ "note": "x".repeat(3 * 1024 * 1024) });
+    for path in [ACCOUNTS.to_owned(), "/api/users".to_owned()] {
+        let response = api
+            .http
+            .post(format!("{}{path}", api.url))
+            .bearer_auth(ADMIN)
+            .json(&create)
+            .send()
+            .await
+            .expect("an answer, not a reset connection");
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(body["success"], false);
+        assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("2 MB"), "the message names the limit: {message}");
+    }
+    let (status, _) = api.get(ACCOUNTS).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM integration_accounts")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        0
+    );
+    api.stop().await;
+}
