@@ -3,6 +3,8 @@
 //! 5xx answers are logged with their cause chain and answered with a generic message: internals never
 //! reach the client. A database that cannot be reached answers 503 `database_unavailable` with
 //! `Retry-After`: the request was fine and will work once Postgres is back.
+//! Text Postgres refuses to store (U+0000) is the client's mistake: 422, not 500, should any slip past the
+//! field checks.
 
 use axum::{
     Json,
@@ -14,6 +16,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// The largest request body accepted (what `DefaultBodyLimit` is set to), and how it is named to clients.
+pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+const BODY_LIMIT_TEXT: &str = "2 MB";
 
 /// One field that failed validation.
 #[derive(Debug, Clone, Serialize)]
@@ -47,10 +53,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("this path does not accept that method")]
     MethodNotAllowed,
+    #[error("the request body is larger than the {BODY_LIMIT_TEXT} limit")]
+    PayloadTooLarge,
     #[error("the service is not ready: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -65,6 +73,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if database_unreachable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,6 +89,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::BadRequest(_) => "bad_request",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
             Self::Database(e) if database_unreachable(e) => "database_unavailable",
             Self::Database(_) | Self::Internal(_) => "internal_error",
@@ -134,6 +144,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        // 22021 (a NUL in `text`) and 22P05 (`\u0000` in `jsonb`) mean the request carried text Postgres
+        // cannot store. Field checks refuse it by name first; this keeps anything they miss a client error.
+        let unstorable_text = matches!(&e, sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| matches!(code.as_ref(), "22021" | "22P05")));
+        if unstorable_text {
+            tracing::warn!(error.message = %e, "request text refused by the database");
+            return Self::validation("request", crate::validation::NUL_REASON);
+        }
+        Self::Database(e)
+    }
+}
+
 /// Whether `e` means Postgres could not be reached (down, restarting, network cut) rather than that the
 /// request or the code is wrong: such a request can simply be retried later.
 fn database_unreachable(e: &sqlx::Error) -> bool {
@@ -164,6 +188,8 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::BadRequest("send the body as JSON with `Content-Type: application/json`".into())
             }
+            // axum answers a body over `DefaultBodyLimit` with 413 (nested in its buffering rejection).
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             other => Self::BadRequest(format!("request body is not valid JSON: {}", other.body_text())),
         }
     }

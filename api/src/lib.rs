@@ -8,6 +8,7 @@ pub mod commands;
 pub mod console;
 pub mod error;
 pub mod openapi;
+pub mod path_params;
 pub mod query;
 pub mod routes;
 pub mod validation;
@@ -78,10 +79,12 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api_routes();
     routes
+        .route_layer(axum::middleware::from_fn(path_params::reject_bad_params))
         .merge(console::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Arc::new(doc)))
+        .layer(axum::extract::DefaultBodyLimit::max(error::BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(record_http_metrics))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

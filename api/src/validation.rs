@@ -17,6 +17,28 @@ pub fn text(value: &str, max: usize) -> Result<String, String> {
     }
 }
 
+/// Postgres cannot store U+0000 in `text` or `jsonb`, so free text that may hold any other character
+/// (display names, token names, metadata) is refused when it holds that one.
+pub fn no_nul(value: &str) -> Result<(), String> {
+    if value.contains('\0') {
+        Err(NUL_REASON.into())
+    } else {
+        Ok(())
+    }
+}
+
+pub const NUL_REASON: &str = "must not contain NUL characters (U+0000)";
+
+/// Whether any key or string anywhere in `value` holds U+0000 (which `jsonb` cannot store).
+pub fn json_has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(json_has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
 /// A positive marketplace id given as a JSON number or a string of digits (the design's samples use both).
 pub fn marketplace_id(value: &Value) -> Result<u64, &'static str> {
     let parsed = match value {

@@ -15,7 +15,7 @@ use super::{
     ConsoleError,
     form::FormData,
     layout::{self, Nav, action_button, ago, csrf, page},
-    session::{ConsoleUser, CsrfForm},
+    session::{self, ConsoleUser, CsrfForm},
 };
 use crate::{
     AppState,
@@ -386,14 +386,21 @@ pub(super) async fn account_view(
 
 // ---- actions --------------------------------------------------------------------------------------
 
-/// After an action: back to where the button was (the detail page or the list), with a notice.
-fn back(integration_id: &str, form: &FormData, notice: &str) -> Response {
+/// Where an action returns: the page its button was on (`_back`: the detail page or the list) when that is
+/// one of this integration's account pages written in plain URL characters, else the account list. Worked
+/// out before the action runs, so a bad `_back` (line breaks would break the `Location` header) can neither
+/// fail an action that has already happened nor inject a header.
+fn back_target(integration_id: &str, form: &FormData) -> String {
     let from = form.get("_back");
-    let target = if from.starts_with(&format!("{}/", base(integration_id))) && !from.contains("//") {
-        from.to_owned()
-    } else {
-        base(integration_id)
-    };
+    let ours = from.starts_with(&format!("{}/", base(integration_id)))
+        && session::safe_next(from) == from
+        && !from.contains("//")
+        && !from.split(['/', '?']).any(|segment| segment == "..");
+    if ours { from.to_owned() } else { base(integration_id) }
+}
+
+/// After an action: back to `target` (from [`back_target`]), with a notice.
+fn back(target: &str, notice: &str) -> Response {
     let joiner = if target.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{target}{joiner}notice={notice}")).into_response()
 }
@@ -403,8 +410,9 @@ pub async fn sync_now(
     Path((integration_id, id)): Path<(String, String)>,
     CsrfForm { user, form }: CsrfForm,
 ) -> Result<Response, ConsoleError> {
+    let target = back_target(&integration_id, &form);
     let _ = sync::sync_one(State(state), user.auth(), Path((integration_id.clone(), id))).await?;
-    Ok(back(&integration_id, &form, "sync"))
+    Ok(back(&target, "sync"))
 }
 
 pub async fn resume(
@@ -412,8 +420,9 @@ pub async fn resume(
     Path((integration_id, id)): Path<(String, String)>,
     CsrfForm { user, form }: CsrfForm,
 ) -> Result<Response, ConsoleError> {
+    let target = back_target(&integration_id, &form);
     let _ = sync::resume(State(state), user.auth(), Path((integration_id.clone(), id))).await?;
-    Ok(back(&integration_id, &form, "resumed"))
+    Ok(back(&target, "resumed"))
 }
 
 pub async fn set_primary(
@@ -421,8 +430,9 @@ pub async fn set_primary(
     Path((integration_id, id)): Path<(String, String)>,
     CsrfForm { user, form }: CsrfForm,
 ) -> Result<Response, ConsoleError> {
+    let target = back_target(&integration_id, &form);
     let _ = write::set_primary(State(state), user.auth(), Path((integration_id.clone(), id))).await?;
-    Ok(back(&integration_id, &form, "primary"))
+    Ok(back(&target, "primary"))
 }
 
 pub async fn sync_all(

@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/assets/console.css", get(css))
         .route("/assets/console.js", get(js))
+        .route_layer(axum::middleware::from_fn(reject_bad_path_params))
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -129,6 +130,15 @@ impl IntoResponse for ConsoleError {
             }
         };
         (status, layout::error_page(status, &message)).into_response()
+    }
+}
+
+/// A path whose parameters are not text we could look up (bytes that are not UTF-8, NUL characters) names
+/// no page of ours.
+async fn reject_bad_path_params(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match crate::path_params::check(request).await {
+        Ok(request) => next.run(request).await,
+        Err(_) => ConsoleError::Api(ApiError::NotFound("There is no such page.".into())).into_response(),
     }
 }
 

@@ -19,6 +19,7 @@ use crate::{
     error::{ApiError, FieldError, Result},
     openapi::{ApiResponse, ErrorBody},
     routes::ok,
+    validation,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -130,8 +131,11 @@ pub async fn create_user(
             "must be 1 to 100 characters of a-z, 0-9, '.', '_', '-', '@'",
         )]));
     }
-    if body.display_name.as_deref().is_some_and(|d| d.chars().count() > 255) {
-        return Err(ApiError::validation("display_name", "must be at most 255 characters"));
+    if let Some(display_name) = body.display_name.as_deref() {
+        if display_name.chars().count() > 255 {
+            return Err(ApiError::validation("display_name", "must be at most 255 characters"));
+        }
+        validation::no_nul(display_name).map_err(|reason| ApiError::validation("display_name", reason))?;
     }
     let mut tx = state.pool.begin().await?;
     let created = users::create_user(
@@ -206,6 +210,7 @@ pub async fn issue_token(
     if name.chars().count() > 100 {
         return Err(ApiError::validation("name", "must be at most 100 characters"));
     }
+    validation::no_nul(name).map_err(|reason| ApiError::validation("name", reason))?;
     let mut tx = state.pool.begin().await?;
     let (record, token) = users::issue_token(&mut *tx, target.id, name).await?;
     let details = json!({ "user_id": target.id, "token_id": record.id, "name": record.name });

@@ -5,6 +5,7 @@ mod admin;
 mod authorization;
 mod basics;
 mod console;
+mod edges;
 mod endpoints;
 mod helpers;
 mod openapi;

@@ -151,11 +151,14 @@ impl Check {
 
     fn metadata(&mut self, value: Option<Value>) -> Option<Value> {
         let value = value?;
-        if value.is_object() {
-            Some(value)
-        } else {
+        if !value.is_object() {
             self.fail("metadata", "must be a JSON object");
             None
+        } else if validation::json_has_nul(&value) {
+            self.fail("metadata", format!("keys and values {}", validation::NUL_REASON));
+            None
+        } else {
+            Some(value)
         }
     }
 
