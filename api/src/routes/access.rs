@@ -74,6 +74,12 @@ pub async fn list(
 }
 
 /// Gives a user a role on the account, replacing any earlier one (account admin).
+///
+/// A global admin may give a role to any user. An account admin, who cannot list users, may give one only
+/// to a user who already holds a role on an account they administer (a user they see in the access lists
+/// of their accounts), e.g. to add a colleague from another shop or to change someone's role. Any other id,
+/// existing or not, answers the same 422 on `user_id`, so granting does not reveal which users exist or
+/// their usernames.
 #[utoipa::path(put, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
     params(("integration_id" = String, Path), ("id" = i64, Path)),
     request_body = GrantRequest,
@@ -99,10 +105,20 @@ pub async fn grant(
         Some(uid) => users::get_user(&state.pool, uid).await?,
         None => None,
     };
+    let target = match target {
+        Some(t) if user.0.is_admin || access::shares_administered_account(&state.pool, user.0.id, t.id).await? => {
+            Some(t)
+        }
+        _ => None,
+    };
     if target.is_none() {
         errors.push(crate::error::FieldError::new(
             "user_id",
-            "must be the id of an existing user",
+            if user.0.is_admin {
+                "must be the id of an existing user"
+            } else {
+                "must be the id of a user who holds a role on an account you administer"
+            },
         ));
     }
     let (Some(role), Some(target)) = (role, target) else {
