@@ -42,14 +42,16 @@ pub struct GrantView {
 /// Body of `PUT .../access`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GrantRequest {
+    #[schema(minimum = 1)]
     pub user_id: Option<i64>,
     /// `viewer`, `editor` or `admin`.
+    #[schema(pattern = "^(viewer|editor|admin)$")]
     pub role: Option<String>,
 }
 
 /// Roles held on the account (account admin).
 #[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Vec<GrantView>>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -81,7 +83,7 @@ pub async fn list(
 /// existing or not, answers the same 422 on `user_id`, so granting does not reveal which users exist or
 /// their usernames.
 #[utoipa::path(put, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     request_body = GrantRequest,
     responses(
         (status = 200, body = ApiResponse<Vec<GrantView>>),
@@ -142,7 +144,7 @@ pub async fn grant(
 
 /// Removes a user's role on the account (account admin).
 #[utoipa::path(delete, path = "/api/integrations/{integration_id}/accounts/{id}/access/{user_id}", tag = "access",
-    params(("integration_id" = String, Path), ("id" = i64, Path), ("user_id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1), ("user_id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Vec<GrantView>>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
