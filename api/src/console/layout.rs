@@ -163,7 +163,7 @@ pub fn change(percent: Option<f64>) -> Markup {
         Some(p) if p > 0.0 => html! { span.up aria-label=(format!("up {p}% on yesterday")) { "▲ +" (p) "%" } },
         Some(p) if p < 0.0 => html! { span.down aria-label=(format!("down {}% on yesterday", -p)) { "▼ " (p) "%" } },
         Some(_) => html! { span.flat { "± 0%" } },
-        None => html! { span.flat title="no orders yesterday to compare with" { "–" } },
+        None => html! { span.flat title="no orders yesterday until this time to compare with" { "–" } },
     }
 }
 

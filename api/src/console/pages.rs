@@ -160,6 +160,7 @@ pub async fn dashboard(
     .await?;
     let summary = summary(&state, list.visible.as_deref(), &integration_id).await?;
     let hours = reports::hourly_activity(&state.pool, &integration_id, list.visible.as_deref()).await?;
+    let clock = reports::report_clock(&state.pool).await?;
     let content = html! {
         h1 { (integration.name) " Overview – All Accounts" }
         (totals(&summary))
@@ -167,7 +168,7 @@ pub async fn dashboard(
             h2 #per-account { "Performance by Account" }
             @if list.accounts.is_empty() { p.muted { "No accounts yet." } }
             div.grid {
-                @for a in &list.accounts { (performance(&integration_id, a)) }
+                @for a in &list.accounts { (performance(&integration_id, a, &clock)) }
             }
             (super::accounts::pager(&format!("/integrations/{integration_id}/dashboard"), &list.pagination))
         }
@@ -193,7 +194,9 @@ fn totals(s: &Summary) -> Markup {
     }
 }
 
-fn performance(integration_id: &str, a: &AccountView) -> Markup {
+/// Today so far against yesterday until the same time of day (`clock`, Asia/Jakarta), so that a morning is
+/// not compared with a whole day.
+fn performance(integration_id: &str, a: &AccountView, clock: &str) -> Markup {
     html! {
         article.card.performance data-account-id=(a.id) {
             h3 { a href=(format!("/integrations/{integration_id}/accounts/{}", a.id)) { (a.account_name) } }
@@ -201,6 +204,7 @@ fn performance(integration_id: &str, a: &AccountView) -> Markup {
                 "Revenue: " (rupiah_short(a.stats.revenue_today))
                 " | Orders: " (a.stats.orders_today)
                 " | " (change(a.stats.revenue_change_percent))
+                " " span.muted { "vs yesterday until " (clock) }
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Console sign-in: an API token is exchanged for a session whose random id lives in an HttpOnly,
-//! SameSite=Lax cookie. Every POST carries the session's CSRF token in a `_csrf` form field and, when the
-//! browser sends one, an `Origin` of this host. Lax rather than Strict so that a link to a console page
-//! (from mail or chat) opens it signed in; GETs change nothing, and POSTs need the token either way.
+//! SameSite=Lax cookie. Every POST carries the session's CSRF token (derived from the session id, not
+//! stored) in a `_csrf` form field and, when the browser sends one, an `Origin` of this host. Lax rather
+//! than Strict so that a link to a console page (from mail or chat) opens it signed in; GETs change
+//! nothing, and POSTs need the token either way.
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Request},
@@ -67,7 +68,7 @@ impl FromRequestParts<AppState> for ConsoleUser {
         let session = sessions::find(&state.pool, id).await?.ok_or_else(signed_out)?;
         Ok(Self {
             user: session.user(),
-            csrf: session.csrf_token,
+            csrf: sessions::csrf_token(id),
         })
     }
 }

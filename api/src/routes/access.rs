@@ -42,14 +42,16 @@ pub struct GrantView {
 /// Body of `PUT .../access`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GrantRequest {
+    #[schema(minimum = 1)]
     pub user_id: Option<i64>,
     /// `viewer`, `editor` or `admin`.
+    #[schema(pattern = "^(viewer|editor|admin)$")]
     pub role: Option<String>,
 }
 
 /// Roles held on the account (account admin).
 #[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Vec<GrantView>>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -74,8 +76,14 @@ pub async fn list(
 }
 
 /// Gives a user a role on the account, replacing any earlier one (account admin).
+///
+/// A global admin may give a role to any user. An account admin, who cannot list users, may give one only
+/// to a user who already holds a role on an account they administer (a user they see in the access lists
+/// of their accounts), e.g. to add a colleague from another shop or to change someone's role. Any other id,
+/// existing or not, answers the same 422 on `user_id`, so granting does not reveal which users exist or
+/// their usernames.
 #[utoipa::path(put, path = "/api/integrations/{integration_id}/accounts/{id}/access", tag = "access",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     request_body = GrantRequest,
     responses(
         (status = 200, body = ApiResponse<Vec<GrantView>>),
@@ -99,10 +107,20 @@ pub async fn grant(
         Some(uid) => users::get_user(&state.pool, uid).await?,
         None => None,
     };
+    let target = match target {
+        Some(t) if user.0.is_admin || access::shares_administered_account(&state.pool, user.0.id, t.id).await? => {
+            Some(t)
+        }
+        _ => None,
+    };
     if target.is_none() {
         errors.push(crate::error::FieldError::new(
             "user_id",
-            "must be the id of an existing user",
+            if user.0.is_admin {
+                "must be the id of an existing user"
+            } else {
+                "must be the id of a user who holds a role on an account you administer"
+            },
         ));
     }
     let (Some(role), Some(target)) = (role, target) else {
@@ -126,7 +144,7 @@ pub async fn grant(
 
 /// Removes a user's role on the account (account admin).
 #[utoipa::path(delete, path = "/api/integrations/{integration_id}/accounts/{id}/access/{user_id}", tag = "access",
-    params(("integration_id" = String, Path), ("id" = i64, Path), ("user_id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1), ("user_id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Vec<GrantView>>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -56,7 +56,9 @@ impl From<users::UserRecord> for UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUser {
     /// 1 to 100 characters of `a-z 0-9 . _ - @`.
+    #[schema(pattern = "^[a-z0-9._@-]{1,100}$", min_length = 1, max_length = 100)]
     pub username: Option<String>,
+    #[schema(max_length = 255)]
     pub display_name: Option<String>,
     /// Default false.
     pub is_admin: Option<bool>,
@@ -83,6 +85,7 @@ pub struct IssuedToken {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IssueToken {
     /// A label, e.g. `console` or `ci`; default `default`.
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 
@@ -160,7 +163,7 @@ pub async fn create_user(
 
 /// A user's tokens, without their values (global admins).
 #[utoipa::path(get, path = "/api/users/{id}/tokens", tag = "users",
-    params(("id" = i64, Path, description = "user id")),
+    params(("id" = i64, Path, minimum = 1, description = "user id")),
     responses(
         (status = 200, body = ApiResponse<Vec<TokenView>>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -186,7 +189,7 @@ pub async fn list_tokens(
 
 /// Issues a token for a user (global admins); the answer carries it once.
 #[utoipa::path(post, path = "/api/users/{id}/tokens", tag = "users",
-    params(("id" = i64, Path, description = "user id")),
+    params(("id" = i64, Path, minimum = 1, description = "user id")),
     request_body = IssueToken,
     responses(
         (status = 201, body = ApiResponse<IssuedToken>),
@@ -232,7 +235,7 @@ pub struct Revoked {
 
 /// Revokes a token (global admins); it stops working at once.
 #[utoipa::path(delete, path = "/api/users/{id}/tokens/{token_id}", tag = "users",
-    params(("id" = i64, Path, description = "user id"), ("token_id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1, description = "user id"), ("token_id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Revoked>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -214,6 +214,58 @@ async fn access_is_granted_listed_and_revoked(pool: PgPool) {
     api.stop().await;
 }
 
+/// `GET /api/users` refuses an account admin; granting must not list users either: an id of a user the
+/// caller cannot see answers exactly like an id of nobody, and names no one.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn an_account_admin_learns_nothing_about_users_they_cannot_see_by_granting(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let own = api.create_account("Own", 1).await;
+    let elsewhere = api.create_account("Elsewhere", 2).await;
+    let (admin, token) = api.create_user("shop-admin", false).await;
+    api.grant(own, admin, "admin").await;
+    let (colleague, _) = api.create_user("colleague", false).await;
+    api.grant(own, colleague, "viewer").await;
+    let (stranger, _) = api.create_user("secret-stranger", false).await;
+    api.grant(elsewhere, stranger, "viewer").await;
+    let (loner, _) = api.create_user("secret-loner", false).await;
+    let unknown = loner + 1000;
+
+    let path = format!("{ACCOUNTS}/{own}/access");
+    let (api_ref, path_ref, token_ref) = (&api, &path, &token);
+    let as_account_admin = move |user_id: i64| async move {
+        let body = json!({ "user_id": user_id, "role": "viewer" });
+        api_ref.send(Method::PUT, path_ref, Some(token_ref), Some(body)).await
+    };
+    let refusal = as_account_admin(unknown).await;
+    assert_eq!(
+        (refusal.0, fields(&refusal.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["user_id".to_owned()])
+    );
+    for hidden in [stranger, loner] {
+        let (status, body) = as_account_admin(hidden).await;
+        assert_eq!(
+            (status, &body),
+            (refusal.0, &refusal.1),
+            "user {hidden} answers like nobody"
+        );
+        assert!(!body.to_string().contains("secret-"), "{body}");
+    }
+    let (_, grants) = api.get(&path).await;
+    assert_eq!(
+        grants["data"].as_array().unwrap().len(),
+        2,
+        "nothing was granted: {grants}"
+    );
+
+    // Users the account admin already sees on their accounts: their role changes.
+    let (status, body) = as_account_admin(colleague).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The global admin gives roles to anyone.
+    let (status, body) = api.put(&path, json!({ "user_id": stranger, "role": "viewer" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    api.stop().await;
+}
+
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn only_global_admins_change_account_identifiers(pool: PgPool) {
     let api = TestApi::start(&pool).await;

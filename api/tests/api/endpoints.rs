@@ -269,6 +269,92 @@ async fn stats_compare_today_with_yesterday(pool: PgPool) {
     api.stop().await;
 }
 
+/// Today so far is compared with yesterday until the same time of day (Asia/Jakarta), not with all of
+/// yesterday: otherwise every morning shows a steep fall. Orders sit halfway through today so far, halfway
+/// through yesterday's same hours, and halfway through the rest of yesterday, so that the two comparisons
+/// differ at any time of day.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
+    const DAY: f64 = 86_400.0;
+    let api = TestApi::start(&pool).await;
+    let id = api.create_account("Main", 1).await;
+    let db = &pool;
+    let elapsed = move || async move {
+        sqlx::query_scalar::<_, f64>(
+            "SELECT extract(epoch FROM now() - date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta') \
+             AT TIME ZONE 'Asia/Jakarta')::float8",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap()
+    };
+    // Keep clear of midnight, where "today" turns into "yesterday" between inserting and asking.
+    let mut since_midnight = elapsed().await;
+    if !(10.0..=DAY - 70.0).contains(&since_midnight) {
+        let wait = if since_midnight < 10.0 {
+            10.0 - since_midnight
+        } else {
+            DAY - since_midnight
+        } + 11.0;
+        tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+        since_midnight = elapsed().await;
+    }
+    // Seconds from the start of today (Jakarta), and the amount.
+    let orders = [
+        (since_midnight / 2.0, 150_000),
+        (-DAY + since_midnight / 2.0, 100_000),
+        (-(DAY - since_midnight) / 2.0, 200_000),
+    ];
+    for (n, (offset, amount)) in orders.iter().enumerate() {
+        sqlx::query(
+            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, total_amount, order_created_at, raw)
+               VALUES ($1, $2, 'INV', 700, $3,
+                       date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta') AT TIME ZONE 'Asia/Jakarta'
+                         + $4 * interval '1 second', '{}')"#,
+        )
+        .bind(id)
+        .bind(n as i64)
+        .bind(amount)
+        .bind(offset)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/stats")).await;
+    assert_eq!(status, StatusCode::OK);
+    let stats = &body["data"];
+    assert_eq!(stats["revenue_today"], 150_000);
+    assert_eq!(stats["revenue_yesterday"], 300_000, "all of yesterday");
+    assert_eq!(
+        stats["revenue_change_percent"], 50.0,
+        "150 000 against 100 000, not 300 000"
+    );
+    assert_eq!(stats["orders_change_percent"], 0.0);
+    assert_eq!(stats["revenue_yesterday_until_now"], 100_000, "{stats}");
+    assert_eq!(stats["orders_yesterday_until_now"], 1, "{stats}");
+
+    let clock = move || async move {
+        sqlx::query_scalar::<_, String>("SELECT to_char(now() AT TIME ZONE 'Asia/Jakarta', 'HH24:MI')")
+            .fetch_one(db)
+            .await
+            .unwrap()
+    };
+    let console = crate::console::ConsoleClient::sign_in(&api, crate::helpers::ADMIN).await;
+    let before = clock().await;
+    let (status, page) = console.get("/integrations/tokopedia/dashboard").await;
+    let after = clock().await;
+    assert_eq!(status, StatusCode::OK);
+    let card = page.split("data-account-id").nth(1).expect("the account's card");
+    assert!(card.contains("+50%"), "{card}");
+    assert!(
+        [before, after]
+            .iter()
+            .any(|hhmm| page.contains(&format!("vs yesterday until {hhmm}"))),
+        "{page}"
+    );
+    api.stop().await;
+}
+
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
     let api = TestApi::start(&pool).await;

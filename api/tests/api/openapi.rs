@@ -83,6 +83,59 @@ async fn the_document_is_openapi_3_and_every_documented_route_is_served(pool: Pg
     api.stop().await;
 }
 
+/// A client generated from the document sends only what the API accepts: the bounds the handlers enforce
+/// (ids, paging, usernames, the sync interval) are in the schema, not only in the 422 answers.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn the_document_states_the_enforced_bounds(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let (status, doc) = api.send(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let bound = |schema: &serde_json::Value, key: &str| schema[key].as_f64();
+
+    let mut ids = 0;
+    let mut paged = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let schema = &param["schema"];
+                let at = format!("{method} {path} {name}");
+                match name {
+                    "id" | "user_id" | "token_id" => {
+                        ids += 1;
+                        assert_eq!(bound(schema, "minimum"), Some(1.0), "{at}: {schema}");
+                    }
+                    "page" => {
+                        paged += 1;
+                        assert_eq!(bound(schema, "minimum"), Some(1.0), "{at}: {schema}");
+                        assert_eq!(bound(schema, "maximum"), Some(1_000_000.0), "{at}: {schema}");
+                    }
+                    "per_page" => {
+                        assert_eq!(bound(schema, "minimum"), Some(1.0), "{at}: {schema}");
+                        assert_eq!(bound(schema, "maximum"), Some(100.0), "{at}: {schema}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(ids >= 15, "every id path parameter is checked: {ids}");
+    assert_eq!(paged, 2, "the account list and the log are paged");
+
+    let schemas = &doc["components"]["schemas"];
+    let username = &schemas["CreateUser"]["properties"]["username"];
+    assert_eq!(username["pattern"], "^[a-z0-9._@-]{1,100}$", "{username}");
+    assert_eq!(bound(username, "maxLength"), Some(100.0), "{username}");
+    for body in ["CreateAccount", "UpdateAccount"] {
+        let interval = &schemas[body]["properties"]["sync_interval_minutes"];
+        assert_eq!(bound(interval, "minimum"), Some(1.0), "{body}: {interval}");
+        assert_eq!(bound(interval, "maximum"), Some(10_080.0), "{body}: {interval}");
+        let name = &schemas[body]["properties"]["account_name"];
+        assert_eq!(bound(name, "maxLength"), Some(255.0), "{body}: {name}");
+    }
+    api.stop().await;
+}
+
 /// Served ⇒ documented: API routes are only ever registered through `utoipa_axum::routes!`, which
 /// documents them; a plain axum `.route(...)` anywhere in the api would serve an undocumented route. The
 /// web console (`src/console`) serves HTML pages, not API routes: it registers plain routes, none under

@@ -74,6 +74,25 @@ pub async fn roles_in_integration(
         .collect())
 }
 
+/// Whether `user_id` holds a role on some account that `admin_id` holds the admin role on: the users an
+/// account admin already sees in the access lists of their accounts.
+pub async fn shares_administered_account(
+    db: impl PgExecutor<'_>,
+    admin_id: i64,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        r#"SELECT EXISTS (
+               SELECT 1 FROM integration_account_access mine
+               JOIN integration_account_access theirs ON theirs.account_id = mine.account_id
+               WHERE mine.user_id = $1 AND mine.role = 'admin' AND theirs.user_id = $2)"#,
+    )
+    .bind(admin_id)
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
 /// Gives `user_id` the `role` on the account, replacing an earlier role.
 pub async fn grant(
     db: impl PgExecutor<'_>,

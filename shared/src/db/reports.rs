@@ -1,6 +1,7 @@
 //! Figures for the account list and dashboards, computed from synced products and orders.
 //!
-//! "Today" is the calendar day in the merchants' zone (Asia/Jakarta by default). "Pending" orders are
+//! "Today" is the calendar day in the merchants' zone (Asia/Jakarta by default); today so far is compared
+//! with yesterday until the same time of day, not with all of yesterday. "Pending" orders are
 //! paid but not yet shipped (status 220, 221, 400, 450). Revenue counts orders that were not cancelled
 //! (status >= 100).
 
@@ -25,6 +26,9 @@ pub struct AccountStats {
     pub revenue_today: i64,
     pub orders_yesterday: i64,
     pub revenue_yesterday: i64,
+    /// Yesterday until the current time of day: the same hours as today so far.
+    pub orders_yesterday_until_now: i64,
+    pub revenue_yesterday_until_now: i64,
     /// Orders per day over the last 30 days.
     pub daily_order_average: f64,
 }
@@ -40,7 +44,8 @@ pub async fn account_stats(
         r#"
         WITH bounds AS (
             SELECT date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 AS today,
-                   (date_trunc('day', now() AT TIME ZONE $2) - interval '1 day') AT TIME ZONE $2 AS yesterday
+                   (date_trunc('day', now() AT TIME ZONE $2) - interval '1 day') AT TIME ZONE $2 AS yesterday,
+                   (now() AT TIME ZONE $2 - interval '1 day') AT TIME ZONE $2 AS yesterday_now
         )
         SELECT a.id AS account_id,
                coalesce(p.total, 0) AS total_products,
@@ -51,6 +56,8 @@ pub async fn account_stats(
                coalesce(o.revenue_today, 0)::bigint AS revenue_today,
                coalesce(o.yesterday, 0) AS orders_yesterday,
                coalesce(o.revenue_yesterday, 0)::bigint AS revenue_yesterday,
+               coalesce(o.yesterday_until_now, 0) AS orders_yesterday_until_now,
+               coalesce(o.revenue_yesterday_until_now, 0)::bigint AS revenue_yesterday_until_now,
                round(coalesce(o.last_30_days, 0) / 30.0, 1)::float8 AS daily_order_average
         FROM integration_accounts a
         CROSS JOIN bounds b
@@ -66,6 +73,10 @@ pub async fn account_stats(
                    count(*) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.today) AS yesterday,
                    sum(total_amount) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.today
                                              AND status >= 100) AS revenue_yesterday,
+                   count(*) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.yesterday_now)
+                       AS yesterday_until_now,
+                   sum(total_amount) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.yesterday_now
+                                             AND status >= 100) AS revenue_yesterday_until_now,
                    count(*) FILTER (WHERE order_created_at >= now() - interval '30 days') AS last_30_days
             FROM marketplace_orders WHERE account_id = a.id
         ) o ON true
@@ -140,6 +151,15 @@ pub async fn totals(
 /// Percent change from `before` to `now`, rounded to one decimal; `None` when there is nothing to compare.
 pub fn change_percent(now: i64, before: i64) -> Option<f64> {
     (before != 0).then(|| ((now - before) as f64 * 1000.0 / before as f64).round() / 10.0)
+}
+
+/// The current time of day in the report zone, `HH:MM`: where the same-hours comparison with yesterday
+/// ends.
+pub async fn report_clock(db: impl PgExecutor<'_>) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_char(now() AT TIME ZONE $1, 'HH24:MI')")
+        .bind(REPORT_TIME_ZONE)
+        .fetch_one(db)
+        .await
 }
 
 /// Sync attempts and failures in one hour.

@@ -1,7 +1,11 @@
 //! Web console sessions: opened with an API token, identified by a random id whose SHA-256 digest is
-//! stored, ended by sign-out, expiry, or revocation of the token they were opened with.
+//! stored, ended by sign-out, expiry, or revocation of the token they were opened with. A session's CSRF
+//! token is derived from its id rather than stored, so nothing in the table passes the CSRF check.
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use sqlx::{FromRow, PgPool};
 
 use super::users::{User, generate_token, hash_token};
@@ -12,7 +16,6 @@ pub struct Session {
     pub user_id: i64,
     pub username: String,
     pub is_admin: bool,
-    pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -43,13 +46,12 @@ pub async fn open(pool: &PgPool, token: &str, lifetime: chrono::Duration) -> Res
     };
     let session_id = generate_token();
     sqlx::query(
-        r#"INSERT INTO console_sessions (id_hash, user_id, token_id, csrf_token, expires_at)
-           VALUES ($1, $2, $3, $4, now() + $5)"#,
+        r#"INSERT INTO console_sessions (id_hash, user_id, token_id, expires_at)
+           VALUES ($1, $2, $3, now() + $4)"#,
     )
     .bind(hash_token(&session_id))
     .bind(user_id)
     .bind(token_id)
-    .bind(generate_token())
     .bind(lifetime)
     .execute(&mut *tx)
     .await?;
@@ -64,7 +66,7 @@ pub async fn open(pool: &PgPool, token: &str, lifetime: chrono::Duration) -> Res
 /// The live session behind a cookie value: not expired, its token not revoked.
 pub async fn find(pool: &PgPool, session_id: &str) -> Result<Option<Session>, sqlx::Error> {
     sqlx::query_as(
-        r#"SELECT s.user_id, u.username, u.is_admin, s.csrf_token, s.expires_at
+        r#"SELECT s.user_id, u.username, u.is_admin, s.expires_at
            FROM console_sessions s
            JOIN users u ON u.id = s.user_id
            JOIN api_tokens t ON t.id = s.token_id
@@ -73,6 +75,16 @@ pub async fn find(pool: &PgPool, session_id: &str) -> Result<Option<Session>, sq
     .bind(hash_token(session_id))
     .fetch_optional(pool)
     .await
+}
+
+/// The CSRF token of the session with this id: HMAC-SHA256 keyed with the session id, which only the
+/// browser's cookie holds. The table keeps SHA-256 of the id, from which the token cannot be computed (the
+/// id, 47 bytes, is shorter than SHA-256's 64-byte block, so HMAC uses it as its key as it is, not its
+/// digest). Every page of a session carries the same token; another session's token does not fit.
+pub fn csrf_token(session_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(session_id.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(b"ocean console csrf");
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// Ends a session (sign-out). Unknown ids are fine: signing out twice is not an error.

@@ -19,13 +19,14 @@ use crate::{
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CredentialsInput {
     /// Tokopedia app id (Fulfillment Service id).
-    #[schema(value_type = Option<String>, example = "12345")]
+    #[schema(value_type = Option<String>, example = "12345", pattern = "^[0-9]*[1-9][0-9]*$")]
     pub fs_id: Option<Value>,
-    #[schema(value_type = Option<String>, example = "67890")]
+    #[schema(value_type = Option<String>, example = "67890", pattern = "^[0-9]*[1-9][0-9]*$")]
     pub shop_id: Option<Value>,
+    #[schema(min_length = 1, max_length = 255)]
     pub client_id: Option<String>,
     /// Write-only: stored sealed, never returned.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 1, max_length = 1024)]
     pub client_secret: Option<SecretString>,
 }
 
@@ -33,8 +34,10 @@ pub struct CredentialsInput {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateAccount {
     /// Required, at most 255 characters.
+    #[schema(min_length = 1, max_length = 255)]
     pub account_name: Option<String>,
     /// Unique within the integration; defaults to `shop_<shop_id>`.
+    #[schema(min_length = 1, max_length = 255)]
     pub account_identifier: Option<String>,
     /// Required: fs_id, shop_id, client_id and client_secret.
     pub credentials: Option<CredentialsInput>,
@@ -43,6 +46,7 @@ pub struct CreateAccount {
     /// Default true.
     pub auto_sync: Option<bool>,
     /// 1 to 10080; default 15.
+    #[schema(minimum = 1, maximum = 10080)]
     pub sync_interval_minutes: Option<i64>,
     /// Default product_management, order_management, inventory_sync.
     pub features: Option<Vec<String>>,
@@ -56,11 +60,14 @@ pub struct CreateAccount {
 /// a credentials object without `client_secret` keeps the stored secret.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct UpdateAccount {
+    #[schema(min_length = 1, max_length = 255)]
     pub account_name: Option<String>,
+    #[schema(min_length = 1, max_length = 255)]
     pub account_identifier: Option<String>,
     pub credentials: Option<CredentialsInput>,
     pub enabled: Option<bool>,
     pub auto_sync: Option<bool>,
+    #[schema(minimum = 1, maximum = 10080)]
     pub sync_interval_minutes: Option<i64>,
     pub features: Option<Vec<String>>,
     #[schema(value_type = Option<Object>)]
@@ -303,14 +310,19 @@ impl TestConnection {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// 1-based page, default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
     /// `id` (default), `account_name`, `status`, `last_sync_at` or `created_at`.
+    #[param(pattern = "^(id|account_name|status|last_sync_at|created_at)$")]
     pub sort: Option<String>,
     /// `asc` (default) or `desc`.
+    #[param(pattern = "^(asc|desc)$")]
     pub order: Option<String>,
     /// Only accounts with this status.
+    #[param(pattern = "^(active|inactive|error|pending)$")]
     pub status: Option<String>,
     /// Only enabled (true) or disabled (false) accounts.
     pub enabled: Option<bool>,
@@ -384,12 +396,16 @@ impl ListParams {
 #[into_params(parameter_in = Query)]
 pub struct LogParams {
     /// 1-based page, default 1.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
     /// Only `success`, `failure` or `skipped` entries.
+    #[param(pattern = "^(success|failure|skipped)$")]
     pub outcome: Option<String>,
     /// Only `sync` or `audit` entries.
+    #[param(pattern = "^(sync|audit)$")]
     pub kind: Option<String>,
 }
 

@@ -101,7 +101,7 @@ pub(crate) async fn account_page(
 
 /// One account.
 #[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}", tag = "accounts",
-    params(("integration_id" = String, Path), ("id" = i64, Path, description = "account id")),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1, description = "account id")),
     responses(
         (status = 200, body = ApiResponse<AccountView>),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -122,7 +122,7 @@ pub async fn get_account(
 
 /// The account's figures, with today against yesterday.
 #[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/stats", tag = "accounts",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<AccountStatsView>),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -142,7 +142,7 @@ pub async fn stats(
 
 /// The account's sync and audit history, newest first.
 #[utoipa::path(get, path = "/api/integrations/{integration_id}/accounts/{id}/logs", tag = "accounts",
-    params(("integration_id" = String, Path), ("id" = i64, Path), LogParams),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1), LogParams),
     responses(
         (status = 200, body = ApiResponse<LogPage>),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -51,7 +51,7 @@ pub struct SyncAllAccepted {
 
 /// Queues a sync of one account (editor). A disabled account answers 409 `account_disabled`.
 #[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/sync", tag = "sync",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 202, body = ApiResponse<SyncAccepted>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -120,7 +120,7 @@ pub struct Resumed {
 
 /// Lifts a pause that repeated failures put on the account (editor); it is due again at once.
 #[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/resume", tag = "sync",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Resumed>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -250,7 +250,7 @@ pub async fn test_connection(
 
 /// Tests the account's stored credentials (editor).
 #[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/test", tag = "sync",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "the report; `ok` is false when a step failed", body = ApiResponse<ConnectionReport>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

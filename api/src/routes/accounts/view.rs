@@ -34,11 +34,19 @@ pub struct AccountStatsView {
     pub orders_today: i64,
     /// Whole rupiah, cancelled orders excluded.
     pub revenue_today: i64,
+    /// All of yesterday.
     pub orders_yesterday: i64,
+    /// All of yesterday.
     pub revenue_yesterday: i64,
-    /// Revenue today against yesterday, in percent; null when yesterday had none.
+    /// Yesterday until the current time of day: the same hours as today so far.
+    pub orders_yesterday_until_now: i64,
+    /// Yesterday until the current time of day: the same hours as today so far.
+    pub revenue_yesterday_until_now: i64,
+    /// Revenue today so far against yesterday until the same time of day, in percent; null when those
+    /// hours of yesterday had none.
     pub revenue_change_percent: Option<f64>,
-    /// Orders today against yesterday, in percent; null when yesterday had none.
+    /// Orders today so far against yesterday until the same time of day, in percent; null when those
+    /// hours of yesterday had none.
     pub orders_change_percent: Option<f64>,
     pub sync_count: i32,
     pub last_sync: Option<DateTime<Utc>>,
@@ -57,8 +65,11 @@ impl AccountStatsView {
             revenue_today: s.revenue_today,
             orders_yesterday: s.orders_yesterday,
             revenue_yesterday: s.revenue_yesterday,
-            revenue_change_percent: change_percent(s.revenue_today, s.revenue_yesterday),
-            orders_change_percent: change_percent(s.orders_today, s.orders_yesterday),
+            orders_yesterday_until_now: s.orders_yesterday_until_now,
+            revenue_yesterday_until_now: s.revenue_yesterday_until_now,
+            // The same hours on both sides: against all of yesterday, every morning would show a fall.
+            revenue_change_percent: change_percent(s.revenue_today, s.revenue_yesterday_until_now),
+            orders_change_percent: change_percent(s.orders_today, s.orders_yesterday_until_now),
             sync_count: account.sync_count,
             last_sync: account.last_sync_at,
         }

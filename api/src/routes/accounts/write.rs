@@ -82,7 +82,7 @@ pub async fn create(
 
 /// Changes an account's settings (editor) or credentials (account admin). Omitted fields keep their values.
 #[utoipa::path(put, path = "/api/integrations/{integration_id}/accounts/{id}", tag = "accounts",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     request_body = UpdateAccount,
     responses(
         (status = 200, body = ApiResponse<AccountView>),
@@ -158,7 +158,7 @@ pub struct Deleted {
 
 /// Removes an account (account admin) with its synced data and mappings; its logs stay.
 #[utoipa::path(delete, path = "/api/integrations/{integration_id}/accounts/{id}", tag = "accounts",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<Deleted>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -200,7 +200,7 @@ pub async fn delete(
 /// Makes the account the integration's primary one (account admin); the previous primary is demoted in
 /// the same transaction.
 #[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/{id}/set-primary", tag = "accounts",
-    params(("integration_id" = String, Path), ("id" = i64, Path)),
+    params(("integration_id" = String, Path), ("id" = i64, Path, minimum = 1)),
     responses(
         (status = 200, body = ApiResponse<AccountView>),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -216,6 +216,43 @@ async fn posts_without_the_session_csrf_token_or_from_another_site_change_nothin
     api.stop().await;
 }
 
+/// A copy of the database (a backup, a read replica, an SQL injection) must not hand out tokens that pass
+/// the CSRF check: the token appears in no column of the session's row.
+#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+async fn the_csrf_token_is_not_stored(pool: PgPool) {
+    let api = TestApi::start(&pool).await;
+    let id = api.create_account("Main Store - Jakarta", 67890).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let csrf = console.csrf().await;
+    assert_eq!(
+        console.csrf().await,
+        csrf,
+        "the same token on every page of the session"
+    );
+
+    let rows: Vec<String> = sqlx::query_scalar("SELECT s::text FROM console_sessions s")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].contains(&csrf), "the CSRF token is stored: {}", rows[0]);
+    let hex: String = csrf.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        !rows[0].contains(&hex),
+        "the CSRF token is stored as bytes: {}",
+        rows[0]
+    );
+
+    // The forms still work with it.
+    let (status, location) = console
+        .post(&format!("{CONSOLE_ACCOUNTS}/{id}/sync"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{CONSOLE_ACCOUNTS}?notice=sync"));
+    assert!(sync_requested(&pool, id).await);
+    api.stop().await;
+}
+
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn the_live_list_answers_not_modified_until_an_account_changes(pool: PgPool) {
     let api = TestApi::start(&pool).await;
