@@ -10,3 +10,4 @@ mod helpers;
 mod openapi;
 mod outage;
 mod secrets;
+mod throttle;
