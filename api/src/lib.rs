@@ -190,7 +190,11 @@ mod tests {
     fn a_short_bootstrap_admin_token_stops_the_api_naming_the_variable() {
         let settings = |token: &str| Cli::parse_from(["api", "--admin-token", token]).api;
         let error = settings("sixteen-chars-ok").admin_token().unwrap_err();
-        assert!(error.to_string().contains("OCEAN_ADMIN_TOKEN must be at least 32 characters"));
+        assert!(
+            error
+                .to_string()
+                .contains("OCEAN_ADMIN_TOKEN must be at least 32 characters")
+        );
         let long = "demo-admin-token-not-for-production";
         assert_eq!(settings(long).admin_token().unwrap(), Some(long));
     }
