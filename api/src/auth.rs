@@ -1,10 +1,11 @@
 //! Bearer-token authentication. Every `/api` route takes an [`AuthUser`]; tokens are looked up by their
-//! SHA-256 digest, and revoked tokens sign nobody in.
+//! SHA-256 digest, and revoked tokens sign nobody in. Wrong tokens are throttled per client address
+//! (see [`crate::throttle`]).
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use ocean_shared::db::users::{self, User};
 
-use crate::{AppState, error::ApiError};
+use crate::{AppState, error::ApiError, throttle::ClientAddr};
 
 /// The signed-in caller.
 #[derive(Debug, Clone)]
@@ -23,9 +24,9 @@ impl FromRequestParts<AppState> for AuthUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let user = users::find_by_token(&state.pool, token)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(Self(user))
+        let attempt = state.auth_throttle.begin(ClientAddr::of(parts), token)?;
+        let found = users::find_by_token(&state.pool, token).await;
+        state.auth_throttle.finish(attempt, &found);
+        Ok(Self(found?.ok_or(ApiError::Unauthorized)?))
     }
 }

@@ -21,6 +21,14 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 const BODY_LIMIT_TEXT: &str = "2 MB";
 
+impl From<crate::throttle::Throttled> for ApiError {
+    fn from(throttled: crate::throttle::Throttled) -> Self {
+        Self::TooManyFailures {
+            retry_after_secs: throttled.retry_after_secs(),
+        }
+    }
+}
+
 /// One field that failed validation.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {
@@ -41,6 +49,9 @@ impl FieldError {
 pub enum ApiError {
     #[error("authentication required: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    /// Too many wrong tokens from the caller's address; see `throttle`.
+    #[error("too many wrong tokens from your address; retry in {retry_after_secs} s")]
+    TooManyFailures { retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -67,6 +78,7 @@ impl ApiError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::TooManyFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -83,6 +95,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized => "unauthorized",
+            Self::TooManyFailures { .. } => "too_many_requests",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict { code, .. } => code,
@@ -130,6 +143,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let Self::TooManyFailures { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         }
         if matches!(&self, Self::Database(e) if database_unreachable(e)) {
             // The pool already waited its acquire timeout (5 s) for a connection before giving up; asking

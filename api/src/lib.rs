@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod path_params;
 pub mod query;
 pub mod routes;
+pub mod throttle;
 pub mod validation;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -31,7 +32,8 @@ pub struct ApiSettings {
     /// Address the API listens on.
     #[arg(long = "addr", env = "OCEAN_API_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// Token of the bootstrap global admin user `admin`; set it to create that user or reset its token.
+    /// Token of the bootstrap global admin user `admin`, at least 32 characters; set it to create that user or
+    /// give it a new token. A token once revoked stays revoked: set a new one.
     #[arg(long = "admin-token", env = "OCEAN_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<secrecy::SecretString>,
     /// With the platform setting "sync all accounts simultaneously" off, sync-all lets the accounts come
@@ -42,6 +44,45 @@ pub struct ApiSettings {
         default_value_t = 60
     )]
     pub sync_all_spread_secs: u64,
+    /// Wrong tokens (bearer or console sign-in) one client address may present per window before its
+    /// guesses are answered 429; tokens already in use from that address keep working. See `throttle`.
+    #[arg(long = "auth-failure-limit", env = "OCEAN_AUTH_FAILURE_LIMIT", default_value_t = 10)]
+    pub auth_failure_limit: u32,
+    /// Length of the window of `OCEAN_AUTH_FAILURE_LIMIT`, in seconds.
+    #[arg(
+        long = "auth-failure-window-secs",
+        env = "OCEAN_AUTH_FAILURE_WINDOW_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub auth_failure_window_secs: u64,
+}
+
+/// The bootstrap admin token must resist guessing even at the throttle's rate.
+pub const ADMIN_TOKEN_MIN_CHARS: usize = 32;
+
+impl ApiSettings {
+    /// The configured bootstrap admin token, if it is long enough.
+    pub fn admin_token(&self) -> anyhow::Result<Option<&str>> {
+        use secrecy::ExposeSecret;
+        let Some(token) = &self.admin_token else {
+            return Ok(None);
+        };
+        let token = token.expose_secret();
+        anyhow::ensure!(
+            token.chars().count() >= ADMIN_TOKEN_MIN_CHARS,
+            "OCEAN_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} characters; generate one with \
+             `openssl rand -base64 32`"
+        );
+        Ok(Some(token))
+    }
+
+    pub fn auth_throttle(&self) -> throttle::AuthThrottle {
+        throttle::AuthThrottle::new(
+            self.auth_failure_limit,
+            Duration::from_secs(self.auth_failure_window_secs),
+        )
+    }
 }
 
 /// Everything a handler needs. Cheap to clone.
@@ -53,6 +94,8 @@ pub struct AppState {
     /// Used by connection tests only (syncs run in workers).
     pub marketplace: TokopediaClient,
     pub sync_all_spread: Duration,
+    /// Shared by bearer authentication and console sign-in, so both spend one budget per address.
+    pub auth_throttle: Arc<throttle::AuthThrottle>,
 }
 
 /// A client for connection tests: they must answer within seconds, so short timeouts and one 429 retry.
@@ -131,7 +174,31 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the token-guessing throttle.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        api: super::ApiSettings,
+    }
+
+    #[test]
+    fn a_short_bootstrap_admin_token_stops_the_api_naming_the_variable() {
+        let settings = |token: &str| Cli::parse_from(["api", "--admin-token", token]).api;
+        let error = settings("sixteen-chars-ok").admin_token().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("OCEAN_ADMIN_TOKEN must be at least 32 characters")
+        );
+        let long = "demo-admin-token-not-for-production";
+        assert_eq!(settings(long).admin_token().unwrap(), Some(long));
+    }
 }

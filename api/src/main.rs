@@ -95,12 +95,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .install(ocean_shared::monitoring::Process::Api, "127.0.0.1:9101")?;
     let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
-    if let Some(token) = &args.api.admin_token {
-        anyhow::ensure!(
-            token.expose_secret().len() >= 16,
-            "OCEAN_ADMIN_TOKEN must be at least 16 characters"
-        );
-        users::ensure_admin(&pool, "admin", token.expose_secret())
+    if let Some(token) = args.api.admin_token()? {
+        users::ensure_admin(&pool, "admin", token)
             .await
             .context("Failed to ensure the admin user")?;
     }
@@ -118,6 +114,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         keyring: std::sync::Arc::new(keyring),
         marketplace: ocean_api::connection_test_client(&args.marketplace)?.with_fleet(fleet),
         sync_all_spread: std::time::Duration::from_secs(args.api.sync_all_spread_secs),
+        auth_throttle: std::sync::Arc::new(args.api.auth_throttle()),
     };
     let stop = shutdown::on_signal();
     ocean_api::run(listener, state, async move { stop.cancelled().await }).await?;

@@ -71,6 +71,8 @@ pub enum ConsoleError {
     Csrf,
     /// The sign-in token is unknown or revoked.
     BadToken,
+    /// Too many wrong sign-in tokens from this address.
+    Throttled(crate::throttle::Throttled),
     /// A body that is not a form of ours.
     BadForm,
     /// The API refused (its status and message are shown).
@@ -109,6 +111,7 @@ impl IntoResponse for ConsoleError {
                     .to_owned(),
             ),
             Self::BadToken => (StatusCode::UNAUTHORIZED, "That token is unknown or revoked.".to_owned()),
+            Self::Throttled(throttled) => return Self::Api(throttled.into()).into_response(),
             Self::BadForm => (StatusCode::BAD_REQUEST, "The form could not be read.".to_owned()),
             // A malformed account id in a path is a page that does not exist.
             Self::Api(ApiError::Validation(fields)) if fields.iter().any(|f| f.field == "id") => {

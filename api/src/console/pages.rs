@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
@@ -23,6 +23,7 @@ use crate::{
         accounts::{AccountView, Summary, summary, view_list},
         integrations::{self as integration_routes, IntegrationView, SettingsRequest},
     },
+    throttle::ClientAddr,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,7 +61,12 @@ fn sign_in_form(next: &str, notice: Option<&str>, error: Option<&str>) -> Markup
     )
 }
 
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, form: FormData) -> Response {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
     if let Err(e) = session::check_origin(&headers) {
         return e.into_response();
     }
@@ -70,8 +76,14 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, form: Fo
         let page = sign_in_form(&next, None, Some("Enter your API token."));
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     }
-    match session::sign_in(&state, &headers, token, &next).await {
+    match session::sign_in(&state, client, &headers, token, &next).await {
         Ok(response) => response,
+        Err(ConsoleError::Throttled(throttled)) => {
+            let secs = throttled.retry_after_secs();
+            let message = format!("Too many wrong tokens from your address; try again in {secs} seconds.");
+            let page = sign_in_form(&next, None, Some(&message));
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs)], page).into_response()
+        }
         Err(ConsoleError::BadToken) => {
             let page = sign_in_form(&next, None, Some("That token is unknown or revoked."));
             (StatusCode::UNAUTHORIZED, page).into_response()

@@ -12,7 +12,7 @@ use axum::{
 use ocean_shared::db::{sessions, users::User};
 
 use super::{ConsoleError, form::FormData};
-use crate::{AppState, auth::AuthUser};
+use crate::{AppState, auth::AuthUser, throttle::ClientAddr};
 
 pub const COOKIE: &str = "ocean_session";
 /// Sessions end after this long; signing in again opens a new one.
@@ -126,13 +126,27 @@ pub fn session_cookie(headers: &HeaderMap, value: &str, max_age_secs: i64) -> He
 }
 
 /// Signs in with an API token; answers the redirect to `next` with the session cookie.
-pub async fn sign_in(state: &AppState, headers: &HeaderMap, token: &str, next: &str) -> Result<Response, ConsoleError> {
+/// Wrong tokens spend the address's budget, as bearer tokens do.
+pub async fn sign_in(
+    state: &AppState,
+    client: ClientAddr,
+    headers: &HeaderMap,
+    token: &str,
+    next: &str,
+) -> Result<Response, ConsoleError> {
+    let token = token.trim();
+    let attempt = state
+        .auth_throttle
+        .begin(client, token)
+        .map_err(ConsoleError::Throttled)?;
     let lifetime = chrono::Duration::hours(LIFETIME_HOURS);
     // A browser signing in again leaves no older session of its own alive.
     if let Some(old) = session_id(headers) {
         sessions::close(&state.pool, old).await?;
     }
-    let Some(id) = sessions::open(&state.pool, token.trim(), lifetime).await? else {
+    let opened = sessions::open(&state.pool, token, lifetime).await;
+    state.auth_throttle.finish(attempt, &opened);
+    let Some(id) = opened? else {
         return Err(ConsoleError::BadToken);
     };
     let mut response = Redirect::to(safe_next(next)).into_response();

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ocean_api::AppState;
+use ocean_api::{AppState, throttle::AuthThrottle};
 use ocean_shared::{db::users, queue::SyncQueue};
 use ocean_sim::SimConfig;
 use ocean_testkit::SimServer;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 /// The global admin's token.
-pub const ADMIN: &str = "api-test-admin-token-0123456789";
+pub const ADMIN: &str = "api-test-admin-token-0123456789abcdef";
 /// Every client secret the tests send; no response may ever contain it.
 pub const SECRET: &str = "a-very-secret-client-secret-41d8";
 pub const ACCOUNTS: &str = "/api/integrations/tokopedia/accounts";
@@ -134,6 +134,15 @@ impl TestApi {
     /// Like [`TestApi::start`], sealing secrets with `keyring` and sharing marketplace tokens through the
     /// queue's Redis namespace, so a test can run a worker that opens the secrets and shares the tokens.
     pub async fn start_with_keyring(pool: &PgPool, keyring: ocean_shared::crypto::Keyring) -> Self {
+        Self::start_with(pool, keyring, AuthThrottle::default()).await
+    }
+
+    /// Like [`TestApi::start`], throttling wrong tokens with `throttle` rather than the default budget.
+    pub async fn start_with_throttle(pool: &PgPool, throttle: AuthThrottle) -> Self {
+        Self::start_with(pool, ocean_testkit::keyring(), throttle).await
+    }
+
+    async fn start_with(pool: &PgPool, keyring: ocean_shared::crypto::Keyring, throttle: AuthThrottle) -> Self {
         ocean_testkit::init_tracing();
         users::ensure_admin(pool, "admin", ADMIN)
             .await
@@ -153,6 +162,7 @@ impl TestApi {
                     keyring.clone(),
                 )),
             sync_all_spread: std::time::Duration::ZERO,
+            auth_throttle: Arc::new(throttle),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -11,3 +11,4 @@ mod helpers;
 mod openapi;
 mod outage;
 mod secrets;
+mod throttle;

@@ -169,6 +169,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<ListingRe
             keyring,
         )),
         sync_all_spread: Duration::ZERO,
+        auth_throttle: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdefghij";
 
 pub struct TestApp {
     pub pool: PgPool,
@@ -59,6 +59,7 @@ impl TestApp {
             keyring: Arc::new(keyring.clone()),
             marketplace: ocean_api::connection_test_client(&sim.marketplace_settings()).expect("client"),
             sync_all_spread: spread,
+            auth_throttle: Default::default(),
         };
         let api_stop = stop.clone();
         tokio::spawn(ocean_api::run(

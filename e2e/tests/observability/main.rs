@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::io::AsyncWriteExt;
 
-const ADMIN_TOKEN: &str = "observability-admin-token";
+const ADMIN_TOKEN: &str = "observability-admin-token-0123456789";
 
 #[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
 async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgPool) {

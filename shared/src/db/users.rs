@@ -114,7 +114,9 @@ pub fn hash_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Makes sure the global admin `username` exists and that `token` signs it in. Safe to call on every start.
+/// Makes sure the global admin `username` exists and that `token` signs it in, unless `token` was revoked:
+/// a revoked token stays revoked, even when it is still configured as the bootstrap token. Safe to call on
+/// every start.
 pub async fn ensure_admin(pool: &PgPool, username: &str, token: &str) -> Result<User, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let user: User = sqlx::query_as(
@@ -127,13 +129,24 @@ pub async fn ensure_admin(pool: &PgPool, username: &str, token: &str) -> Result<
     .await?;
     sqlx::query(
         r#"INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, $2, 'bootstrap')
-           ON CONFLICT (token_hash) DO UPDATE SET revoked_at = NULL WHERE api_tokens.user_id = EXCLUDED.user_id"#,
+           ON CONFLICT (token_hash) DO NOTHING"#,
     )
     .bind(user.id)
     .bind(hash_token(token))
     .execute(&mut *tx)
     .await?;
+    let revoked: bool = sqlx::query_scalar("SELECT revoked_at IS NOT NULL FROM api_tokens WHERE token_hash = $1")
+        .bind(hash_token(token))
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
+    if revoked {
+        tracing::warn!(
+            username,
+            "the configured bootstrap admin token (OCEAN_ADMIN_TOKEN) was revoked and stays revoked; \
+             set a new one to sign in as this user"
+        );
+    }
     Ok(user)
 }
 
