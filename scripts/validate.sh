@@ -78,7 +78,7 @@ step "prometheus: promtool check rules" promtool check rules "$DEPLOY"/prometheu
 step "prometheus: promtool test rules" promtool test rules "$DEPLOY"/prometheus/tests/*.test.yml
 step "prometheus: k8s PrometheusRule equals deploy/prometheus/rules" node_check prometheusrule --check
 step "metrics: every ocean_* name in rules, tests, dashboards, KEDA is in monitoring.rs" \
-  node_check metrics "$ROOT/shared/src/monitoring.rs" "$DEPLOY"/prometheus/rules/*.yml \
+  node_check metrics "$ROOT/core/src/monitoring.rs" "$DEPLOY"/prometheus/rules/*.yml \
   "$DEPLOY"/prometheus/tests/*.yml "$DEPLOY"/grafana/dashboards/*.json "$DEPLOY"/k8s/components/keda/*.yaml
 
 # ---- Grafana, Docker, and the TypeScript type check ------------------------------------------------

@@ -3,7 +3,7 @@
 //! (see [`crate::throttle`]).
 
 use axum::{extract::FromRequestParts, http::request::Parts};
-use ocean_shared::db::users::{self, User};
+use ocean_core::db::users::{self, User};
 
 use crate::{AppState, error::ApiError, throttle::ClientAddr};
 

@@ -2,13 +2,13 @@
 //! bearer tokens, answering in the `{success, data}` envelope and describing itself at
 //! `/api/openapi.json`; and the web console over it at `/`.
 
-pub mod access;
 pub mod auth;
 pub mod commands;
 pub mod console;
 pub mod error;
 pub mod openapi;
 pub mod path_params;
+pub mod permissions;
 pub mod query;
 pub mod routes;
 pub mod throttle;
@@ -18,7 +18,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::{Extension, Json, Router};
 use clap::Args;
-use ocean_shared::{
+use ocean_core::{
     config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, monitoring, queue::SyncQueue,
 };
 use sqlx::PgPool;
@@ -112,7 +112,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .routes(routes!(openapi_json))
         .merge(routes::accounts::router())
-        .merge(routes::access::router())
+        .merge(routes::grants::router())
         .merge(routes::integrations::router())
         .merge(routes::users::router())
         .split_for_parts()

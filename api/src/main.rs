@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ocean_api::{ApiSettings, AppState};
-use ocean_shared::{
+use ocean_core::marketplace::coordination::Coordination;
+use ocean_core::{
     config::{CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     crypto::Keyring,
     db::users,
@@ -46,7 +47,7 @@ struct ServeArgs {
     #[command(flatten)]
     marketplace: MarketplaceSettings,
     #[command(flatten)]
-    metrics: ocean_shared::monitoring::MetricsSettings,
+    metrics: ocean_core::monitoring::MetricsSettings,
 }
 
 #[tokio::main]
@@ -61,7 +62,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate(database) => {
             create_database_if_missing(&database).await?;
             let pool = database.connect().await?;
-            ocean_shared::MIGRATOR
+            ocean_core::MIGRATOR
                 .run(&pool)
                 .await
                 .context("Failed to run migrations")?;
@@ -92,7 +93,7 @@ async fn create_database_if_missing(database: &DatabaseSettings) -> anyhow::Resu
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     args.metrics
-        .install(ocean_shared::monitoring::Process::Api, "127.0.0.1:9101")?;
+        .install(ocean_core::monitoring::Process::Api, "127.0.0.1:9101")?;
     let keyring = Keyring::parse(&args.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = args.database.connect().await?;
     if let Some(token) = args.api.admin_token()? {
@@ -103,7 +104,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let conn = queue::connect(&args.redis).await?;
     let queue = SyncQueue::new(conn.clone(), &args.redis.queue_name, QueueTiming::default());
     // Connection tests spend the same per-app budgets and share the same tokens as the workers.
-    let fleet = ocean_shared::marketplace::fleet::Fleet::new(conn, &args.redis.queue_name, keyring.clone());
+    let coordination = Coordination::new(conn, &args.redis.queue_name, keyring.clone());
     let listener = tokio::net::TcpListener::bind(&args.api.addr)
         .await
         .with_context(|| format!("Failed to listen on {}", args.api.addr))?;
@@ -112,7 +113,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         pool,
         queue,
         keyring: std::sync::Arc::new(keyring),
-        marketplace: ocean_api::connection_test_client(&args.marketplace)?.with_fleet(fleet),
+        marketplace: ocean_api::connection_test_client(&args.marketplace)?.with_coordination(coordination),
         sync_all_spread: std::time::Duration::from_secs(args.api.sync_all_spread_secs),
         auth_throttle: std::sync::Arc::new(args.api.auth_throttle()),
     };

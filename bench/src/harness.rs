@@ -12,7 +12,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-use ocean_shared::{config::RedisSettings, queue};
+use ocean_core::{config::RedisSettings, queue};
 
 /// A phase stopped by Ctrl-C; the run stops after cleaning up.
 #[derive(Debug)]
@@ -141,7 +141,7 @@ impl Servers {
             .connect(&database_url)
             .await
             .with_context(|| format!("Failed to connect to {database}"))?;
-        ocean_shared::MIGRATOR
+        ocean_core::MIGRATOR
             .run(&pool)
             .await
             .with_context(|| format!("Failed to migrate {database}"))?;

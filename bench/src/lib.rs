@@ -14,12 +14,12 @@
 //! Traffic goes only to 127.0.0.1. Results are printed as a table and written as JSON.
 
 pub mod cli;
-pub mod fleet;
 pub mod harness;
 pub mod machine;
 pub mod phases;
+pub mod processes;
 pub mod report;
-pub mod world;
+pub mod seed;
 
 use std::time::{Duration, Instant};
 

@@ -156,7 +156,7 @@ function grafana(dir) {
   }
 }
 
-// Every ocean_* metric named in deploy/ must be one that shared/src/monitoring.rs defines (histograms
+// Every ocean_* metric named in deploy/ must be one that core/src/monitoring.rs defines (histograms
 // also as _bucket, _sum, _count), so alerts, dashboards and autoscaling never query a name that is not exported.
 function metricNames(monitoringRs, files) {
   const src = fs.readFileSync(monitoringRs, "utf8");
@@ -172,7 +172,7 @@ function metricNames(monitoringRs, files) {
     for (const [name] of text.matchAll(/\bocean_[a-z0-9_]+\b/g)) {
       if (name === "ocean_sync") continue; // the database name (ocean_sync.json, DATABASE_URL, pg_stat_database)
       used++;
-      if (!known.has(name)) fail(`${path.relative(process.cwd(), file)}: metric ${name} is not defined in shared/src/monitoring.rs`);
+      if (!known.has(name)) fail(`${path.relative(process.cwd(), file)}: metric ${name} is not defined in core/src/monitoring.rs`);
     }
   }
   console.log(`${used} uses of ${known.size / 4} metrics`);

@@ -11,7 +11,7 @@ use std::{collections::BTreeSet, time::Duration};
 
 use anyhow::Context;
 use clap::Args;
-use ocean_shared::{
+use ocean_core::{
     db::{intents, leases},
     feed, monitoring,
     queue::SyncQueue,

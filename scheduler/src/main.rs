@@ -1,12 +1,12 @@
 //! `ocean-scheduler`: emits due sync jobs until SIGTERM. Run as many replicas as you like.
 
 use clap::Parser;
-use ocean_scheduler::SchedulerSettings;
-use ocean_shared::{
+use ocean_core::{
     config::{DatabaseSettings, RedisSettings},
     queue::{self, QueueTiming, SyncQueue},
     shutdown, telemetry,
 };
+use ocean_scheduler::SchedulerSettings;
 
 /// Ocean Sync scheduler: claims due accounts in Postgres and enqueues their sync jobs.
 #[derive(Parser, Debug)]
@@ -19,7 +19,7 @@ struct Cli {
     #[command(flatten)]
     scheduler: SchedulerSettings,
     #[command(flatten)]
-    metrics: ocean_shared::monitoring::MetricsSettings,
+    metrics: ocean_core::monitoring::MetricsSettings,
 }
 
 #[tokio::main]
@@ -31,7 +31,7 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("info,sqlx=warn");
     cli.metrics
-        .install(ocean_shared::monitoring::Process::Scheduler, "127.0.0.1:9102")?;
+        .install(ocean_core::monitoring::Process::Scheduler, "127.0.0.1:9102")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
     let queue = SyncQueue::new(conn, &cli.redis.queue_name, QueueTiming::default());

@@ -208,12 +208,12 @@ impl Call {
     pub fn target_shop(&self, fs_id: u64, shop_id: Option<u64>) -> Result<Option<u64>, ApiError> {
         let state = self.sim.lock();
         match shop_id {
-            Some(id) if state.world.is_linked(fs_id, id) => Ok(Some(id)),
+            Some(id) if state.registry.is_linked(fs_id, id) => Ok(Some(id)),
             Some(id) => Err(ApiError::forbidden(format!(
                 "fs_id {fs_id} is not associated with shop_id {id}"
             ))),
             None => {
-                let shops = state.world.shops_of(fs_id);
+                let shops = state.registry.shops_of(fs_id);
                 Ok(match shops.as_slice() {
                     [only] => Some(only.shop_id()),
                     _ => None,
@@ -230,7 +230,7 @@ impl Call {
         let knobs = self
             .sim
             .lock()
-            .world
+            .registry
             .shops
             .get(&shop_id)
             .map(|s| (s.config.latency_ms, s.config.failure_rate));

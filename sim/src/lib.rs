@@ -26,10 +26,10 @@ mod data;
 mod orders;
 mod params;
 mod ratelimit;
+mod registry;
 mod rng;
 mod routes;
 mod state;
-mod world;
 
 use std::future::Future;
 

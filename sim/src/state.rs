@@ -14,7 +14,7 @@ use crate::catalog::Product;
 use crate::config::{AppConfig, RateLimit, SimConfig};
 use crate::orders::Order;
 use crate::ratelimit::{Endpoint, RateLimiter};
-use crate::world::World;
+use crate::registry::Registry;
 
 /// Request counters, as served by `GET /sim/stats`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,7 +116,7 @@ impl Tokens {
 /// Everything mutable, behind one lock (never held across an await).
 #[derive(Debug)]
 pub(crate) struct State {
-    pub world: World,
+    pub registry: Registry,
     pub tokens: Tokens,
     pub limiter: RateLimiter,
     pub stats: SimStats,
@@ -166,7 +166,7 @@ impl Sim {
             }
         }
         let state = State {
-            world: World::new(&config.apps, anchor),
+            registry: Registry::new(&config.apps, anchor),
             tokens: Tokens::default(),
             limiter: RateLimiter::new(config.rate_limit, overrides),
             stats: SimStats::default(),
@@ -236,7 +236,7 @@ impl Sim {
 
     fn with_shop_config(&self, shop_id: u64, f: impl FnOnce(&mut crate::ShopConfig)) -> bool {
         let mut state = self.lock();
-        match state.world.shops.get_mut(&shop_id) {
+        match state.registry.shops.get_mut(&shop_id) {
             Some(shop) => {
                 f(&mut shop.config);
                 true
@@ -249,7 +249,7 @@ impl Sim {
     /// its shops. Tokens already granted stay valid.
     pub fn add_app(&self, app: AppConfig) {
         let anchor = self.inner.anchor;
-        self.lock().world.add_app(app, anchor);
+        self.lock().registry.add_app(app, anchor);
     }
 
     /// Changes the default limit (`None`) or one endpoint's limit. Affected
@@ -279,13 +279,13 @@ impl Sim {
     /// The product as currently stored (stock reflects updates).
     pub fn product(&self, shop_id: u64, product_id: u64) -> Option<Product> {
         let state = self.lock();
-        state.world.shops.get(&shop_id)?.product(product_id).cloned()
+        state.registry.shops.get(&shop_id)?.product(product_id).cloned()
     }
 
     /// The product with this SKU in the shop.
     pub fn product_by_sku(&self, shop_id: u64, sku: &str) -> Option<Product> {
         let state = self.lock();
-        state.world.shops.get(&shop_id)?.product_by_sku(sku).cloned()
+        state.registry.shops.get(&shop_id)?.product_by_sku(sku).cloned()
     }
 
     /// Current stock of a product.
@@ -297,7 +297,7 @@ impl Sim {
     pub fn products(&self, shop_id: u64) -> Vec<Product> {
         let state = self.lock();
         state
-            .world
+            .registry
             .shops
             .get(&shop_id)
             .map(|s| s.products.clone())
@@ -308,7 +308,7 @@ impl Sim {
     pub fn orders(&self, shop_id: u64) -> Vec<Order> {
         let state = self.lock();
         state
-            .world
+            .registry
             .shops
             .get(&shop_id)
             .map(|s| s.orders.clone())

@@ -4,7 +4,7 @@
 use std::{future::Future, sync::LazyLock, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use ocean_shared::{
+use ocean_core::{
     config::{MarketplaceSettings, RedisSettings},
     crypto::Keyring,
     db::accounts::{self, Account, NewAccount},
@@ -179,7 +179,7 @@ pub fn worker_process(
     queue: &str,
     keys: &SecretString,
 ) -> tokio::process::Command {
-    let mut command = fleet_process(bin, pool, &sim.base_url, queue, keys);
+    let mut command = service_process(bin, pool, &sim.base_url, queue, keys);
     command.env("OCEAN_POLL_INTERVAL_MS", "100");
     command
 }
@@ -213,7 +213,7 @@ pub fn pid_of(worker_name: &str) -> Option<u32> {
 /// Any Ocean Sync binary `bin` (api, scheduler, worker) set up for a test: the test's database, its Redis
 /// namespace, the marketplace at `marketplace_url`, the keyring, any free metrics port, quiet logs, killed
 /// when dropped. Add `arg`s and `env`s and spawn.
-pub fn fleet_process(
+pub fn service_process(
     bin: &str,
     pool: &PgPool,
     marketplace_url: &str,

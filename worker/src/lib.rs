@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::*;
 use clap::Args;
-use ocean_shared::{
+use ocean_core::{
     db::leases,
     monitoring,
     queue::{QueueTiming, SyncJob, SyncQueue},

@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use clap::Parser;
-use ocean_shared::{
+use ocean_core::{
     config::{CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     crypto::Keyring,
-    marketplace::{TokopediaClient, fleet::Fleet},
+    marketplace::{TokopediaClient, coordination::Coordination},
     queue::{self, SyncQueue},
     shutdown, telemetry,
 };
@@ -26,7 +26,7 @@ struct Cli {
     #[command(flatten)]
     worker: WorkerSettings,
     #[command(flatten)]
-    metrics: ocean_shared::monitoring::MetricsSettings,
+    metrics: ocean_core::monitoring::MetricsSettings,
 }
 
 #[tokio::main]
@@ -38,13 +38,13 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init("info,sqlx=warn");
     cli.metrics
-        .install(ocean_shared::monitoring::Process::Worker, "127.0.0.1:9103")?;
+        .install(ocean_core::monitoring::Process::Worker, "127.0.0.1:9103")?;
     let keyring = Keyring::parse(&cli.crypto.encryption_keys).context("Invalid OCEAN_ENCRYPTION_KEYS")?;
     let pool = cli.database.connect().await?;
     let conn = queue::connect(&cli.redis).await?;
     let queue = SyncQueue::new(conn.clone(), &cli.redis.queue_name, cli.worker.queue_timing());
-    let fleet = Fleet::new(conn, &cli.redis.queue_name, keyring.clone());
-    let client = TokopediaClient::new(&cli.marketplace)?.with_fleet(fleet);
+    let coordination = Coordination::new(conn, &cli.redis.queue_name, keyring.clone());
+    let client = TokopediaClient::new(&cli.marketplace)?.with_coordination(coordination);
     let ctx = SyncContext::new(pool, keyring, client, queue.clone(), &cli.worker);
     ocean_worker::run(ctx, queue, cli.worker, shutdown::on_signal()).await?;
     tracing::info!("worker stopped");

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ocean_shared::{
+use ocean_core::{
     db::{
         accounts::{self, Account},
         catalog, integrations,
@@ -165,7 +165,7 @@ async fn sync_products(
             .client
             .products_page(app, shop_id, page as u32, PRODUCTS_PER_PAGE)
             .await?;
-        let last = ocean_shared::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
+        let last = ocean_core::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
         let share = report.share_catalog;
         report.products += fenced(ctx, lease, async |conn| {
             let written = catalog::upsert_products(conn, &account.integration_id, account.id, &items, share).await?;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::{
         accounts::{self, SecretsError},

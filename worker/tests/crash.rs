@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ocean_shared::db::{accounts, catalog};
+use ocean_core::db::{accounts, catalog};
 use ocean_testkit::{SimServer, pid_of, wait_for};
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -16,12 +16,12 @@ fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &SecretString
         .expect("start ocean-worker")
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     // A sync of a few seconds, so the signal lands in the middle of it.
     let sim = SimServer::start(ocean_testkit::slow_shop(1500, 300, 150)).await;
     let keys = ocean_testkit::keyring_spec();
-    let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
+    let keyring = ocean_core::crypto::Keyring::parse(&keys).unwrap();
     let queue = ocean_testkit::fresh_queue().await;
 
     let mut workers = vec![

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::{
         accounts::{self, Account},
@@ -94,13 +94,13 @@ async fn assert_settled(pool: &PgPool, id: AccountId) {
     assert_eq!(at_rest.3, at_rest.4, "every request is served");
 }
 
-struct Fleet {
+struct Workers {
     workers: Vec<Child>,
     stop: CancellationToken,
     queue: SyncQueue,
 }
 
-impl Fleet {
+impl Workers {
     async fn stop(mut self) {
         self.stop.cancel();
         for worker in &mut self.workers {
@@ -114,7 +114,7 @@ impl Fleet {
 /// sync-now S comes while J's lease still lives, S runs on another worker once it lapses, and J is
 /// delivered again while S runs (apalis re-delivers a dead worker's jobs). Then a sync-now must still be
 /// served.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_crash_a_sync_now_and_a_redelivered_job_leave_every_request_served(pool: PgPool) {
     // About 250 ms per marketplace call: a job takes many seconds.
     let sim = SimServer::start(ocean_testkit::slow_shop(1000, 300, 250)).await;
@@ -125,7 +125,7 @@ async fn a_crash_a_sync_now_and_a_redelivered_job_leave_every_request_served(poo
     let a = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
     let stop = CancellationToken::new();
     ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
-    let mut fleet = Fleet {
+    let mut running = Workers {
         workers: vec![spawn_worker(&pool, &sim, &queue, &keys, &redis)],
         stop,
         queue: queue.clone(),
@@ -144,12 +144,12 @@ async fn a_crash_a_sync_now_and_a_redelivered_job_leave_every_request_served(poo
         seq: j_seq,
         requested_at: account(&pool, a.id).await.last_sync_started_at.unwrap(),
     };
-    fleet.workers[0].kill().await.expect("SIGKILL");
+    running.workers[0].kill().await.expect("SIGKILL");
 
     // S: a sync-now while J's lease still lives.
     let s = sync_now(&pool, &queue, a.id).await;
-    fleet.workers.push(spawn_worker(&pool, &sim, &queue, &keys, &redis));
-    let survivor = fleet.workers[1].id().unwrap();
+    running.workers.push(spawn_worker(&pool, &sim, &queue, &keys, &redis));
+    let survivor = running.workers[1].id().unwrap();
     let started = wait_for("S to start on the other worker", Duration::from_secs(60), || async {
         let a = account(&pool, a.id).await;
         let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM integration_accounts WHERE id = $1")
@@ -180,7 +180,7 @@ async fn a_crash_a_sync_now_and_a_redelivered_job_leave_every_request_served(poo
         "served by a sync that started after the request"
     );
     assert_settled(&pool, a.id).await;
-    fleet.stop().await;
+    running.stop().await;
 }
 
 /// Jobs skipped because the account was already syncing.
@@ -216,7 +216,7 @@ async fn redis_fault_mid_sync(pool: PgPool, fault: RedisFault) {
     let a = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Faulty", 60).await;
     let stop = CancellationToken::new();
     ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
-    let fleet = Fleet {
+    let running = Workers {
         workers: vec![spawn_worker(&pool, &sim, &queue, &keys, &server.url())],
         stop,
         queue: queue.clone(),
@@ -252,20 +252,20 @@ async fn redis_fault_mid_sync(pool: PgPool, fault: RedisFault) {
     let served = wait_served(&pool, request, "a sync-now after the fault to be served").await;
     assert!(served.last_sync_started_at.unwrap() > request.requested_at);
     assert_settled(&pool, a.id).await;
-    fleet.stop().await;
+    running.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn flushall_mid_sync_loses_no_sync(pool: PgPool) {
     redis_fault_mid_sync(pool, RedisFault::Flushall).await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_redis_restart_with_its_data_mid_sync_loses_no_sync(pool: PgPool) {
     redis_fault_mid_sync(pool, RedisFault::RestartWithData).await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_redis_restart_without_its_data_mid_sync_loses_no_sync(pool: PgPool) {
     redis_fault_mid_sync(pool, RedisFault::RestartEmpty).await;
 }
@@ -273,7 +273,7 @@ async fn a_redis_restart_without_its_data_mid_sync_loses_no_sync(pool: PgPool) {
 /// Postgres unreachable from the worker for a while in the middle of a sync: the sync cannot record
 /// anything, its lease lapses, and once Postgres is back the scheduler hands the sync back and it runs
 /// again; nothing waits for the requeue delay.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_postgres_outage_mid_sync_ends_with_the_account_synced_again(pool: PgPool) {
     let options = pool.connect_options();
     let proxy = ocean_testkit::proxy::TcpProxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
@@ -292,7 +292,7 @@ async fn a_postgres_outage_mid_sync_ends_with_the_account_synced_again(pool: PgP
         )
         .spawn()
         .expect("start ocean-worker");
-    let fleet = Fleet {
+    let running = Workers {
         workers: vec![worker],
         stop,
         queue: queue.clone(),
@@ -323,5 +323,5 @@ async fn a_postgres_outage_mid_sync_ends_with_the_account_synced_again(pool: PgP
     let served = wait_served(&pool, request, "a sync-now after the outage to be served").await;
     assert!(served.last_sync_started_at.unwrap() > request.requested_at);
     assert_settled(&pool, a.id).await;
-    fleet.stop().await;
+    running.stop().await;
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ocean_shared::db::accounts;
+use ocean_core::db::accounts;
 use ocean_sim::{AppConfig, RateLimit, ShopConfig, SimConfig};
 use ocean_testkit::{SimServer, wait_for};
 use secrecy::SecretString;
@@ -54,11 +54,11 @@ fn spawn_worker(pool: &PgPool, sim: &SimServer, queue: &str, keys: &SecretString
         .expect("start ocean-worker")
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
     let sim = SimServer::start(one_app_with_many_shops()).await;
     let keys = ocean_testkit::keyring_spec();
-    let keyring = ocean_shared::crypto::Keyring::parse(&keys).unwrap();
+    let keyring = ocean_core::crypto::Keyring::parse(&keys).unwrap();
     let queue = ocean_testkit::fresh_queue().await;
     let app = sim.config.apps[0].clone();
     let mut ids = Vec::new();

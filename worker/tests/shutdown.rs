@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::{accounts, catalog},
     domain::AccountId,
@@ -44,7 +44,7 @@ async fn terminate_mid_sync(pool: &PgPool, account: AccountId, worker: &mut Chil
     assert!(status.success(), "clean exit after SIGTERM: {status}");
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
     // A sync of a few seconds, so the signal lands in the middle of it.
     let sim = SimServer::start(ocean_testkit::slow_shop(600, 100, 150)).await;
@@ -71,7 +71,7 @@ async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
 
 /// A sync still running when the grace period ends is handed back as the worker exits: no lease is left
 /// to lapse, and the sync runs again on another worker.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sigterm_hands_back_a_sync_that_outlives_the_grace_period(pool: PgPool) {
     // A sync of many seconds against a one-second grace period.
     let sim = SimServer::start(ocean_testkit::slow_shop(1000, 300, 250)).await;

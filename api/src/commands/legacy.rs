@@ -11,7 +11,7 @@ mod report;
 use std::collections::HashSet;
 
 use anyhow::Context;
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::{
         accounts::{self, NewAccount},

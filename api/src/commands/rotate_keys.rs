@@ -8,7 +8,7 @@
 use std::{fmt, time::Duration};
 
 use anyhow::Context;
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::keys::{self, KeyUsage},
     domain::AccountId,

@@ -165,7 +165,7 @@ pub async fn new_form(
     Path(integration_id): Path<String>,
 ) -> Result<Markup, ConsoleError> {
     crate::routes::accounts::known_integration(&state, &integration_id).await?;
-    crate::access::require_global_admin(&user.auth())?;
+    crate::permissions::require_global_admin(&user.auth())?;
     Ok(form_page(&user, &integration_id, Mode::Add, &AccountForm::blank()))
 }
 

@@ -98,10 +98,10 @@ pub async fn can_sync_any(state: &AppState, user: &ConsoleUser, integration_id: 
     if user.user.is_admin {
         return Ok(true);
     }
-    let roles = ocean_shared::db::access::roles_in_integration(&state.pool, user.user.id, integration_id).await?;
+    let roles = ocean_core::db::roles::roles_in_integration(&state.pool, user.user.id, integration_id).await?;
     Ok(roles
         .iter()
-        .any(|(_, role)| *role >= ocean_shared::db::access::Role::Editor))
+        .any(|(_, role)| *role >= ocean_core::db::roles::Role::Editor))
 }
 
 /// The account cards alone, for the page's live refresh.

@@ -8,7 +8,7 @@ use axum::{
 };
 use chrono::Utc;
 use maud::{Markup, html};
-use ocean_shared::db::reports;
+use ocean_core::db::reports;
 use serde::Deserialize;
 
 use super::{

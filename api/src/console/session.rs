@@ -9,7 +9,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use ocean_shared::db::{sessions, users::User};
+use ocean_core::db::{sessions, users::User};
 
 use super::{ConsoleError, form::FormData};
 use crate::{AppState, auth::AuthUser, throttle::ClientAddr};

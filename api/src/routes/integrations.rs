@@ -4,7 +4,7 @@ use axum::{
     Json,
     extract::{Path, State, rejection::JsonRejection},
 };
-use ocean_shared::db::{
+use ocean_core::db::{
     integrations::{self, Integration, SettingsUpdate},
     logs,
 };
@@ -16,10 +16,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::accounts::known_integration;
 use crate::{
     AppState,
-    access::require_global_admin,
     auth::AuthUser,
     error::{ApiError, Result},
     openapi::{ApiResponse, ErrorBody},
+    permissions::require_global_admin,
     routes::ok,
 };
 

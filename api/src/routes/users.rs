@@ -6,7 +6,7 @@ use axum::{
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use ocean_shared::db::{self, logs, users};
+use ocean_core::db::{self, logs, users};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -14,10 +14,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState,
-    access::require_global_admin,
     auth::AuthUser,
     error::{ApiError, FieldError, Result},
     openapi::{ApiResponse, ErrorBody},
+    permissions::require_global_admin,
     routes::ok,
     validation,
 };

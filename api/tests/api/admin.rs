@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{ACCOUNTS, TestApi, fields};
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let app = api.sim.config.apps[0].clone();
@@ -73,7 +73,7 @@ async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn platform_settings_are_read_and_changed(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, body) = api.get("/api/integrations/tokopedia").await;
@@ -112,7 +112,7 @@ async fn platform_settings_are_read_and_changed(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (id, token) = api.create_user("siti@agency", false).await;
@@ -166,7 +166,7 @@ async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn access_is_granted_listed_and_revoked(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let account = api.create_account("Main", 1).await;
@@ -216,7 +216,7 @@ async fn access_is_granted_listed_and_revoked(pool: PgPool) {
 
 /// `GET /api/users` refuses an account admin; granting must not list users either: an id of a user the
 /// caller cannot see answers exactly like an id of nobody, and names no one.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_account_admin_learns_nothing_about_users_they_cannot_see_by_granting(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let own = api.create_account("Own", 1).await;
@@ -266,7 +266,7 @@ async fn an_account_admin_learns_nothing_about_users_they_cannot_see_by_granting
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn only_global_admins_change_account_identifiers(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let own = api.create_account("Own", 1).await;

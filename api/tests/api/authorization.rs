@@ -73,7 +73,7 @@ struct Account {
 }
 
 /// Everyone and everything the cells refer to.
-struct World {
+struct Fixture {
     /// The bootstrap global admin's user id.
     admin: i64,
     own: Account,
@@ -91,7 +91,7 @@ struct World {
     all_accounts: Vec<i64>,
 }
 
-impl World {
+impl Fixture {
     fn token(&self, caller: Caller) -> Option<&str> {
         match caller {
             Caller::GlobalAdmin => Some(ADMIN),
@@ -121,7 +121,7 @@ impl World {
     }
 }
 
-/// What to put back after a call that succeeded, so later cells find the world as before.
+/// What to put back after a call that succeeded, so later cells find the fixture as before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Restore {
     Nothing,
@@ -141,7 +141,7 @@ enum Setup {
     OwnIsPrimary,
 }
 
-type Check = fn(&World, Caller, &Value) -> Result<(), String>;
+type Check = fn(&Fixture, Caller, &Value) -> Result<(), String>;
 
 struct Row {
     method: Method,
@@ -150,7 +150,7 @@ struct Row {
     /// `{id}` is an account: the row runs on the own account and on the other one. Otherwise `{id}` is
     /// the bystander's user id and the row runs once.
     on_account: bool,
-    body: fn(&World, Account) -> Option<Value>,
+    body: fn(&Fixture, Account) -> Option<Value>,
     /// Expected status per caller (in [`CALLERS`] order): on the own account, or the only run.
     own: [u16; 7],
     setup: Setup,
@@ -173,7 +173,7 @@ impl Row {
         }
     }
 
-    fn body(mut self, body: fn(&World, Account) -> Option<Value>) -> Self {
+    fn body(mut self, body: fn(&Fixture, Account) -> Option<Value>) -> Self {
         self.body = body;
         self
     }
@@ -202,22 +202,22 @@ impl Row {
         }
     }
 
-    fn concrete_path(&self, world: &World, account: Account) -> String {
-        let id = if self.on_account { account.id } else { world.bystander };
+    fn concrete_path(&self, fixture: &Fixture, account: Account) -> String {
+        let id = if self.on_account { account.id } else { fixture.bystander };
         self.path
             .replace("{integration_id}", "tokopedia")
-            .replace("{user_id}", &world.bystander.to_string())
-            .replace("{token_id}", &world.spare_token.to_string())
+            .replace("{user_id}", &fixture.bystander.to_string())
+            .replace("{token_id}", &fixture.spare_token.to_string())
             .replace("{id}", &id.to_string())
     }
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_route_answers_each_caller_exactly_as_their_role_allows(pool: PgPool) {
     // The revoked token is tried on every route: far more wrong tokens than one address may send.
     let throttle = ocean_api::throttle::AuthThrottle::new(u32::MAX, std::time::Duration::from_secs(60));
     let api = TestApi::start_with_throttle(&pool, throttle).await;
-    let mut world = build_world(&api).await;
+    let mut fixture = build_fixture(&api).await;
     let rows = table();
     assert_table_covers_the_document(&api, &rows).await;
 
@@ -233,7 +233,7 @@ async fn every_route_answers_each_caller_exactly_as_their_role_allows(pool: PgPo
             let expected = row.expected(side);
             for (&caller, &status) in CALLERS.iter().zip(&expected).rev() {
                 cells += 1;
-                failures.extend(run_cell(&api, &mut world, row, side, caller, status).await);
+                failures.extend(run_cell(&api, &mut fixture, row, side, caller, status).await);
             }
         }
     }
@@ -247,18 +247,25 @@ async fn every_route_answers_each_caller_exactly_as_their_role_allows(pool: PgPo
 }
 
 /// Calls one route as one caller and returns what went wrong.
-async fn run_cell(api: &TestApi, world: &mut World, row: &Row, side: Side, caller: Caller, status: u16) -> Vec<String> {
+async fn run_cell(
+    api: &TestApi,
+    fixture: &mut Fixture,
+    row: &Row,
+    side: Side,
+    caller: Caller,
+    status: u16,
+) -> Vec<String> {
     let mut failures = Vec::new();
     if row.setup == Setup::OwnIsPrimary {
         let (status, body) = api
-            .post(&format!("{ACCOUNTS}/{}/set-primary", world.own.id), json!({}))
+            .post(&format!("{ACCOUNTS}/{}/set-primary", fixture.own.id), json!({}))
             .await;
         assert_eq!(status, StatusCode::OK, "setup: own account primary: {body}");
     }
-    world.all_accounts = all_accounts(&api.pool).await;
-    let account = world.account(side);
-    let path = row.concrete_path(world, account);
-    let body = (row.body)(world, account);
+    fixture.all_accounts = all_accounts(&api.pool).await;
+    let account = fixture.account(side);
+    let path = row.concrete_path(fixture, account);
+    let body = (row.body)(fixture, account);
     let cell = if row.on_account {
         let side = format!("{side:?}").to_lowercase();
         format!(
@@ -271,7 +278,7 @@ async fn run_cell(api: &TestApi, world: &mut World, row: &Row, side: Side, calle
 
     let before = (status >= 300).then_some(snapshot(api).await);
     let (got, text) = api
-        .send_text(row.method.clone(), &path, world.token(caller), body.clone())
+        .send_text(row.method.clone(), &path, fixture.token(caller), body.clone())
         .await;
     if got.as_u16() != status {
         failures.push(format!(
@@ -295,11 +302,11 @@ async fn run_cell(api: &TestApi, world: &mut World, row: &Row, side: Side, calle
     if got.is_success() {
         let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if let Some(check) = row.check
-            && let Err(why) = check(world, caller, &answer)
+            && let Err(why) = check(fixture, caller, &answer)
         {
             failures.push(format!("{cell}: {why}\n  answer: {text}"));
         }
-        restore(api, world, row.restore, side).await;
+        restore(api, fixture, row.restore, side).await;
     }
     failures
 }
@@ -342,7 +349,7 @@ async fn all_accounts(pool: &PgPool) -> Vec<i64> {
         .expect("account ids")
 }
 
-async fn build_world(api: &TestApi) -> World {
+async fn build_fixture(api: &TestApi) -> Fixture {
     let own = create_account(api, Side::Own).await;
     let other = create_account(api, Side::Other).await;
     let account_admin = api.create_user("account-admin", false).await;
@@ -355,7 +362,7 @@ async fn build_world(api: &TestApi) -> World {
         .fetch_one(&api.pool)
         .await
         .expect("the bootstrap admin");
-    let mut world = World {
+    let mut fixture = Fixture {
         admin,
         own,
         other,
@@ -368,10 +375,10 @@ async fn build_world(api: &TestApi) -> World {
         spare_token: 0,
         all_accounts: Vec::new(),
     };
-    grant_roles(api, &world, Side::Own).await;
-    grant_roles(api, &world, Side::Other).await;
-    world.spare_token = issue_spare_token(api, bystander).await;
-    world
+    grant_roles(api, &fixture, Side::Own).await;
+    grant_roles(api, &fixture, Side::Other).await;
+    fixture.spare_token = issue_spare_token(api, bystander).await;
+    fixture
 }
 
 async fn create_account(api: &TestApi, side: Side) -> Account {
@@ -393,14 +400,14 @@ async fn create_account(api: &TestApi, side: Side) -> Account {
 }
 
 /// The own account: one user per role plus the bystander; the other account: the bystander only.
-async fn grant_roles(api: &TestApi, world: &World, side: Side) {
-    let account = world.account(side).id;
+async fn grant_roles(api: &TestApi, fixture: &Fixture, side: Side) {
+    let account = fixture.account(side).id;
     if side == Side::Own {
-        api.grant(account, world.account_admin.0, "admin").await;
-        api.grant(account, world.editor.0, "editor").await;
-        api.grant(account, world.viewer.0, "viewer").await;
+        api.grant(account, fixture.account_admin.0, "admin").await;
+        api.grant(account, fixture.editor.0, "editor").await;
+        api.grant(account, fixture.viewer.0, "viewer").await;
     }
-    api.grant(account, world.bystander, "viewer").await;
+    api.grant(account, fixture.bystander, "viewer").await;
 }
 
 /// A global admin's token that was revoked: the strongest caller a revoked token could sign in as.
@@ -422,20 +429,20 @@ async fn issue_spare_token(api: &TestApi, user: i64) -> i64 {
     issued["data"]["id"].as_i64().expect("token id")
 }
 
-async fn restore(api: &TestApi, world: &mut World, what: Restore, side: Side) {
+async fn restore(api: &TestApi, fixture: &mut Fixture, what: Restore, side: Side) {
     match what {
         Restore::Nothing => {}
         Restore::Account => {
             let account = create_account(api, side).await;
             match side {
-                Side::Own => world.own = account,
-                Side::Other => world.other = account,
+                Side::Own => fixture.own = account,
+                Side::Other => fixture.other = account,
             }
-            grant_roles(api, world, side).await;
+            grant_roles(api, fixture, side).await;
         }
         Restore::BystanderRole => {
-            api.grant(world.account(side).id, world.bystander, "viewer").await;
+            api.grant(fixture.account(side).id, fixture.bystander, "viewer").await;
         }
-        Restore::SpareToken => world.spare_token = issue_spare_token(api, world.bystander).await,
+        Restore::SpareToken => fixture.spare_token = issue_spare_token(api, fixture.bystander).await,
     }
 }

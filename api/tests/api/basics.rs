@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi, account_body as account, fields};
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     for token in [None, Some("not-a-real-token")] {
@@ -22,7 +22,7 @@ async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn health_probes_answer(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, _) = api.send(reqwest::Method::GET, "/healthz", None, None).await;
@@ -33,7 +33,7 @@ async fn health_probes_answer(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn create_reports_every_bad_field_by_name(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, body) = api.post(ACCOUNTS, json!({})).await;
@@ -82,7 +82,7 @@ async fn create_reports_every_bad_field_by_name(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, first) = api.post(ACCOUNTS, account("Main Store - Jakarta", 67890)).await;
@@ -120,7 +120,7 @@ async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(po
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, body) = api.get("/api/integrations/shopee/accounts").await;
@@ -138,7 +138,7 @@ async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (_, created) = api.post(ACCOUNTS, account("Main", 67890)).await;
@@ -166,7 +166,7 @@ async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_disabled_account_refuses_sync_with_a_reason(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let mut disabled = account("Paused", 5);

@@ -18,7 +18,7 @@ fn assert_envelope(status: StatusCode, body: &Value, context: &str) {
     assert!(body["error"]["code"].is_string(), "{context}: {body}");
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn nul_characters_in_text_are_refused_by_field_name(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -99,7 +99,7 @@ async fn nul_characters_in_text_are_refused_by_field_name(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn console_actions_with_a_bad_back_field_return_to_the_account_list(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let first = api.create_account("Main Store - Jakarta", 67890).await;
@@ -149,7 +149,7 @@ async fn console_actions_with_a_bad_back_field_return_to_the_account_list(pool: 
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     for (path, field) in [
@@ -183,7 +183,7 @@ async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPoo
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_body_over_the_limit_answers_413(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let mut create = account_body("Main Store - Jakarta", 67890);

@@ -15,7 +15,7 @@ fn names(list: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_list_pages_sorts_and_filters(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     for (i, name) in ["Delta", "alpha", "Echo", "charlie", "Bravo"].iter().enumerate() {
@@ -68,7 +68,7 @@ async fn the_list_pages_sorts_and_filters(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentials(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main", 1).await;
@@ -160,7 +160,7 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let first = api.create_account("First", 1).await;
@@ -225,7 +225,7 @@ async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(p
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn stats_compare_today_with_yesterday(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main", 1).await;
@@ -273,7 +273,7 @@ async fn stats_compare_today_with_yesterday(pool: PgPool) {
 /// yesterday: otherwise every morning shows a steep fall. Orders sit halfway through today so far, halfway
 /// through yesterday's same hours, and halfway through the rest of yesterday, so that the two comparisons
 /// differ at any time of day.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
     const DAY: f64 = 86_400.0;
     let api = TestApi::start(&pool).await;
@@ -355,7 +355,7 @@ async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main", 1).await;
@@ -392,7 +392,7 @@ async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     api.create_account("On", 1).await;
@@ -420,7 +420,7 @@ async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
 
 /// A change and its audit entry commit together: when the audit write fails, the change is rolled back
 /// (here the audit table refuses sync entries, as a full disk or a broken constraint would).
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sync_request_whose_audit_entry_fails_is_rolled_back(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Audited", 100).await;

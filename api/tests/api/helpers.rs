@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ocean_api::{AppState, throttle::AuthThrottle};
-use ocean_shared::{db::users, queue::SyncQueue};
+use ocean_core::{db::users, queue::SyncQueue};
 use ocean_sim::SimConfig;
 use ocean_testkit::SimServer;
 use reqwest::{Method, StatusCode};
@@ -133,7 +133,7 @@ pub fn fields(body: &Value) -> Vec<String> {
 impl TestApi {
     /// Like [`TestApi::start`], sealing secrets with `keyring` and sharing marketplace tokens through the
     /// queue's Redis namespace, so a test can run a worker that opens the secrets and shares the tokens.
-    pub async fn start_with_keyring(pool: &PgPool, keyring: ocean_shared::crypto::Keyring) -> Self {
+    pub async fn start_with_keyring(pool: &PgPool, keyring: ocean_core::crypto::Keyring) -> Self {
         Self::start_with(pool, keyring, AuthThrottle::default()).await
     }
 
@@ -142,7 +142,7 @@ impl TestApi {
         Self::start_with(pool, ocean_testkit::keyring(), throttle).await
     }
 
-    async fn start_with(pool: &PgPool, keyring: ocean_shared::crypto::Keyring, throttle: AuthThrottle) -> Self {
+    async fn start_with(pool: &PgPool, keyring: ocean_core::crypto::Keyring, throttle: AuthThrottle) -> Self {
         ocean_testkit::init_tracing();
         users::ensure_admin(pool, "admin", ADMIN)
             .await
@@ -156,7 +156,7 @@ impl TestApi {
             // As in production: connection tests share the workers' tokens and request budgets.
             marketplace: ocean_api::connection_test_client(&sim.marketplace_settings())
                 .expect("connection test client")
-                .with_fleet(ocean_shared::marketplace::fleet::Fleet::new(
+                .with_coordination(ocean_core::marketplace::coordination::Coordination::new(
                     queue.connection(),
                     queue.name(),
                     keyring.clone(),

@@ -29,7 +29,7 @@ async fn pool_through(proxy: &TcpProxy, pool: &PgPool) -> PgPool {
         .expect("connect through the proxy")
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_now_answers_503_with_retry_after_while_postgres_is_down(pool: PgPool) {
     let options = pool.connect_options();
     let proxy = TcpProxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;

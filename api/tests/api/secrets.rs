@@ -9,7 +9,7 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use ocean_shared::marketplace::{TokopediaClient, fleet::Fleet};
+use ocean_core::marketplace::{TokopediaClient, coordination::Coordination};
 use ocean_sim::{AppConfig, RateLimit};
 use ocean_worker::{SyncContext, WorkerSettings};
 use reqwest::{Method, StatusCode};
@@ -45,7 +45,7 @@ impl Write for Captured {
     }
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPool) {
     // The capture is this thread's default subscriber, not the global one: `#[sqlx::test]` runs the test on
     // a current-thread Tokio runtime, so the api's connection tasks, the worker and the simulator, all
@@ -158,7 +158,11 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
     let settings = worker_settings();
     let client = TokopediaClient::new(&api.sim.marketplace_settings())
         .expect("marketplace client")
-        .with_fleet(Fleet::new(api.queue.connection(), api.queue.name(), keyring.clone()));
+        .with_coordination(Coordination::new(
+            api.queue.connection(),
+            api.queue.name(),
+            keyring.clone(),
+        ));
     let context = SyncContext::new(pool.clone(), keyring, client, api.queue.clone(), &settings);
     let worker = tokio::spawn(ocean_worker::run(context, api.queue.clone(), settings, stop.clone()));
     let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;

@@ -44,7 +44,7 @@ fn retry_after(headers: &header::HeaderMap) -> Option<u64> {
         .map(|v| v.to_str().unwrap().parse().expect("Retry-After in seconds"))
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn wrong_bearer_tokens_are_throttled_per_address_after_the_budget(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     // Requests without a token are no guesses and spend nothing.
@@ -66,7 +66,7 @@ async fn wrong_bearer_tokens_are_throttled_per_address_after_the_budget(pool: Pg
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_token_in_use_from_a_throttled_address_is_still_served(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (_, fresh_token) = api.create_user("newcomer", false).await;
@@ -106,7 +106,7 @@ async fn a_token_in_use_from_a_throttled_address_is_still_served(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn console_sign_in_is_throttled_but_a_token_in_use_still_signs_in(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, _, page) = sign_in(&api, ADMIN).await;
@@ -128,7 +128,7 @@ async fn console_sign_in_is_throttled_but_a_token_in_use_still_signs_in(pool: Pg
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_revoked_bootstrap_token_stays_revoked_after_a_restart(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let (status, me) = api.get("/api/users/me").await;
@@ -140,7 +140,7 @@ async fn a_revoked_bootstrap_token_stays_revoked_after_a_restart(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // What every start of the api does with OCEAN_ADMIN_TOKEN.
-    ocean_shared::db::users::ensure_admin(&pool, "admin", ADMIN)
+    ocean_core::db::users::ensure_admin(&pool, "admin", ADMIN)
         .await
         .expect("ensure admin");
 

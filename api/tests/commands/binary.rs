@@ -4,7 +4,7 @@ use sqlx::PgPool;
 
 use super::{JAKARTA_SECRET, K1, SURABAYA_SECRET, ocean_api, seed_legacy, snapshot};
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn binary_dry_run_names_each_legacy_row_and_exits_zero(pool: PgPool) {
     seed_legacy(&pool, false).await;
     let before = snapshot(&pool).await;
@@ -27,7 +27,7 @@ async fn binary_dry_run_names_each_legacy_row_and_exits_zero(pool: PgPool) {
     assert_eq!(snapshot(&pool).await, before);
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn binary_refuses_malformed_encryption_keys_with_one_error_line(pool: PgPool) {
     seed_legacy(&pool, false).await;
 

@@ -1,7 +1,7 @@
 //! `migrate-legacy` through its library entry point.
 
 use ocean_api::commands::legacy::{self, FieldProblem, RowOutcome};
-use ocean_shared::{
+use ocean_core::{
     db::accounts,
     domain::{AccountCredentials, AccountId},
 };
@@ -39,7 +39,7 @@ fn created_id(report: &legacy::LegacyReport, integration_id: &str) -> AccountId 
     }
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn migration_converts_option_a_rows_once_and_seals_their_secrets(pool: PgPool) {
     seed_legacy(&pool, true).await;
     let keys = keyring(K1);
@@ -148,7 +148,7 @@ async fn migration_converts_option_a_rows_once_and_seals_their_secrets(pool: PgP
     assert_eq!(outcome(&second, "tokopedia-broken"), &invalid);
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn dry_run_reports_what_it_would_do_and_writes_nothing(pool: PgPool) {
     seed_legacy(&pool, true).await;
     let before = snapshot(&pool).await;
@@ -182,7 +182,7 @@ async fn dry_run_reports_what_it_would_do_and_writes_nothing(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_existing_account_for_the_same_shop_is_linked_not_duplicated(pool: PgPool) {
     let keys = keyring(K1);
     let existing = account_with_secret(&pool, &keys, 67890, "hand-made-secret").await;
@@ -218,7 +218,7 @@ async fn an_existing_account_for_the_same_shop_is_linked_not_duplicated(pool: Pg
     assert_eq!(audits, 1);
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn dry_run_links_a_second_row_for_the_same_shop_as_the_real_run_does(pool: PgPool) {
     seed_legacy(&pool, false).await;
     let same_shop =

@@ -1,7 +1,7 @@
 //! `rotate-keys` through its library entry point, and its failure through the binary.
 
 use ocean_api::commands::rotate_keys;
-use ocean_shared::domain::AccountId;
+use ocean_core::domain::AccountId;
 use sqlx::PgPool;
 
 use super::{K1, K2, K9, account_with_secret, keyring, ocean_api, secret_of};
@@ -13,7 +13,7 @@ async fn key_ids(pool: &PgPool) -> Vec<(AccountId, String, Vec<u8>)> {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool) {
     let old = keyring(K1);
     // More than two batches of 100.
@@ -49,7 +49,7 @@ async fn rotate_keys_reseals_every_secret_under_the_active_key_once(pool: PgPool
     assert_eq!(key_ids(&pool).await, after, "a second run re-sealed again");
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn rotate_keys_leaves_secrets_under_unknown_keys_untouched_and_fails(pool: PgPool) {
     let k1_account = account_with_secret(&pool, &keyring(K1), 201, "under-k1").await;
     let orphan = account_with_secret(&pool, &keyring(K9), 202, "under-k9").await;

@@ -5,7 +5,7 @@
 use std::{fmt::Write as _, time::Instant};
 
 use anyhow::Context;
-use ocean_shared::{
+use ocean_core::{
     domain::AccountId,
     marketplace::types::{Order, Product, WithRaw},
 };

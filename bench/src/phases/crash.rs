@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ocean_shared::{
+use ocean_core::{
     db::{
         accounts::{self, Account},
         catalog,
@@ -19,9 +19,9 @@ use sqlx::PgPool;
 
 use crate::{
     cli::Settings,
-    fleet::{self, Workers},
     harness::Phase,
-    world::{self, SimServer},
+    processes::{self, Workers},
+    seed::{self, SimServer},
 };
 
 /// Latency of every marketplace call to the slow shop, so the sync lasts seconds.
@@ -70,20 +70,20 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<CrashResu
         latency_ms: SHOP_LATENCY_MS,
         ..ShopConfig::default()
     };
-    let app = world::one_app(1, 67_890, shop);
+    let app = seed::one_app(1, 67_890, shop);
     let (sim, _) = SimServer::unthrottled(&app).await?;
     let defaults = ocean_worker::WorkerSettings::default();
     let scheduler = ocean_scheduler::SchedulerSettings::default();
-    let (queue, launcher, keyring) = fleet::queue_and_launcher(phase, settings, "crash").await?;
+    let (queue, launcher, keyring) = processes::queue_and_launcher(phase, settings, "crash").await?;
     // The shop's latency makes the sync slow; heartbeat, lease and poll interval are the defaults.
-    let mut workers = launcher.spawn(phase, &sim, 2, &fleet::UNTHROTTLED)?;
-    let ids = world::create_accounts(&phase.pool, &keyring, &app).await?;
+    let mut workers = launcher.spawn(phase, &sim, 2, &processes::UNTHROTTLED)?;
+    let ids = seed::create_accounts(&phase.pool, &keyring, &app).await?;
     let account = ids[0];
-    let _scheduler = fleet::spawn_scheduler(&phase.pool, &queue, scheduler.clone());
+    let _scheduler = processes::spawn_scheduler(&phase.pool, &queue, scheduler.clone());
 
     let pool = &phase.pool;
     let every = Duration::from_millis(50);
-    let (owner, written) = fleet::wait_for("a worker to be mid-sync", Duration::from_secs(60), every, || {
+    let (owner, written) = processes::wait_for("a worker to be mid-sync", Duration::from_secs(60), every, || {
         let alive = workers.check();
         async move {
             alive?;
@@ -168,7 +168,7 @@ async fn poll_account<T>(
     found: impl Fn(&Account) -> Option<T>,
 ) -> anyhow::Result<T> {
     let found = &found;
-    fleet::wait_for(what, Duration::from_secs(90), Duration::from_millis(50), || {
+    processes::wait_for(what, Duration::from_secs(90), Duration::from_millis(50), || {
         let alive = workers.check();
         async move {
             alive?;

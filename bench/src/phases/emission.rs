@@ -5,11 +5,11 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use ocean_scheduler::{SchedulerSettings, run_tick};
-use ocean_shared::{
+use ocean_core::{
     db::intents,
     queue::{self, SyncQueue},
 };
+use ocean_scheduler::{SchedulerSettings, run_tick};
 use serde::Serialize;
 
 use crate::{cli::Settings, harness::Phase};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use ocean_shared::{
+use ocean_core::{
     db::intents::{self, SyncRequest},
     domain::{AccountId, SyncTrigger},
     feed,
@@ -22,9 +22,9 @@ use sqlx::PgPool;
 
 use crate::{
     cli::Settings,
-    fleet,
     harness::Phase,
-    world::{self, SimServer},
+    processes,
+    seed::{self, SimServer},
 };
 
 const WORKERS: usize = 3;
@@ -69,24 +69,24 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
         latency_ms: 60,
         ..ShopConfig::default()
     };
-    let app = world::one_app(settings.kill_accounts, 91_000, shop);
+    let app = seed::one_app(settings.kill_accounts, 91_000, shop);
     let (sim, _) = SimServer::unthrottled(&app).await?;
     let defaults = ocean_worker::WorkerSettings::default();
-    let (queue, launcher, keyring) = fleet::queue_and_launcher(phase, settings, "kills").await?;
+    let (queue, launcher, keyring) = processes::queue_and_launcher(phase, settings, "kills").await?;
     let env = [
-        fleet::UNTHROTTLED[0],
-        fleet::UNTHROTTLED[1],
+        processes::UNTHROTTLED[0],
+        processes::UNTHROTTLED[1],
         ("OCEAN_ORDER_LOOKBACK_DAYS", "2"),
     ];
     let mut workers = launcher.spawn(phase, &sim, WORKERS, &env)?;
-    let ids = world::create_accounts(&phase.pool, &keyring, &app).await?;
+    let ids = seed::create_accounts(&phase.pool, &keyring, &app).await?;
     sqlx::query("UPDATE integration_accounts SET sync_interval_minutes = $1")
         .bind((INTERVAL.as_secs() / 60) as i32)
         .execute(&phase.pool)
         .await
         .context("Failed to set the interval")?;
     let _schedulers: Vec<_> = (0..SCHEDULERS)
-        .map(|_| fleet::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default()))
+        .map(|_| processes::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default()))
         .collect();
 
     let pool = &phase.pool;
@@ -97,7 +97,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
         if kills > 0 {
             tokio::time::sleep(KILL_EVERY).await;
         }
-        let victim = fleet::wait_for(
+        let victim = processes::wait_for(
             "a live worker to hold a lease",
             Duration::from_secs(60),
             Duration::from_millis(20),
@@ -130,7 +130,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
     let killed_at = Instant::now();
 
     let bound = INTERVAL * 2;
-    let waited = fleet::wait_for(
+    let waited = processes::wait_for(
         "every account to sync again and every sync-now to be served",
         bound,
         Duration::from_millis(250),

@@ -6,15 +6,15 @@ use std::{collections::BTreeMap, time::Duration};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use ocean_shared::queue::{self, SyncQueue};
+use ocean_core::queue::{self, SyncQueue};
 use ocean_sim::{RateLimit, ShopConfig, SimConfig};
 use serde::Serialize;
 
 use crate::{
     cli::Settings,
-    fleet::{self, WorkerLauncher},
     harness::Phase,
-    world::{self, SimServer},
+    processes::{self, WorkerLauncher},
+    seed::{self, SimServer},
 };
 
 /// Shops are small so one sync is one call per endpoint: the run measures the limiter, not page counts.
@@ -70,7 +70,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
         latency_ms: 5,
         ..ShopConfig::default()
     };
-    let app = world::one_app(settings.accounts, 70_000, shop);
+    let app = seed::one_app(settings.accounts, 70_000, shop);
     let limit = RateLimit {
         rate_per_sec: f64::from(settings.limit_rate),
         burst: settings.limit_rate,
@@ -81,8 +81,8 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
         ..SimConfig::default()
     })
     .await?;
-    let (keys, keyring) = world::keyring()?;
-    let ids = world::create_accounts(&phase.pool, &keyring, &app).await?;
+    let (keys, keyring) = seed::keyring()?;
+    let ids = seed::create_accounts(&phase.pool, &keyring, &app).await?;
     let redis = phase.redis_settings("sync");
     let queue = SyncQueue::new(
         queue::connect(&redis).await?,
@@ -99,9 +99,9 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
     let mut workers = launcher.spawn(phase, &sim, settings.workers, &env)?;
 
     let started = std::time::Instant::now();
-    let _scheduler = fleet::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default());
+    let _scheduler = processes::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default());
     let limit_secs = Duration::from_secs(settings.phase_timeout_secs.saturating_sub(10).max(10));
-    fleet::wait_for(
+    processes::wait_for(
         "every account to finish a sync",
         limit_secs,
         Duration::from_millis(200),
@@ -157,7 +157,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
         workers: settings.workers,
         accounts: ids.len(),
         limit_per_sec: settings.limit_rate,
-        worker_headroom: fleet::marketplace_defaults().headroom,
+        worker_headroom: processes::marketplace_defaults().headroom,
         products_per_shop: SHOP_PRODUCTS,
         orders_per_shop: SHOP_ORDERS,
         window_secs,

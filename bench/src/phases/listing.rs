@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ocean_api::AppState;
-use ocean_shared::{
+use ocean_core::{
     config::DatabaseSettings,
     db::users,
-    marketplace::fleet::Fleet,
+    marketplace::coordination::Coordination,
     queue::{self, QueueTiming, SyncQueue},
 };
 use ocean_sim::ShopConfig;
@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     cli::Settings,
     harness::Phase,
-    world::{self, SimServer},
+    seed::{self, SimServer},
 };
 
 /// The console's page size (and the `/api` default).
@@ -123,7 +123,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<ListingRe
         order_days: 30,
         ..ShopConfig::default()
     };
-    let app = world::one_app(1, 77_001, shop);
+    let app = seed::one_app(1, 77_001, shop);
     // Serves until the end of the phase.
     let (_sim, market) = SimServer::unthrottled(&app).await?;
     let (product_raws, order_raws) = fill::raw_samples(&market, &app).await?;
@@ -158,12 +158,12 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<ListingRe
     let api_pool = database.connect().await?;
     let redis = phase.redis_settings("sync");
     let conn = queue::connect(&redis).await?;
-    let (_, keyring) = world::keyring()?;
+    let (_, keyring) = seed::keyring()?;
     let state = AppState {
         pool: api_pool.clone(),
         queue: SyncQueue::new(conn.clone(), &redis.queue_name, QueueTiming::default()),
         keyring: std::sync::Arc::new(keyring.clone()),
-        marketplace: ocean_api::connection_test_client(&market)?.with_fleet(Fleet::new(
+        marketplace: ocean_api::connection_test_client(&market)?.with_coordination(Coordination::new(
             conn,
             &redis.queue_name,
             keyring,

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use apalis::prelude::*;
-use ocean_shared::{
+use ocean_core::{
     domain::{AccountId, SyncTrigger},
     queue::{self, QueueTiming, SyncJob, SyncQueue},
 };
 use serde::Serialize;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::{cli::Settings, fleet, harness::Phase, phases::bullmq};
+use crate::{cli::Settings, harness::Phase, phases::bullmq, processes};
 
 /// Several timings of one round and their median.
 #[derive(Debug, Clone, Serialize)]
@@ -138,7 +138,7 @@ async fn push_jobs(queue: &SyncQueue, jobs: usize) -> anyhow::Result<()> {
 async fn wait_until_acked(queue: &SyncQueue, jobs: usize, limit: Duration) -> anyhow::Result<()> {
     let done_set = queue.storage().get_config().done_jobs_set();
     let conn = queue.connection();
-    fleet::wait_for(
+    processes::wait_for(
         "our worker to finish the jobs",
         limit,
         Duration::from_millis(5),

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use ocean_shared::{
+use ocean_core::{
     db::{
         catalog,
         leases::{self, Lease},
@@ -21,7 +21,7 @@ use crate::{
     cli::Settings,
     harness::Phase,
     phases::copy,
-    world::{self, SimServer},
+    seed::{self, SimServer},
 };
 
 /// The worker's page sizes.
@@ -63,7 +63,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
         order_days: 30,
         ..ShopConfig::default()
     };
-    let app = world::one_app(1, 55_501, shop);
+    let app = seed::one_app(1, 55_501, shop);
     // Serves until the end of the phase.
     let (_sim, mut market) = SimServer::unthrottled(&app).await?;
     (market.rate_per_sec, market.burst) = (100_000, 100_000);
@@ -94,8 +94,8 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
     let product_raw_bytes = mean(products.iter().map(|p| p.raw.to_string().len()).sum(), products.len());
     let order_raw_bytes = mean(orders.iter().map(|o| o.raw.to_string().len()).sum(), orders.len());
 
-    let (_, keyring) = world::keyring()?;
-    let account = world::create_accounts(&phase.pool, &keyring, &app).await?[0];
+    let (_, keyring) = seed::keyring()?;
+    let account = seed::create_accounts(&phase.pool, &keyring, &app).await?[0];
     let lease = leases::acquire_lease(
         &phase.pool,
         account,

@@ -1,7 +1,7 @@
 //! The production Tokopedia client against the simulator: paging, order windows, the token cache,
 //! renewal on 401, waiting out 429s, and typed errors.
 
-use ocean_shared::marketplace::{
+use ocean_core::marketplace::{
     AppCredentials, MarketplaceError, TokopediaClient, client::PRODUCTS_PER_PAGE, order_windows,
 };
 use ocean_sim::{RateLimit, SimConfig};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ocean_shared::{
+use ocean_core::{
     db::{accounts, leases, logs},
     domain::AccountId,
 };
@@ -22,7 +22,7 @@ async fn sync_outcomes(pool: &PgPool, id: AccountId) -> Vec<String> {
         .collect()
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let id = app.create_account(0, "Jakarta").await;
@@ -70,7 +70,7 @@ async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn ten_sync_nows_during_a_running_sync_leave_exactly_one_follow_up(pool: PgPool) {
     let mut sim = two_shops();
     // Slow enough that the clicks land while the first sync runs.
@@ -116,7 +116,7 @@ async fn ten_sync_nows_during_a_running_sync_leave_exactly_one_follow_up(pool: P
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_failures(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     app.spawn_worker();
@@ -174,7 +174,7 @@ async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_fail
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool: PgPool) {
     let mut sim = two_shops();
     sim.apps[0].shops[0].order_days = 25;
@@ -224,7 +224,7 @@ async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool:
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let shop = app.sim.config.apps[0].clone();
@@ -300,7 +300,7 @@ async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_shop_with_a_hundred_times_the_data_does_not_hold_back_the_small_ones(pool: PgPool) {
     let shops = std::iter::once(ShopConfig {
         shop_id: 9_000,

@@ -1,8 +1,8 @@
 //! Intents wait in Postgres and reach Redis only as the queue has room: any sync-all is accepted at once,
 //! the feed is fair across apps, and a Redis that lost its jobs is fed again.
 
+use ocean_core::db::{accounts, intents};
 use ocean_scheduler::{SchedulerSettings, run_tick};
-use ocean_shared::db::{accounts, intents};
 use ocean_sim::{AppConfig, ShopConfig, SimConfig};
 use serde_json::json;
 use sqlx::{PgPool, postgres::PgPoolOptions};
@@ -33,7 +33,7 @@ fn bounded(high_water: u64) -> SchedulerSettings {
     }
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sync_all_over_ten_thousand_accounts_is_accepted_at_once_and_fed_in_bounded_fair_portions(pool: PgPool) {
     let mut sim = two_shops();
     sim.apps.clear();
@@ -93,7 +93,7 @@ async fn a_sync_all_over_ten_thousand_accounts_is_accepted_at_once_and_fed_in_bo
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs(pool: PgPool) {
     let shops = (0..12)
         .map(|i| ShopConfig {
@@ -168,7 +168,7 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
 
 /// Replicas racing for the head of the queue: a replica whose snapshot predates another's feed must not
 /// feed the same intent again once it gets the row's lock.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn racing_feeders_hand_out_every_intent_exactly_once(pool: PgPool) {
     insert_accounts(&pool, 600).await;
     sqlx::query(

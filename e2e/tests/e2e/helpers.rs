@@ -3,14 +3,14 @@
 use std::{sync::Arc, time::Duration};
 
 use ocean_api::AppState;
-use ocean_scheduler::SchedulerSettings;
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::{accounts, users},
     domain::AccountId,
-    marketplace::{TokopediaClient, fleet::Fleet},
+    marketplace::{TokopediaClient, coordination::Coordination},
     queue::SyncQueue,
 };
+use ocean_scheduler::SchedulerSettings;
 use ocean_sim::SimConfig;
 use ocean_testkit::SimServer;
 use ocean_worker::{SyncContext, WorkerSettings};
@@ -85,10 +85,10 @@ impl TestApp {
 
     /// Starts an in-process worker with the given settings.
     pub fn spawn_worker_with(&self, settings: WorkerSettings) {
-        let fleet = Fleet::new(self.queue.connection(), self.queue.name(), self.keyring.clone());
+        let coordination = Coordination::new(self.queue.connection(), self.queue.name(), self.keyring.clone());
         let client = TokopediaClient::new(&self.sim.marketplace_settings())
             .expect("client")
-            .with_fleet(fleet);
+            .with_coordination(coordination);
         let ctx = SyncContext::new(
             self.pool.clone(),
             self.keyring.clone(),

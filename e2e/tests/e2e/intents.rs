@@ -1,14 +1,14 @@
-//! The intent bookkeeping (`ocean_shared::db::intents`): the database refuses states that would strand
+//! The intent bookkeeping (`ocean_core::db::intents`): the database refuses states that would strand
 //! a request, the scheduler heals what time alone can produce, and a sync-now made while Redis is down
 //! is served as soon as Redis is back.
 
 use std::time::Duration;
 
-use ocean_scheduler::run_tick;
-use ocean_shared::{
+use ocean_core::{
     db::{accounts, intents, leases},
     domain::{AccountId, SyncTrigger},
 };
+use ocean_scheduler::run_tick;
 use ocean_testkit::redis_server::{Persistence, RedisServer};
 use serde_json::json;
 use sqlx::PgPool;
@@ -25,7 +25,7 @@ async fn seqs(pool: &PgPool, id: AccountId) -> (i64, i64, i64) {
 
 /// Redis unreachable when the user presses Sync Now, then back with its data (so nothing tells the
 /// scheduler that jobs were lost): the request must not wait for the requeue delay.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sync_now_while_redis_is_down_is_accepted_and_served_when_redis_is_back(pool: PgPool) {
     let mut redis = RedisServer::start(Persistence::Durable).await;
     let queue = ocean_testkit::queue_on(&redis.url()).await;
@@ -65,7 +65,7 @@ async fn a_sync_now_while_redis_is_down_is_accepted_and_served_when_redis_is_bac
 
 /// Transitions that would leave a request hidden behind an enqueued mark, or a number moving backwards,
 /// fail in the database instead of stranding an account.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_database_refuses_bookkeeping_that_would_strand_a_request(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let id = app.create_account(0, "Jakarta").await;
@@ -73,7 +73,7 @@ async fn the_database_refuses_bookkeeping_that_would_strand_a_request(pool: PgPo
         let pool = pool.clone();
         async move {
             let err = sqlx::query(sql).bind(id).execute(&pool).await.expect_err(sql);
-            ocean_shared::db::violated_constraint(&err).map(str::to_owned)
+            ocean_core::db::violated_constraint(&err).map(str::to_owned)
         }
     };
     // No request waits: a job cannot be out for it.
@@ -121,7 +121,7 @@ async fn the_database_refuses_bookkeeping_that_would_strand_a_request(pool: PgPo
 
 /// A worker that died mid-sync: once its lease lapses the scheduler hands the sync back and feeds it in
 /// the same tick, as a retry due when the lost sync started (first in its app's turn).
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_lapsed_lease_is_taken_back_and_fed_in_one_tick(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let id = app.create_account(0, "Jakarta").await;
@@ -168,7 +168,7 @@ async fn a_lapsed_lease_is_taken_back_and_fed_in_one_tick(pool: PgPool) {
 
 /// What should never happen but time can produce is healed and counted: a lease renewed long past its
 /// job's timeout, and a job out that no worker ever started.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_scheduler_heals_a_lease_past_its_job_and_a_job_that_never_started(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let stuck = app.create_account(0, "Jakarta").await;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use ocean_shared::{
+use ocean_core::{
     domain::{AccountId, SyncTrigger},
     queue::{SyncJob, SyncQueue},
 };
@@ -32,7 +32,7 @@ async fn finished_state(queue: &SyncQueue) -> (u64, u64, u64) {
     (done, data, meta.len() as u64)
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn finished_jobs_are_pruned_after_their_retention_and_waiting_jobs_stay(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     app.spawn_worker();

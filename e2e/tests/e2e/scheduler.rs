@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
+use ocean_core::db::{accounts, leases, logs};
 use ocean_scheduler::{TickReport, run_tick};
-use ocean_shared::db::{accounts, leases, logs};
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use crate::helpers::{TestApp, scheduler_settings, two_shops};
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1).await;
@@ -55,7 +55,7 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
     total
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1).await;

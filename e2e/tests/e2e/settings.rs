@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ocean_shared::domain::AccountId;
+use ocean_core::domain::AccountId;
 use ocean_sim::SimConfig;
 use serde_json::json;
 use sqlx::PgPool;
@@ -42,7 +42,7 @@ async fn sync_in_turn(app: &TestApp, first: AccountId, second: AccountId) {
     }
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_shared_catalog_maps_the_same_sku_in_two_shops_to_one_product(pool: PgPool) {
     let app = TestApp::start(pool.clone(), twin_shops()).await;
     app.spawn_worker();
@@ -69,7 +69,7 @@ async fn a_shared_catalog_maps_the_same_sku_in_two_shops_to_one_product(pool: Pg
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn without_a_shared_catalog_each_shop_keeps_its_own_products(pool: PgPool) {
     let app = TestApp::start(pool.clone(), twin_shops()).await;
     app.spawn_worker();
@@ -93,7 +93,7 @@ async fn due_offsets_ms(pool: &PgPool) -> Vec<i64> {
     .unwrap()
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool) {
     let app = TestApp::start_with_spread(pool.clone(), two_shops(), Duration::from_secs(60)).await;
     app.create_account(0, "Jakarta").await;

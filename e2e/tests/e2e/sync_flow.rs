@@ -1,6 +1,6 @@
 //! Accounts created over the API sync end to end; one failing shop does not stop another.
 
-use ocean_shared::{
+use ocean_core::{
     db::{accounts, catalog, logs},
     domain::AccountId,
 };
@@ -22,7 +22,7 @@ async fn sync_logs(pool: &PgPool, id: AccountId) -> Vec<logs::LogEntry> {
     all.into_iter().filter(|l| l.kind == "sync").collect()
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     app.spawn_scheduler();
@@ -133,7 +133,7 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
     app.shutdown().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(pool: PgPool) {
     let app = TestApp::start(pool.clone(), two_shops()).await;
     app.spawn_scheduler();

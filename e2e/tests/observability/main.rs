@@ -5,7 +5,7 @@
 //! an alert, a recording rule or a Grafana panel names. Tools: scripts/tools.sh (`make test` runs it).
 //! `OCEAN_DEPLOY_DIR` checks another copy of deploy/ (default: the repository's).
 
-mod fleet;
+mod processes;
 mod rules;
 
 use std::{
@@ -15,8 +15,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fleet::{Fleet, free_addr};
-use ocean_shared::{db::accounts, domain::AccountId};
+use ocean_core::{db::accounts, domain::AccountId};
+use processes::{Processes, free_addr};
 use rules::{copy_rules, dashboard_metrics, metric_names};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -24,17 +24,17 @@ use tokio::io::AsyncWriteExt;
 
 const ADMIN_TOKEN: &str = "observability-admin-token-0123456789";
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgPool) {
     let started = Instant::now();
     let deploy = deploy_dir();
     let bins = build_binaries().await;
     let queue = ocean_testkit::fresh_queue().await;
     let keys = ocean_testkit::keyring_spec();
-    let mut fleet = Fleet::new();
+    let mut processes = Processes::new();
 
     // The marketplace: a small shop that syncs in a moment, limits that never bite.
-    let world = fleet.dir.join("world.json");
+    let world = processes.dir.join("world.json");
     std::fs::write(&world, serde_json::to_vec(&small_world()).unwrap()).unwrap();
     let sim_addr = free_addr();
     let sim_url = format!("http://{sim_addr}");
@@ -45,11 +45,11 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
         .env("OCEAN_SIM_CONFIG", &world)
         .env("RUST_LOG", "warn")
         .kill_on_drop(true);
-    fleet.spawn("ocean-sim", sim, &sim_metrics);
-    fleet.wait_ok("ocean-sim", &format!("{sim_url}/sim/stats")).await;
+    processes.spawn("ocean-sim", sim, &sim_metrics);
+    processes.wait_ok("ocean-sim", &format!("{sim_url}/sim/stats")).await;
 
     let process = |name: &str, metrics: &str| {
-        let mut command = ocean_testkit::fleet_process(&bins[name], &pool, &sim_url, queue.name(), &keys);
+        let mut command = ocean_testkit::service_process(&bins[name], &pool, &sim_url, queue.name(), &keys);
         command.env("OCEAN_METRICS_ADDR", metrics);
         command
     };
@@ -60,15 +60,15 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
     api.arg("serve")
         .env("OCEAN_API_ADDR", &api_addr)
         .env("OCEAN_ADMIN_TOKEN", ADMIN_TOKEN);
-    fleet.spawn("ocean-api", api, &metrics);
-    fleet.wait_ok("ocean-api", &format!("{api_url}/readyz")).await;
+    processes.spawn("ocean-api", api, &metrics);
+    processes.wait_ok("ocean-api", &format!("{api_url}/readyz")).await;
     let metrics = free_addr();
     let mut worker = process("ocean-worker", &metrics);
     worker
         .env("OCEAN_POLL_INTERVAL_MS", "100")
         .env("OCEAN_MARKETPLACE_RATE_PER_SEC", "1000")
         .env("OCEAN_MARKETPLACE_BURST", "1000");
-    fleet.spawn("ocean-worker", worker, &metrics);
+    processes.spawn("ocean-worker", worker, &metrics);
 
     // An account through the api (so its request series exist), before the scheduler starts: its first
     // tick exports the account gauges, later ticks come only every 15 s.
@@ -76,10 +76,10 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
     let metrics = free_addr();
     let mut scheduler = process("ocean-scheduler", &metrics);
     scheduler.env("OCEAN_SCHEDULER_TICK_MS", "200");
-    fleet.spawn("ocean-scheduler", scheduler, &metrics);
+    processes.spawn("ocean-scheduler", scheduler, &metrics);
     for name in ["ocean-api", "ocean-worker", "ocean-scheduler"] {
-        let metrics = fleet.metrics_url(name);
-        fleet.wait_ok(name, &metrics).await;
+        let metrics = processes.metrics_url(name);
+        processes.wait_ok(name, &metrics).await;
     }
 
     // The standard exporters of the dashboard's Postgres and Redis panels, and Prometheus itself.
@@ -90,22 +90,22 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
         .arg("--log.level=warn")
         .env("DATA_SOURCE_NAME", postgres_exporter_dsn())
         .kill_on_drop(true);
-    fleet.spawn("postgres-exporter", command, &pg_exporter);
+    processes.spawn("postgres-exporter", command, &pg_exporter);
     let redis_exporter = free_addr();
     let mut command = tokio::process::Command::new("prometheus-redis-exporter");
     command
         .arg(format!("-web.listen-address={redis_exporter}"))
         .arg(format!("-redis.addr={}", ocean_testkit::redis_url()))
         .kill_on_drop(true);
-    fleet.spawn("redis-exporter", command, &redis_exporter);
+    processes.spawn("redis-exporter", command, &redis_exporter);
     for name in ["postgres-exporter", "redis-exporter"] {
-        let metrics = fleet.metrics_url(name);
-        fleet.wait_ok(name, &metrics).await;
+        let metrics = processes.metrics_url(name);
+        processes.wait_ok(name, &metrics).await;
     }
-    let rule_files = copy_rules(&deploy.join("prometheus/rules"), &fleet.dir.join("rules"));
-    let prometheus = fleet.start_prometheus().await;
+    let rule_files = copy_rules(&deploy.join("prometheus/rules"), &processes.dir.join("rules"));
+    let prometheus = processes.start_prometheus().await;
 
-    let synced = fleet
+    let synced = processes
         .wait_for("the account's first sync", Duration::from_secs(60), || async {
             let a = accounts::get(&pool, account).await.ok().flatten()?;
             (a.sync_count + a.error_count > 0).then_some(a)
@@ -118,7 +118,7 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
     let build_info = format!("ocean_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
     let mut findings = Vec::new();
     for name in ["ocean-sim", "ocean-api", "ocean-scheduler", "ocean-worker"] {
-        let exposition = scrape(&fleet.metrics_url(name)).await;
+        let exposition = scrape(&processes.metrics_url(name)).await;
         if let Some(problems) = promtool_check_metrics(&exposition).await {
             findings.push(format!("{name}:\n{problems}"));
         }
@@ -129,7 +129,7 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
     assert!(findings.is_empty(), "problems in the scrapes:\n{}", findings.join("\n"));
 
     // Every rule file loaded and every rule evaluated without error.
-    let rules = fleet
+    let rules = processes
         .wait_for("Prometheus to evaluate every rule", Duration::from_secs(30), || async {
             let rules = prometheus.rules().await?;
             rules.iter().all(|r| r.health != "unknown").then_some(rules)
@@ -179,7 +179,7 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
         if missing.is_empty() || Instant::now() > deadline {
             break missing;
         }
-        fleet.check_alive();
+        processes.check_alive();
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(
@@ -202,7 +202,7 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
         started.elapsed().as_secs_f64()
     );
 
-    fleet.shutdown().await;
+    processes.shutdown().await;
     ocean_testkit::remove_namespace(&queue).await;
 }
 

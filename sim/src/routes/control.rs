@@ -70,7 +70,7 @@ async fn update_shop(State(sim): State<Sim>, Path(shop_id): Path<u64>, bytes: By
         return error(StatusCode::BAD_REQUEST, "failure_rate must be within 0..=1");
     }
     // Check first so an unknown shop changes nothing.
-    if !sim.lock().world.shops.contains_key(&shop_id) {
+    if !sim.lock().registry.shops.contains_key(&shop_id) {
         return error(StatusCode::NOT_FOUND, format!("unknown shop {shop_id}"));
     }
     if let Some(rate) = update.failure_rate {
@@ -80,7 +80,7 @@ async fn update_shop(State(sim): State<Sim>, Path(shop_id): Path<u64>, bytes: By
         sim.set_latency(shop_id, Duration::from_millis(ms));
     }
     let state = sim.lock();
-    match state.world.shops.get(&shop_id) {
+    match state.registry.shops.get(&shop_id) {
         Some(shop) => Json(json!({
             "shop_id": shop_id,
             "failure_rate": shop.config.failure_rate,

@@ -35,7 +35,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
 
     let state = call.sim().lock();
     let shippers: Vec<Value> = state
-        .world
+        .registry
         .shops
         .get(&shop_id)
         .map(|shop| shop.shippers.as_slice())

@@ -110,7 +110,7 @@ async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiR
     let filter_shop =
         match warehouse_id {
             Some(w) => {
-                let shop = call.sim().lock().world.shop_of_warehouse(fs_id, w);
+                let shop = call.sim().lock().registry.shop_of_warehouse(fs_id, w);
                 Some(shop.ok_or_else(|| {
                     ApiError::forbidden(format!("fs_id {fs_id} is not associated with warehouse_id {w}"))
                 })?)
@@ -123,7 +123,7 @@ async fn run_list(call: &mut Call, params: &Params, headers: &HeaderMap) -> ApiR
     let sim = call.sim().clone();
     let state = sim.lock();
     let mut orders: Vec<&Order> = state
-        .world
+        .registry
         .shops_of(fs_id)
         .into_iter()
         .filter(|s| filter_shop.is_none_or(|id| s.shop_id() == id))
@@ -152,7 +152,7 @@ async fn run_single(call: &mut Call, fs_id: &str, params: &Params, headers: &Hea
     }
     let found = {
         let state = call.sim().lock();
-        state.world.shops_of(fs_id).into_iter().find_map(|shop| {
+        state.registry.shops_of(fs_id).into_iter().find_map(|shop| {
             let order = shop
                 .orders
                 .iter()

@@ -14,7 +14,7 @@ use crate::api::{ApiError, ApiResult, Call, Success};
 use crate::catalog::Product;
 use crate::params::Params;
 use crate::ratelimit::Endpoint;
-use crate::world::Shop;
+use crate::registry::Shop;
 
 /// Largest `per_page` the shop listing accepts.
 const MAX_PER_PAGE: usize = 50;
@@ -53,7 +53,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
 
     let sim = call.sim().clone();
     let state = sim.lock();
-    let shops: Vec<&Shop> = state.world.shops_matching(fs_id, shop_id);
+    let shops: Vec<&Shop> = state.registry.shops_matching(fs_id, shop_id);
     let items = match query {
         Query::Lookup { ids, skus, urls } => {
             // Results follow the order of the request, without duplicates.

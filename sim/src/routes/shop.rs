@@ -10,7 +10,7 @@ use crate::Sim;
 use crate::api::{ApiError, ApiResult, Call, Success};
 use crate::params::Params;
 use crate::ratelimit::Endpoint;
-use crate::world::Shop;
+use crate::registry::Shop;
 
 /// Shop-info's own success message (with `reason: ""`, `error_code: 0`).
 const MESSAGES: &str = "Successfully get retrieved shop info data";
@@ -50,7 +50,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap)
 
     let sim = call.sim().clone();
     let state = sim.lock();
-    let shops: Vec<&Shop> = state.world.shops_matching(fs_id, shop_id);
+    let shops: Vec<&Shop> = state.registry.shops_matching(fs_id, shop_id);
     let items: Vec<Value> = match per_page {
         Some(n) => shops
             .into_iter()

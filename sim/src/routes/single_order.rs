@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::order_json::{fulfilled, kg, rfc3339};
 use super::shop::warehouse_json;
 use crate::orders::{Order, reference};
-use crate::world::Shop;
+use crate::registry::Shop;
 
 /// Go's zero `time.Time`, which Tokopedia prints for unset times.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";

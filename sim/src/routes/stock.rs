@@ -67,7 +67,7 @@ async fn run(call: &mut Call, fs_id: &str, params: &Params, headers: &HeaderMap,
     let sim = call.sim().clone();
     let mut state = sim.lock();
     let shop = state
-        .world
+        .registry
         .shops
         .get_mut(&shop_id)
         .ok_or_else(|| ApiError::forbidden(format!("shop_id {shop_id} not found")))?;

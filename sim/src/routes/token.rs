@@ -29,7 +29,7 @@ pub(crate) async fn grant(
     };
     let fs_id = sim
         .lock()
-        .world
+        .registry
         .app_by_credentials(&client_id, &client_secret)
         .map(|app| app.fs_id);
     let Some(fs_id) = fs_id else {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ocean_shared::{
+use ocean_core::{
     db::{accounts::NewAccount, legacy::LegacyIntegration},
     domain::{AccountCredentials, AccountSecrets, Feature},
 };

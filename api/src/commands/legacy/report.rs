@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use ocean_shared::domain::AccountId;
+use ocean_core::domain::AccountId;
 
 use super::FieldProblem;
 use crate::commands::plural;

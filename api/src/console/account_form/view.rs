@@ -1,7 +1,7 @@
 //! The Add / Edit Account page as HTML, and the result of a connection test.
 
 use maud::{Markup, html};
-use ocean_shared::domain::Feature;
+use ocean_core::domain::Feature;
 
 use super::{AccountForm, FIELD_ORDER};
 use crate::{

@@ -1,7 +1,7 @@
 //! Request bodies and query strings of the account routes, and their validation: every bad field is
 //! reported at once, by name.
 
-use ocean_shared::{
+use ocean_core::{
     db::accounts::{AccountUpdate, ListQuery, NewAccount, SortKey},
     domain::{AccountCredentials, AccountSecrets, Feature},
 };
@@ -410,7 +410,7 @@ pub struct LogParams {
 }
 
 impl LogParams {
-    pub fn validate(self) -> Result<ocean_shared::db::logs::LogQuery, ApiError> {
+    pub fn validate(self) -> Result<ocean_core::db::logs::LogQuery, ApiError> {
         let (page, per_page) = paging(self.page, self.per_page, 50)?;
         let mut check = Check::default();
         if let Some(o) = self.outcome.as_deref()
@@ -424,7 +424,7 @@ impl LogParams {
             check.fail("kind", "must be sync or audit");
         }
         check.finish(|| {
-            Some(ocean_shared::db::logs::LogQuery {
+            Some(ocean_core::db::logs::LogQuery {
                 outcome: self.outcome,
                 kind: self.kind,
                 page,

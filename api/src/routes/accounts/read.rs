@@ -4,10 +4,10 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use ocean_shared::{
+use ocean_core::{
     db::{
-        access::{self, Role},
         accounts, logs, reports,
+        roles::{self, Role},
     },
     domain::AccountId,
 };
@@ -19,10 +19,10 @@ use super::{
 };
 use crate::{
     AppState,
-    access::account_for,
     auth::AuthUser,
     error::Result,
     openapi::{ApiResponse, ErrorBody, Pagination},
+    permissions::account_for,
     query::Query,
     routes::ok,
 };
@@ -70,7 +70,7 @@ pub(crate) async fn account_page(
     let roles = if user.0.is_admin {
         None
     } else {
-        Some(access::roles_in_integration(&state.pool, user.0.id, integration_id).await?)
+        Some(roles::roles_in_integration(&state.pool, user.0.id, integration_id).await?)
     };
     let visible: Option<Vec<AccountId>> = roles.as_ref().map(|r| r.iter().map(|(id, _)| *id).collect());
     query.only = visible.clone();

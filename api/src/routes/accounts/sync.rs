@@ -8,10 +8,10 @@ use axum::{
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
-use ocean_shared::{
+use ocean_core::{
     db::{
-        access::{self, Role},
         accounts, intents, logs,
+        roles::{self, Role},
     },
     domain::{AccountCredentials, AccountId, SyncTrigger},
     feed,
@@ -25,10 +25,10 @@ use utoipa::ToSchema;
 use super::{input::TestConnection, known_integration};
 use crate::{
     AppState,
-    access::{account_for, require_global_admin},
     auth::AuthUser,
     error::{ApiError, Result},
     openapi::{ApiResponse, ErrorBody},
+    permissions::{account_for, require_global_admin},
     routes::ok,
 };
 
@@ -167,7 +167,7 @@ pub async fn sync_all(
     let only: Option<Vec<AccountId>> = if user.0.is_admin {
         None
     } else {
-        let roles = access::roles_in_integration(&state.pool, user.0.id, &integration_id).await?;
+        let roles = roles::roles_in_integration(&state.pool, user.0.id, &integration_id).await?;
         let syncable: Vec<AccountId> = roles
             .into_iter()
             .filter(|(_, r)| *r >= Role::Editor)

@@ -1,7 +1,7 @@
 //! How accounts look in responses. Secrets never appear: only whether one is stored.
 
 use chrono::{DateTime, Utc};
-use ocean_shared::db::{
+use ocean_core::db::{
     accounts::Account,
     reports::{AccountStats, Totals, change_percent},
 };
@@ -214,8 +214,8 @@ pub struct LogView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<ocean_shared::db::logs::LogEntry> for LogView {
-    fn from(e: ocean_shared::db::logs::LogEntry) -> Self {
+impl From<ocean_core::db::logs::LogEntry> for LogView {
+    fn from(e: ocean_core::db::logs::LogEntry) -> Self {
         Self {
             id: e.id,
             kind: e.kind,

@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
 };
-use ocean_shared::db::{self, access::Role, accounts, logs};
+use ocean_core::db::{self, accounts, logs, roles::Role};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -18,10 +18,10 @@ use super::{
 };
 use crate::{
     AppState,
-    access::{account_for, require_global_admin, role_on},
     auth::AuthUser,
     error::{ApiError, Result},
     openapi::{ApiResponse, ErrorBody},
+    permissions::{account_for, require_global_admin, role_on},
     routes::ok,
 };
 

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Account, CREATED_NAME, CREATED_SHOP, Caller, Restore, Row, Setup, World};
+use super::{Account, CREATED_NAME, CREATED_SHOP, Caller, Fixture, Restore, Row, Setup};
 use crate::helpers::account_body;
 
 const INTEGRATION: &str = "/api/integrations/{integration_id}";
@@ -23,7 +23,7 @@ const TOKENS: &str = "/api/users/{id}/tokens";
 const TOKEN: &str = "/api/users/{id}/tokens/{token_id}";
 
 /// The table. Rows that delete something come last; within a row the callers run from the least to the
-/// most privileged, so denied calls meet the world before anything is removed.
+/// most privileged, so denied calls meet the fixture before anything is removed.
 pub(super) fn table() -> Vec<Row> {
     use Method as M;
     //                 global  account  editor  viewer  no      no     revoked
@@ -71,50 +71,50 @@ pub(super) fn table() -> Vec<Row> {
     ]
 }
 
-fn platform_settings(_: &World, _: Account) -> Option<Value> {
+fn platform_settings(_: &Fixture, _: Account) -> Option<Value> {
     Some(json!({ "consolidated_order_notifications": true }))
 }
 
-fn probe_credentials(_: &World, _: Account) -> Option<Value> {
+fn probe_credentials(_: &Fixture, _: Account) -> Option<Value> {
     Some(json!({ "credentials": account_body("probe", 67890)["credentials"] }))
 }
 
-fn new_account(_: &World, _: Account) -> Option<Value> {
+fn new_account(_: &Fixture, _: Account) -> Option<Value> {
     Some(account_body(CREATED_NAME, CREATED_SHOP))
 }
 
-fn new_user(_: &World, _: Account) -> Option<Value> {
+fn new_user(_: &Fixture, _: Account) -> Option<Value> {
     Some(json!({ "username": "made-by-the-table" }))
 }
 
-fn new_token(_: &World, _: Account) -> Option<Value> {
+fn new_token(_: &Fixture, _: Account) -> Option<Value> {
     Some(json!({ "name": "table" }))
 }
 
-fn settings_only(_: &World, _: Account) -> Option<Value> {
+fn settings_only(_: &Fixture, _: Account) -> Option<Value> {
     Some(json!({ "sync_interval_minutes": 45, "metadata": { "note": "settings only" } }))
 }
 
 /// Identifiers alone (the stored secret is kept) already need the account admin role.
-fn identifiers_only(_: &World, account: Account) -> Option<Value> {
+fn identifiers_only(_: &Fixture, account: Account) -> Option<Value> {
     Some(json!({ "credentials": { "fs_id": "12345", "shop_id": account.shop_id, "client_id": "client-abc" } }))
 }
 
-fn identifiers_and_secret(_: &World, account: Account) -> Option<Value> {
+fn identifiers_and_secret(_: &Fixture, account: Account) -> Option<Value> {
     Some(json!({ "credentials": account_body("same", account.shop_id)["credentials"] }))
 }
 
-fn bystander_viewer(world: &World, _: Account) -> Option<Value> {
-    Some(json!({ "user_id": world.bystander, "role": "viewer" }))
+fn bystander_viewer(fixture: &Fixture, _: Account) -> Option<Value> {
+    Some(json!({ "user_id": fixture.bystander, "role": "viewer" }))
 }
 
-fn me_is_the_caller(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+fn me_is_the_caller(fixture: &Fixture, caller: Caller, body: &Value) -> Result<(), String> {
     let expected = match caller {
-        Caller::GlobalAdmin => world.admin,
-        Caller::AccountAdmin => world.account_admin.0,
-        Caller::Editor => world.editor.0,
-        Caller::Viewer => world.viewer.0,
-        Caller::NoAccess => world.no_access.0,
+        Caller::GlobalAdmin => fixture.admin,
+        Caller::AccountAdmin => fixture.account_admin.0,
+        Caller::Editor => fixture.editor.0,
+        Caller::Viewer => fixture.viewer.0,
+        Caller::NoAccess => fixture.no_access.0,
         Caller::NoToken | Caller::Revoked => return Err("signed in without a live token".into()),
     };
     let got = &body["data"]["id"];
@@ -125,13 +125,13 @@ fn me_is_the_caller(world: &World, caller: Caller, body: &Value) -> Result<(), S
     }
 }
 
-fn list_shows_only_visible_accounts(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+fn list_shows_only_visible_accounts(fixture: &Fixture, caller: Caller, body: &Value) -> Result<(), String> {
     let mut listed: Vec<i64> = body["data"]["accounts"]
         .as_array()
         .map(|a| a.iter().filter_map(|a| a["id"].as_i64()).collect())
         .unwrap_or_default();
     listed.sort_unstable();
-    let mut visible = world.visible_to(caller);
+    let mut visible = fixture.visible_to(caller);
     visible.sort_unstable();
     let total = body["data"]["summary"]["total_accounts"].as_u64();
     if listed != visible || total != Some(visible.len() as u64) {
@@ -142,9 +142,9 @@ fn list_shows_only_visible_accounts(world: &World, caller: Caller, body: &Value)
     Ok(())
 }
 
-fn sync_all_queues_only_syncable_accounts(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+fn sync_all_queues_only_syncable_accounts(fixture: &Fixture, caller: Caller, body: &Value) -> Result<(), String> {
     let expected = match caller {
-        Caller::GlobalAdmin => world.all_accounts.len() as u64,
+        Caller::GlobalAdmin => fixture.all_accounts.len() as u64,
         // Both hold the editor role or more on the own account only.
         Caller::AccountAdmin | Caller::Editor => 1,
         _ => return Err("sync-all accepted a caller who may sync nothing".into()),
@@ -155,9 +155,9 @@ fn sync_all_queues_only_syncable_accounts(world: &World, caller: Caller, body: &
     }
 }
 
-fn delete_names_no_hidden_account(world: &World, caller: Caller, body: &Value) -> Result<(), String> {
+fn delete_names_no_hidden_account(fixture: &Fixture, caller: Caller, body: &Value) -> Result<(), String> {
     let promoted = &body["data"]["new_primary"];
-    let visible = world.visible_to(caller);
+    let visible = fixture.visible_to(caller);
     match promoted.as_i64() {
         Some(id) if caller != Caller::GlobalAdmin && !visible.contains(&id) => Err(format!(
             "the answer names account {id} as the new primary, which the caller holds no role on"

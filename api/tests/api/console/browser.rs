@@ -3,7 +3,7 @@
 //! simulator. Screenshots of every screen land in `target/tmp/console-screenshots/`.
 
 use fantoccini::Locator;
-use ocean_shared::marketplace::{TokopediaClient, fleet::Fleet};
+use ocean_core::marketplace::{TokopediaClient, coordination::Coordination};
 use ocean_worker::{SyncContext, WorkerSettings};
 use serde_json::json;
 use sqlx::PgPool;
@@ -38,7 +38,7 @@ async fn sync_count(pool: &PgPool, id: i64) -> i32 {
 /// The walk a merchant takes: sign in, add an account with Test Connection, watch it sync to Active,
 /// Sync Now, Set as Primary, edit the interval, change settings, read the dashboard and history, remove
 /// an account; then a viewer who finds the editing buttons disabled; then the same screens at phone width.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     let keyring = ocean_testkit::keyring();
     let api = TestApi::start_with_keyring(&pool, keyring.clone()).await;
@@ -111,7 +111,11 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     };
     let client = TokopediaClient::new(&api.sim.marketplace_settings())
         .expect("marketplace client")
-        .with_fleet(Fleet::new(api.queue.connection(), api.queue.name(), keyring.clone()));
+        .with_coordination(Coordination::new(
+            api.queue.connection(),
+            api.queue.name(),
+            keyring.clone(),
+        ));
     let context = SyncContext::new(pool.clone(), keyring, client, api.queue.clone(), &settings);
     let worker = tokio::spawn(ocean_worker::run(context, api.queue.clone(), settings, stop.clone()));
 

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use super::{CONSOLE_ACCOUNTS, ConsoleClient, csrf_in};
 use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi};
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_viewer_sees_disabled_editing_buttons_and_is_refused_the_actions(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let seen = api.create_account("Main Store - Jakarta", 67890).await;
@@ -80,7 +80,7 @@ async fn a_viewer_sees_disabled_editing_buttons_and_is_refused_the_actions(pool:
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_add_form_reports_each_bad_field_next_to_it_and_never_echoes_the_secret(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let console = ConsoleClient::sign_in(&api, ADMIN).await;
@@ -158,7 +158,7 @@ async fn the_add_form_reports_each_bad_field_next_to_it_and_never_echoes_the_sec
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn no_console_page_shows_a_client_secret(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -187,7 +187,7 @@ async fn no_console_page_shows_a_client_secret(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn odd_ids_and_pages_get_pages_not_errors_of_the_server(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -221,7 +221,7 @@ async fn odd_ids_and_pages_get_pages_not_errors_of_the_server(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_editor_edits_settings_but_not_credentials(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -313,7 +313,7 @@ async fn an_editor_edits_settings_but_not_credentials(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn enter_in_the_add_form_connects(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let console = ConsoleClient::sign_in(&api, ADMIN).await;
@@ -335,7 +335,7 @@ async fn enter_in_the_add_form_connects(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_integration_card_counts_failing_accounts_and_the_last_sync_over_what_the_user_sees(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let steady = api.create_account("Main Store - Jakarta", 67890).await;

@@ -14,7 +14,7 @@ async fn sync_requested(pool: &PgPool, id: i64) -> bool {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocation_end(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let http = no_redirects();
@@ -141,7 +141,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_console_post_refuses_a_missing_or_foreign_csrf_token(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -175,7 +175,7 @@ async fn every_console_post_refuses_a_missing_or_foreign_csrf_token(pool: PgPool
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn posts_without_the_session_csrf_token_or_from_another_site_change_nothing(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -218,7 +218,7 @@ async fn posts_without_the_session_csrf_token_or_from_another_site_change_nothin
 
 /// A copy of the database (a backup, a read replica, an SQL injection) must not hand out tokens that pass
 /// the CSRF check: the token appears in no column of the session's row.
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_csrf_token_is_not_stored(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
@@ -253,7 +253,7 @@ async fn the_csrf_token_is_not_stored(pool: PgPool) {
     api.stop().await;
 }
 
-#[sqlx::test(migrator = "ocean_shared::MIGRATOR")]
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_live_list_answers_not_modified_until_an_account_changes(pool: PgPool) {
     let api = TestApi::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;

@@ -1,7 +1,7 @@
 //! The listing phase's data: the simulator's raw JSON, and the fleet written with set-based inserts.
 
 use anyhow::Context;
-use ocean_shared::marketplace::{AppCredentials, TokopediaClient, order_windows};
+use ocean_core::marketplace::{AppCredentials, TokopediaClient, order_windows};
 use ocean_sim::AppConfig;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use super::{LOG_DAYS_MINUTES, SYNC_INTERVAL_MINUTES};
 
 /// Products' and orders' `raw` JSON as a sync stores it, read from the simulator with the production client.
 pub(super) async fn raw_samples(
-    market: &ocean_shared::config::MarketplaceSettings,
+    market: &ocean_core::config::MarketplaceSettings,
     app: &AppConfig,
 ) -> anyhow::Result<(Vec<Value>, Vec<Value>)> {
     let client = TokopediaClient::new(market)?;

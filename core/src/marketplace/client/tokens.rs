@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{AppCredentials, CachedToken, TOKEN_RENEW_MARGIN, TokopediaClient};
-use crate::marketplace::{MarketplaceError, fleet::Fleet, types::TokenResponse};
+use crate::marketplace::{MarketplaceError, coordination::Coordination, types::TokenResponse};
 use crate::monitoring;
 
 impl TokopediaClient {
@@ -19,8 +19,8 @@ impl TokopediaClient {
         if let Some(cached) = tokens.get(&app.client_id).filter(|t| t.renew_at > Instant::now()) {
             return Ok(cached.token.clone());
         }
-        let (token, lifetime) = match &self.fleet {
-            Some(fleet) => self.fleet_token(fleet, app).await?,
+        let (token, lifetime) = match &self.coordination {
+            Some(coordination) => self.fleet_token(coordination, app).await?,
             None => {
                 let fresh = self.request_token(app).await?;
                 (
@@ -43,12 +43,12 @@ impl TokopediaClient {
     /// the others wait for it to share the answer, so two workers never request one app's token at once.
     async fn fleet_token(
         &self,
-        fleet: &Fleet,
+        coordination: &Coordination,
         app: &AppCredentials,
     ) -> Result<(SecretString, Duration), MarketplaceError> {
         let holder = format!("{}-{}", std::process::id(), rand::random::<u32>());
         for _ in 0..100 {
-            match fleet.cached_token(&app.client_id).await {
+            match coordination.cached_token(&app.client_id).await {
                 Ok(Some(shared)) => return Ok(shared),
                 Ok(None) => {}
                 Err(e) => {
@@ -56,20 +56,20 @@ impl TokopediaClient {
                     break;
                 }
             }
-            match fleet.lock_token_refresh(&app.client_id, &holder).await {
+            match coordination.lock_token_refresh(&app.client_id, &holder).await {
                 Ok(true) => {
                     let fetched = self.request_token(app).await;
                     let shared = match &fetched {
                         Ok(fresh) => {
                             let lifetime = Duration::from_secs(fresh.expires_in).saturating_sub(TOKEN_RENEW_MARGIN);
-                            fleet
+                            coordination
                                 .store_token(&app.client_id, &fresh.access_token, lifetime)
                                 .await
                                 .map(|()| lifetime)
                         }
                         Err(_) => Ok(Duration::ZERO),
                     };
-                    let _ = fleet.unlock_token_refresh(&app.client_id).await;
+                    let _ = coordination.unlock_token_refresh(&app.client_id).await;
                     let fresh = fetched?;
                     let lifetime = shared.unwrap_or_else(|e| {
                         tracing::warn!(error.message = %e, "could not share the new token");

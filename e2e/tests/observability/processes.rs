@@ -18,14 +18,14 @@ pub fn free_addr() -> String {
 }
 
 /// The processes of the test, their logs and Prometheus' storage in one temporary directory. Children
-/// are killed when the fleet is dropped (also on a failed assertion); the directory is kept then, for
-/// its logs, and removed by [`Fleet::shutdown`].
-pub struct Fleet {
+/// are killed when they are dropped (also on a failed assertion); the directory is kept then, for
+/// its logs, and removed by [`Processes::shutdown`].
+pub struct Processes {
     pub dir: PathBuf,
     children: Vec<(String, Child, String)>,
 }
 
-impl Fleet {
+impl Processes {
     pub fn new() -> Self {
         let dir = std::env::temp_dir().join(format!("ocean-observability-{}", unique_suffix()));
         std::fs::create_dir_all(&dir).expect("temporary directory");
@@ -165,7 +165,7 @@ impl Fleet {
     }
 }
 
-impl Drop for Fleet {
+impl Drop for Processes {
     fn drop(&mut self) {
         if !self.children.is_empty() {
             eprintln!("observability: logs and Prometheus data kept in {}", self.dir.display());

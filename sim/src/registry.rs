@@ -126,18 +126,18 @@ fn area_for(name: &str) -> Option<&'static Area> {
 
 /// All apps and shops.
 #[derive(Debug, Default)]
-pub(crate) struct World {
+pub(crate) struct Registry {
     pub apps: BTreeMap<u64, App>,
     pub shops: BTreeMap<u64, Shop>,
 }
 
-impl World {
+impl Registry {
     pub fn new(apps: &[AppConfig], anchor: i64) -> Self {
-        let mut world = Self::default();
+        let mut registry = Self::default();
         for app in apps {
-            world.add_app(app.clone(), anchor);
+            registry.add_app(app.clone(), anchor);
         }
-        world
+        registry
     }
 
     /// Adds or replaces an app; its shops are (re)generated from their
@@ -202,19 +202,19 @@ mod tests {
 
     #[test]
     fn demo_shops_are_located_by_name() {
-        let world = World::new(&SimConfig::demo().apps, 1_736_467_200);
-        assert_eq!(world.shops[&67890].area.province, "DKI Jakarta");
-        assert_eq!(world.shops[&12346].area.city, "Kota Surabaya");
-        assert_eq!(world.shops[&67890].domain, "fashionstorejakarta");
-        assert!(world.is_linked(12345, 67890));
-        assert!(!world.is_linked(12345, 12346));
+        let registry = Registry::new(&SimConfig::demo().apps, 1_736_467_200);
+        assert_eq!(registry.shops[&67890].area.province, "DKI Jakarta");
+        assert_eq!(registry.shops[&12346].area.city, "Kota Surabaya");
+        assert_eq!(registry.shops[&67890].domain, "fashionstorejakarta");
+        assert!(registry.is_linked(12345, 67890));
+        assert!(!registry.is_linked(12345, 12346));
     }
 
     #[test]
     fn orders_are_sorted_and_ids_unique_across_shops() {
-        let world = World::new(&SimConfig::demo().apps, 1_736_467_200);
+        let registry = Registry::new(&SimConfig::demo().apps, 1_736_467_200);
         let mut ids = std::collections::HashSet::new();
-        for shop in world.shops.values() {
+        for shop in registry.shops.values() {
             assert!(!shop.orders.is_empty());
             assert!(
                 shop.orders

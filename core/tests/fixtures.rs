@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ocean_shared::marketplace::{
+use ocean_core::marketplace::{
     MarketplaceError,
     envelope::{decode, decode_bulk},
     types::{

@@ -1,8 +1,8 @@
 //! Route modules, one per resource; each returns an `OpenApiRouter` so the OpenAPI document lists exactly
 //! the routes that are served.
 
-pub mod access;
 pub mod accounts;
+pub mod grants;
 pub mod health;
 pub mod integrations;
 pub mod users;

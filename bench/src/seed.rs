@@ -1,9 +1,9 @@
-//! The world a phase syncs: the simulator on an ephemeral loopback port, one app's shops, a fresh keyring,
+//! What a phase syncs: the simulator on an ephemeral loopback port, one app's shops, a fresh keyring,
 //! and accounts with sealed credentials created directly in Postgres.
 
 use anyhow::Context;
 use base64::{Engine, engine::general_purpose::STANDARD};
-use ocean_shared::{crypto::Keyring, db::accounts, domain::AccountId};
+use ocean_core::{crypto::Keyring, db::accounts, domain::AccountId};
 use ocean_sim::{AppConfig, ShopConfig, Sim, SimConfig};
 use rand::RngCore;
 use secrecy::SecretString;
@@ -46,7 +46,7 @@ impl SimServer {
 impl SimServer {
     /// `app` alone, with limits high enough that nothing is throttled (for phases that measure writes,
     /// not the marketplace), and marketplace settings pointing at it.
-    pub async fn unthrottled(app: &AppConfig) -> anyhow::Result<(Self, ocean_shared::config::MarketplaceSettings)> {
+    pub async fn unthrottled(app: &AppConfig) -> anyhow::Result<(Self, ocean_core::config::MarketplaceSettings)> {
         let sim = Self::start(SimConfig {
             apps: vec![app.clone()],
             rate_limit: ocean_sim::RateLimit {
@@ -56,13 +56,13 @@ impl SimServer {
             ..SimConfig::default()
         })
         .await?;
-        let mut market = crate::fleet::marketplace_defaults();
+        let mut market = crate::processes::marketplace_defaults();
         (market.base_url, market.auth_url) = (sim.base_url.clone(), format!("{}/token", sim.base_url));
         Ok((sim, market))
     }
 }
 
-/// A world of one app whose shops are generated from `shop`, numbered from `first_shop_id`.
+/// One app whose shops are generated from `shop`, numbered from `first_shop_id`.
 pub fn one_app(shops: usize, first_shop_id: u64, shop: ShopConfig) -> AppConfig {
     AppConfig {
         fs_id: 4242,

@@ -1,14 +1,11 @@
 //! The operator commands `migrate-legacy` and `rotate-keys` on a real Postgres (a database per test),
 //! through their library entry points and through the real binary.
 
-#[path = "commands/binary.rs"]
 mod binary;
-#[path = "commands/migrate_legacy.rs"]
 mod migrate_legacy;
-#[path = "commands/rotate_keys.rs"]
 mod rotate_keys;
 
-use ocean_shared::{
+use ocean_core::{
     crypto::Keyring,
     db::accounts::{self, NewAccount},
     domain::{AccountCredentials, AccountId, AccountSecrets, Feature},

@@ -6,7 +6,7 @@ pub(crate) mod sync;
 mod view;
 pub(crate) mod write;
 
-use ocean_shared::db::integrations::{self, Integration};
+use ocean_core::db::integrations::{self, Integration};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use view::{AccountList, AccountView, LogPage, LogView, Summary};
@@ -64,10 +64,10 @@ pub(crate) async fn view_list(
 /// The list's summary over every account the caller can see (for the web console).
 pub(crate) async fn summary(
     state: &AppState,
-    visible: Option<&[ocean_shared::domain::AccountId]>,
+    visible: Option<&[ocean_core::domain::AccountId]>,
     integration_id: &str,
 ) -> Result<Summary> {
-    Ok(ocean_shared::db::reports::totals(&state.pool, integration_id, visible)
+    Ok(ocean_core::db::reports::totals(&state.pool, integration_id, visible)
         .await?
         .into())
 }

@@ -8,12 +8,12 @@ use std::{
 };
 
 use anyhow::Context;
-use ocean_shared::queue::SyncQueue;
+use ocean_core::queue::SyncQueue;
 use sqlx::PgPool;
 use tokio::process::{Child, Command};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::{cli::Settings, harness::Phase, world::SimServer};
+use crate::{cli::Settings, harness::Phase, seed::SimServer};
 
 /// Worker settings for a phase whose simulator does not throttle: the marketplace limit raised out of the
 /// way; heartbeat, lease and poll interval stay at the worker's defaults.
@@ -28,11 +28,11 @@ pub async fn queue_and_launcher(
     phase: &Phase,
     settings: &Settings,
     label: &'static str,
-) -> anyhow::Result<(SyncQueue, WorkerLauncher, ocean_shared::crypto::Keyring)> {
-    let (keys, keyring) = crate::world::keyring()?;
+) -> anyhow::Result<(SyncQueue, WorkerLauncher, ocean_core::crypto::Keyring)> {
+    let (keys, keyring) = crate::seed::keyring()?;
     let redis = phase.redis_settings("sync");
     let timing = ocean_worker::WorkerSettings::default().queue_timing();
-    let queue = SyncQueue::new(ocean_shared::queue::connect(&redis).await?, &redis.queue_name, timing);
+    let queue = SyncQueue::new(ocean_core::queue::connect(&redis).await?, &redis.queue_name, timing);
     let launcher = WorkerLauncher::for_phase(settings, label, &redis.queue_name, keys)?;
     Ok((queue, launcher, keyring))
 }
@@ -203,11 +203,11 @@ pub fn worker_binary(bin_dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// The marketplace client's documented defaults (those of the worker's command line).
-pub fn marketplace_defaults() -> ocean_shared::config::MarketplaceSettings {
+pub fn marketplace_defaults() -> ocean_core::config::MarketplaceSettings {
     #[derive(clap::Parser)]
     struct Defaults {
         #[command(flatten)]
-        marketplace: ocean_shared::config::MarketplaceSettings,
+        marketplace: ocean_core::config::MarketplaceSettings,
     }
     <Defaults as clap::Parser>::parse_from(["ocean-worker"]).marketplace
 }

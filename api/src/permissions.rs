@@ -2,10 +2,10 @@
 //! their `integration_account_access` row. An account the caller holds no role on answers 404, exactly as
 //! an account that does not exist, so its existence does not leak.
 
-use ocean_shared::{
+use ocean_core::{
     db::{
-        access::{self, Role},
         accounts::{self, Account},
+        roles::{self, Role},
     },
     domain::AccountId,
 };
@@ -21,7 +21,7 @@ pub async fn role_on(state: &AppState, user: &AuthUser, account: AccountId) -> R
     if user.0.is_admin {
         return Ok(Some(Role::Admin));
     }
-    Ok(access::role_of(&state.pool, user.0.id, account).await?)
+    Ok(roles::role_of(&state.pool, user.0.id, account).await?)
 }
 
 /// Parses an `{id}` path segment.

@@ -57,17 +57,17 @@ redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now) +
 return tostring(wait)
 "#;
 
-/// Fleet-wide limiter and token cache, under one key prefix (the queue name, so deployments and tests that
-/// share a Redis stay apart).
+/// What the processes coordinate through Redis: the fleet-wide limiter and the token cache, under one key
+/// prefix (the queue name, so deployments and tests that share a Redis stay apart).
 #[derive(Clone)]
-pub struct Fleet {
+pub struct Coordination {
     conn: ConnectionManager,
     prefix: String,
     keyring: Keyring,
     reserve: redis::Script,
 }
 
-impl Fleet {
+impl Coordination {
     pub fn new(conn: ConnectionManager, prefix: &str, keyring: Keyring) -> Self {
         Self {
             conn,

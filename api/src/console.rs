@@ -176,11 +176,14 @@ async fn security_headers(request: axum::extract::Request, next: axum::middlewar
 }
 
 async fn css() -> impl IntoResponse {
-    asset("text/css; charset=utf-8", include_str!("assets/console.css"))
+    asset("text/css; charset=utf-8", include_str!("console/assets/console.css"))
 }
 
 async fn js() -> impl IntoResponse {
-    asset("text/javascript; charset=utf-8", include_str!("assets/console.js"))
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("console/assets/console.js"),
+    )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {

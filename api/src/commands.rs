@@ -5,7 +5,7 @@ pub mod rotate_keys;
 
 use anyhow::Context;
 use clap::Args;
-use ocean_shared::{
+use ocean_core::{
     config::{CryptoSettings, DatabaseSettings},
     crypto::Keyring,
 };

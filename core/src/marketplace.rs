@@ -2,9 +2,9 @@
 //! client (tokens, paging, order windows, rate-limit handling).
 
 pub mod client;
+pub mod coordination;
 pub mod envelope;
 pub mod error;
-pub mod fleet;
 pub mod types;
 
 pub use client::{AppCredentials, TokopediaClient, order_windows};

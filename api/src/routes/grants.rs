@@ -5,9 +5,10 @@ use axum::{
     Json,
     extract::{Path, State, rejection::JsonRejection},
 };
-use ocean_shared::db::{
-    access::{self, Role},
-    logs, users,
+use ocean_core::db::{
+    logs,
+    roles::{self, Role},
+    users,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -17,10 +18,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::accounts::known_integration;
 use crate::{
     AppState,
-    access::account_for,
     auth::AuthUser,
     error::{ApiError, Result},
     openapi::{ApiResponse, ErrorBody},
+    permissions::account_for,
     routes::ok,
 };
 
@@ -63,7 +64,7 @@ pub async fn list(
 ) -> Result<Json<ApiResponse<Vec<GrantView>>>> {
     known_integration(&state, &integration_id).await?;
     let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Admin).await?;
-    let grants = access::grants(&state.pool, account.id).await?;
+    let grants = roles::grants(&state.pool, account.id).await?;
     Ok(ok(grants
         .into_iter()
         .map(|g| GrantView {
@@ -108,7 +109,7 @@ pub async fn grant(
         None => None,
     };
     let target = match target {
-        Some(t) if user.0.is_admin || access::shares_administered_account(&state.pool, user.0.id, t.id).await? => {
+        Some(t) if user.0.is_admin || roles::shares_administered_account(&state.pool, user.0.id, t.id).await? => {
             Some(t)
         }
         _ => None,
@@ -127,7 +128,7 @@ pub async fn grant(
         return Err(ApiError::Validation(errors));
     };
     let mut tx = state.pool.begin().await?;
-    access::grant(&mut *tx, account.id, target.id, role).await?;
+    roles::grant(&mut *tx, account.id, target.id, role).await?;
     let details = json!({ "user_id": target.id, "role": role.as_str() });
     logs::insert_audit(
         &mut *tx,
@@ -160,7 +161,7 @@ pub async fn revoke(
         .parse()
         .map_err(|_| ApiError::validation("user_id", "must be an integer"))?;
     let mut tx = state.pool.begin().await?;
-    if !access::revoke(&mut *tx, account.id, user_id).await? {
+    if !roles::revoke(&mut *tx, account.id, user_id).await? {
         return Err(ApiError::NotFound(format!(
             "user {user_id} holds no role on account {}",
             account.id

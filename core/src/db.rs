@@ -1,7 +1,6 @@
 //! The Postgres data layer. Functions take an executor (`&PgPool` or a transaction) so callers decide
 //! transaction boundaries; SQL lives here and nowhere else.
 
-pub mod access;
 pub mod accounts;
 pub mod catalog;
 pub mod integrations;
@@ -12,6 +11,7 @@ pub mod leases;
 pub mod legacy;
 pub mod logs;
 pub mod reports;
+pub mod roles;
 pub mod sessions;
 pub mod users;
 

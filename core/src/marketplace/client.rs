@@ -18,9 +18,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
+use super::coordination::{Coordination, Limit};
 use super::envelope::{decode, decode_bulk};
 use super::error::MarketplaceError;
-use super::fleet::{Fleet, Limit};
 use super::types::{BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, WithRaw};
 use crate::config::MarketplaceSettings;
 use crate::monitoring;
@@ -97,7 +97,7 @@ pub struct TokopediaClient {
     tokens: Arc<Mutex<HashMap<String, CachedToken>>>,
     limiter: Arc<DefaultKeyedRateLimiter<(u64, Endpoint)>>,
     /// Shared with the other workers through Redis; `None` limits this process only.
-    fleet: Option<Fleet>,
+    coordination: Option<Coordination>,
     /// Configured limits per endpoint, replaced per app by what the marketplace announces.
     configured: Arc<HashMap<Endpoint, Limit>>,
     learned: Arc<std::sync::Mutex<HashMap<(u64, Endpoint), Limit>>>,
@@ -128,16 +128,16 @@ impl TokopediaClient {
                 .with_jitter(),
             tokens: Arc::default(),
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate))),
-            fleet: None,
+            coordination: None,
             configured: Arc::new(configured_limits(settings)?),
             learned: Arc::default(),
             headroom: settings.headroom,
         })
     }
 
-    /// Shares request budgets and tokens with every other process using the same `fleet`.
-    pub fn with_fleet(mut self, fleet: Fleet) -> Self {
-        self.fleet = Some(fleet);
+    /// Shares request budgets and tokens with every other process using the same `coordination`.
+    pub fn with_coordination(mut self, coordination: Coordination) -> Self {
+        self.coordination = Some(coordination);
         self
     }
 
@@ -331,8 +331,8 @@ impl TokopediaClient {
             }
             if status == StatusCode::UNAUTHORIZED {
                 self.tokens.lock().await.remove(&app.client_id);
-                if let Some(fleet) = &self.fleet
-                    && let Err(e) = fleet.forget_token(&app.client_id).await
+                if let Some(coordination) = &self.coordination
+                    && let Err(e) = coordination.forget_token(&app.client_id).await
                 {
                     tracing::warn!(error.message = %e, "could not drop the shared token");
                 }

@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 
 use super::{Endpoint, TokopediaClient};
 use crate::config::MarketplaceSettings;
-use crate::marketplace::fleet::Limit;
+use crate::marketplace::coordination::Limit;
 use crate::monitoring;
 
 impl TokopediaClient {
@@ -36,9 +36,9 @@ impl TokopediaClient {
 
     async fn wait_for_local_and_fleet_budget(&self, fs_id: u64, endpoint: Endpoint) {
         self.limiter.until_key_ready(&(fs_id, endpoint)).await;
-        let Some(fleet) = &self.fleet else { return };
+        let Some(coordination) = &self.coordination else { return };
         let limit = self.limit_for(fs_id, endpoint).with_headroom(self.headroom);
-        match fleet.reserve(fs_id, endpoint.as_str(), limit).await {
+        match coordination.reserve(fs_id, endpoint.as_str(), limit).await {
             Ok(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
             Ok(_) => {}
             // Redis trouble must not stop syncs: fall back to this process's limiter and 429 handling.
