@@ -4,10 +4,10 @@
 
 use ocean_core::{
     db::{
-        accounts::{self, Account},
+        accounts,
         roles::{self, Role},
     },
-    domain::AccountId,
+    domain::{Account, AccountId},
 };
 
 use crate::{

@@ -1,10 +1,15 @@
-//! Domain vocabulary shared by every process: account ids, sync triggers, statuses, features and the
-//! two halves of an account's credentials (public identifiers and sealed secrets).
+//! Domain vocabulary shared by every process: accounts and their ids, sync triggers and outcomes,
+//! statuses, features and the two halves of an account's credentials (public identifiers and sealed
+//! secrets).
 
 use std::fmt;
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+
+mod account;
+
+pub use account::{Account, Freshness};
 
 /// Primary key of `integration_accounts`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
@@ -61,6 +66,30 @@ impl SyncTrigger {
             "continuation" => Some(Self::Continuation),
             "retry" => Some(Self::Retry),
             _ => None,
+        }
+    }
+}
+
+/// Outcome of a sync attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    /// Another sync of the account was running; nothing was done.
+    Skipped,
+    /// The job used its page budget; a continuation job goes on from the checkpoint.
+    Partial,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [Self::Success, Self::Failure, Self::Skipped, Self::Partial];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Skipped => "skipped",
+            Self::Partial => "partial",
         }
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod client;
 pub mod coordination;
+pub mod endpoint;
 pub mod envelope;
 pub mod error;
 pub mod types;
 
 pub use client::{AppCredentials, TokopediaClient, order_windows};
+pub use endpoint::Endpoint;
 pub use error::MarketplaceError;

@@ -170,7 +170,10 @@ fn build_info() {
 /// Exports the process's counters at zero from the start. The `metrics` crate shows a series only after
 /// its first increment, and alerts and panels (`rate(...)`) need the series before the first event.
 fn start_at_zero(process: Process) {
-    use crate::{db::logs::Outcome, domain::SyncTrigger, marketplace::client::Endpoint};
+    use crate::{
+        domain::{Outcome, SyncTrigger},
+        marketplace::Endpoint,
+    };
     let zero = |name: &'static str, labels: &[(&'static str, &'static str)]| {
         let labels: Vec<metrics::Label> = labels.iter().map(|(k, v)| metrics::Label::new(*k, *v)).collect();
         metrics::counter!(name, labels).increment(0);

@@ -7,8 +7,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use ocean_core::{
     config::{MarketplaceSettings, RedisSettings},
     crypto::Keyring,
-    db::accounts::{self, Account, NewAccount},
-    domain::{AccountCredentials, AccountSecrets, Feature},
+    db::accounts::{self, NewAccount},
+    domain::{Account, AccountCredentials, AccountSecrets, Feature},
     queue::{self, QueueTiming, SyncQueue},
 };
 use ocean_sim::{AppConfig, ShopConfig, Sim, SimConfig};

@@ -6,12 +6,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ocean_core::{
     db::{
-        accounts::{self, Account},
-        catalog, integrations,
+        accounts, catalog, integrations,
         inventory::{self, StockLevel},
         leases::{self, Lease},
     },
-    domain::Feature,
+    domain::{Account, Feature},
     marketplace::{AppCredentials, MarketplaceError, client::PRODUCTS_PER_PAGE, order_windows, types::StockUpdateRow},
     monitoring,
 };

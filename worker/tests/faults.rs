@@ -10,10 +10,10 @@ use std::time::Duration;
 use ocean_core::{
     crypto::Keyring,
     db::{
-        accounts::{self, Account},
+        accounts,
         intents::{self, SyncRequest},
     },
-    domain::{AccountId, SyncTrigger},
+    domain::{Account, AccountId, SyncTrigger},
     feed,
     queue::{SyncJob, SyncQueue},
 };

@@ -6,11 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ocean_core::{
-    db::{
-        accounts::{self, Account},
-        catalog,
-    },
-    domain::AccountId,
+    db::{accounts, catalog},
+    domain::{Account, AccountId},
 };
 use ocean_sim::ShopConfig;
 use ocean_testkit::pid_of;

@@ -301,7 +301,7 @@ pub async fn waiting_intents(conn: &mut PgConnection) -> Result<i64, sqlx::Error
 }
 
 /// Accounts per (integration, status), and enabled accounts per (integration, freshness), for metrics.
-/// Freshness follows [`crate::db::accounts::Account::freshness`].
+/// Freshness follows [`crate::domain::Account::freshness`].
 pub async fn account_gauges(
     conn: &mut PgConnection,
 ) -> Result<(Vec<(String, String, i64)>, Vec<(String, String, i64)>), sqlx::Error> {

@@ -4,31 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{FromRow, PgExecutor};
 
-use crate::domain::{AccountId, SyncTrigger};
-
-/// Outcome of a sync attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Success,
-    Failure,
-    /// Another sync of the account was running; nothing was done.
-    Skipped,
-    /// The job used its page budget; a continuation job goes on from the checkpoint.
-    Partial,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 4] = [Self::Success, Self::Failure, Self::Skipped, Self::Partial];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Failure => "failure",
-            Self::Skipped => "skipped",
-            Self::Partial => "partial",
-        }
-    }
-}
+use crate::domain::{AccountId, Outcome, SyncTrigger};
 
 /// One sync attempt, as logged.
 #[derive(Debug, Clone)]

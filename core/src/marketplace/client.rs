@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
 use super::coordination::{Coordination, Limit};
+use super::endpoint::Endpoint;
 use super::envelope::{decode, decode_bulk};
 use super::error::MarketplaceError;
 use super::types::{BulkUpdateResult, Order, Product, ShipmentInfo, ShopInfo, StockUpdateRow, WithRaw};
@@ -45,40 +46,6 @@ pub struct AppCredentials {
     pub fs_id: u64,
     pub client_id: String,
     pub client_secret: SecretString,
-}
-
-/// Marketplace endpoints, named as the marketplace's rate limits are: one bucket per (app, endpoint).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    ShopInfo,
-    ProductInfo,
-    StockUpdate,
-    OrderList,
-    ShipmentInfo,
-}
-
-impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [
-        Self::ShopInfo,
-        Self::ProductInfo,
-        Self::StockUpdate,
-        Self::OrderList,
-        Self::ShipmentInfo,
-    ];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ShopInfo => "shop-info",
-            Self::ProductInfo => "product-info",
-            Self::StockUpdate => "stock-update",
-            Self::OrderList => "order-list",
-            Self::ShipmentInfo => "shipment-info",
-        }
-    }
 }
 
 struct CachedToken {

@@ -150,7 +150,7 @@ impl TestApp {
     }
 
     /// Waits until the account has recorded `syncs` successful syncs or `errors` failed ones.
-    pub async fn wait_for_outcome(&self, id: AccountId, syncs: i32, errors: i32) -> accounts::Account {
+    pub async fn wait_for_outcome(&self, id: AccountId, syncs: i32, errors: i32) -> ocean_core::domain::Account {
         ocean_testkit::wait_for(
             &format!("account {id} to reach {syncs} syncs / {errors} errors"),
             Duration::from_secs(60),

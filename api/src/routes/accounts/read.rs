@@ -77,7 +77,7 @@ pub(crate) async fn account_page(
     let (page, total) = accounts::list_page(&state.pool, integration_id, &query).await?;
     let page_ids: Vec<AccountId> = page.iter().map(|a| a.id).collect();
     let stats = reports::account_stats(&state.pool, integration_id, Some(&page_ids)).await?;
-    let role_of = |a: &accounts::Account| match &roles {
+    let role_of = |a: &ocean_core::domain::Account| match &roles {
         None => Role::Admin,
         Some(r) => r
             .iter()

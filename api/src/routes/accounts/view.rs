@@ -1,9 +1,9 @@
 //! How accounts look in responses. Secrets never appear: only whether one is stored.
 
 use chrono::{DateTime, Utc};
-use ocean_core::db::{
-    accounts::Account,
-    reports::{AccountStats, Totals, change_percent},
+use ocean_core::{
+    db::reports::{AccountStats, Totals, change_percent},
+    domain::Account,
 };
 use serde::Serialize;
 use serde_json::Value;

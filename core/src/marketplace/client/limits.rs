@@ -5,8 +5,9 @@ use std::{collections::HashMap, time::Instant};
 
 use reqwest::header::HeaderMap;
 
-use super::{Endpoint, TokopediaClient};
+use super::TokopediaClient;
 use crate::config::MarketplaceSettings;
+use crate::marketplace::Endpoint;
 use crate::marketplace::coordination::Limit;
 use crate::monitoring;
 
