@@ -1,9 +1,9 @@
-//! Operator commands of `ocean-api` besides `serve` and `migrate`.
+//! Operator commands of `ocean-api` besides `serve`.
 
 pub mod legacy;
+pub mod migrate;
 pub mod rotate_keys;
 
-use anyhow::Context;
 use clap::Args;
 use ocean_core::{
     config::{CryptoSettings, DatabaseSettings},
@@ -27,7 +27,7 @@ pub struct OperatorArgs {
 impl OperatorArgs {
     /// Parses the keys before connecting, so a malformed key fails without touching the database.
     pub async fn open(&self) -> anyhow::Result<(PgPool, Keyring)> {
-        let keyring = Keyring::parse(&self.crypto.encryption_keys).context("Failed to parse OCEAN_ENCRYPTION_KEYS")?;
+        let keyring = self.crypto.keyring()?;
         Ok((self.database.connect().await?, keyring))
     }
 }

@@ -2,6 +2,7 @@
 //! bearer tokens, answering in the `{success, data}` envelope and describing itself at
 //! `/api/openapi.json`; and the web console over it at `/`.
 
+pub mod app;
 pub mod auth;
 pub mod commands;
 pub mod console;
@@ -16,10 +17,16 @@ pub mod validation;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+pub use app::{Application, Settings};
+
 use axum::{Extension, Json, Router};
 use clap::Args;
 use ocean_core::{
-    config::MarketplaceSettings, crypto::Keyring, marketplace::TokopediaClient, monitoring, queue::SyncQueue,
+    config::{MarketplaceSettings, Validate},
+    crypto::Keyring,
+    marketplace::TokopediaClient,
+    monitoring,
+    queue::SyncQueue,
 };
 use sqlx::PgPool;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
@@ -62,19 +69,10 @@ pub struct ApiSettings {
 pub const ADMIN_TOKEN_MIN_CHARS: usize = 32;
 
 impl ApiSettings {
-    /// The configured bootstrap admin token, if it is long enough.
-    pub fn admin_token(&self) -> anyhow::Result<Option<&str>> {
+    /// The configured bootstrap admin token ([`Validate`] checks its length).
+    pub fn admin_token(&self) -> Option<&str> {
         use secrecy::ExposeSecret;
-        let Some(token) = &self.admin_token else {
-            return Ok(None);
-        };
-        let token = token.expose_secret();
-        anyhow::ensure!(
-            token.chars().count() >= ADMIN_TOKEN_MIN_CHARS,
-            "OCEAN_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} characters; generate one with \
-             `openssl rand -base64 32`"
-        );
-        Ok(Some(token))
+        self.admin_token.as_ref().map(|t| t.expose_secret())
     }
 
     pub fn auth_throttle(&self) -> throttle::AuthThrottle {
@@ -82,6 +80,18 @@ impl ApiSettings {
             self.auth_failure_limit,
             Duration::from_secs(self.auth_failure_window_secs),
         )
+    }
+}
+
+impl Validate for ApiSettings {
+    fn problems(&self) -> Vec<String> {
+        match self.admin_token() {
+            Some(token) if token.chars().count() < ADMIN_TOKEN_MIN_CHARS => vec![format!(
+                "OCEAN_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} characters; generate one with \
+                 `openssl rand -base64 32`"
+            )],
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -191,14 +201,12 @@ mod tests {
 
     #[test]
     fn a_short_bootstrap_admin_token_stops_the_api_naming_the_variable() {
+        use ocean_core::config::Validate;
         let settings = |token: &str| Cli::parse_from(["api", "--admin-token", token]).api;
-        let error = settings("sixteen-chars-ok").admin_token().unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("OCEAN_ADMIN_TOKEN must be at least 32 characters")
-        );
+        let problems = settings("sixteen-chars-ok").problems();
+        assert!(problems[0].contains("OCEAN_ADMIN_TOKEN must be at least 32 characters"));
         let long = "demo-admin-token-not-for-production";
-        assert_eq!(settings(long).admin_token().unwrap(), Some(long));
+        assert!(settings(long).problems().is_empty());
+        assert_eq!(settings(long).admin_token(), Some(long));
     }
 }

@@ -1,12 +1,32 @@
 //! Typed settings, one struct per concern. Each binary flattens the sections it needs into its clap
-//! command line, so every setting is a flag and an environment variable with a documented default,
-//! and a bad value stops the process at boot with a clear message.
+//! command line, so every setting is a flag and an environment variable with a documented default.
+//! What clap's types cannot check (formats, lengths, ranges) each section says in [`Validate`], and
+//! every binary's `Application::build` checks all its sections at once with [`validate`]: a bad value
+//! stops the process at boot with one message per problem, each naming its variable.
 
 use std::time::Duration;
 
 use clap::Args;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgPool, postgres::PgPoolOptions};
+
+use crate::crypto::Keyring;
+
+/// A section of settings with checks beyond its types.
+pub trait Validate {
+    /// Every problem of the section, each naming its variable and saying what is expected.
+    fn problems(&self) -> Vec<String>;
+}
+
+/// Checks every section, reporting all problems at once so an operator fixes them in one round.
+pub fn validate(sections: &[&dyn Validate]) -> anyhow::Result<()> {
+    let problems: Vec<String> = sections.iter().flat_map(|s| s.problems()).collect();
+    match problems.as_slice() {
+        [] => Ok(()),
+        [one] => anyhow::bail!("invalid setting: {one}"),
+        many => anyhow::bail!("invalid settings:\n  - {}", many.join("\n  - ")),
+    }
+}
 
 /// Postgres connection.
 #[derive(Args, Debug, Clone)]
@@ -28,13 +48,31 @@ impl DatabaseSettings {
     /// Opens a pool; fails fast (5 s) when Postgres is unreachable.
     pub async fn connect(&self) -> anyhow::Result<PgPool> {
         use anyhow::Context;
-        use secrecy::ExposeSecret;
         PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect(self.database_url.expose_secret())
             .await
             .context("Failed to connect to Postgres (DATABASE_URL)")
+    }
+}
+
+impl Validate for DatabaseSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        // The URL holds a password: the message never quotes it.
+        if self
+            .database_url
+            .expose_secret()
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .is_err()
+        {
+            problems.push("DATABASE_URL is not a Postgres URL (postgres://user@host:port/database)".into());
+        }
+        if self.max_connections == 0 {
+            problems.push("OCEAN_DB_MAX_CONNECTIONS must be at least 1".into());
+        }
+        problems
     }
 }
 
@@ -53,6 +91,19 @@ pub struct RedisSettings {
     /// It also prefixes every key the queue writes, so two deployments can share one Redis.
     #[arg(long = "queue-name", env = "OCEAN_QUEUE_NAME", default_value = "ocean:sync-accounts")]
     pub queue_name: String,
+}
+
+impl Validate for RedisSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if redis::Client::open(self.redis_url.expose_secret()).is_err() {
+            problems.push("REDIS_URL is not a Redis URL (redis://host:port/)".into());
+        }
+        if self.queue_name.trim().is_empty() {
+            problems.push("OCEAN_QUEUE_NAME must not be empty".into());
+        }
+        problems
+    }
 }
 
 /// Where the marketplace lives. Production: base `https://fs.tokopedia.net`, auth
@@ -120,6 +171,27 @@ pub struct MarketplaceSettings {
     pub max_rate_limit_retries: u32,
 }
 
+impl Validate for MarketplaceSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (variable, url) in [
+            ("OCEAN_TOKOPEDIA_BASE_URL", &self.base_url),
+            ("OCEAN_TOKOPEDIA_AUTH_URL", &self.auth_url),
+        ] {
+            if !reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                problems.push(format!("{variable} `{url}` is not an http(s) URL"));
+            }
+        }
+        if !(0.1..=1.0).contains(&self.headroom) {
+            problems.push("OCEAN_MARKETPLACE_HEADROOM must be between 0.1 and 1".into());
+        }
+        if let Err(e) = crate::marketplace::client::configured_limits(self) {
+            problems.push(e.to_string());
+        }
+        problems
+    }
+}
+
 /// Keys that seal account credentials at rest.
 #[derive(Args, Debug, Clone)]
 pub struct CryptoSettings {
@@ -127,4 +199,18 @@ pub struct CryptoSettings {
     /// open secrets sealed before a rotation. Generate a key with `openssl rand -base64 32`.
     #[arg(long = "encryption-keys", env = "OCEAN_ENCRYPTION_KEYS", hide_env_values = true)]
     pub encryption_keys: SecretString,
+}
+
+impl CryptoSettings {
+    /// The keys, parsed.
+    pub fn keyring(&self) -> anyhow::Result<Keyring> {
+        use anyhow::Context;
+        Keyring::parse(&self.encryption_keys).context("Failed to parse OCEAN_ENCRYPTION_KEYS")
+    }
+}
+
+impl Validate for CryptoSettings {
+    fn problems(&self) -> Vec<String> {
+        self.keyring().err().map(|e| format!("{e:#}")).into_iter().collect()
+    }
 }

@@ -7,6 +7,8 @@
 //! due jobs), a sync-all over any number of accounts is accepted at once, and a Redis that lost its data is
 //! simply fed again.
 
+mod app;
+
 use std::{collections::BTreeSet, time::Duration};
 
 use anyhow::Context;
@@ -18,6 +20,8 @@ use ocean_core::{
 };
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+
+pub use app::{Application, Settings};
 
 /// Scheduler tuning.
 #[derive(Args, Debug, Clone)]

@@ -4,6 +4,7 @@
 //! here: a unique worker name per start and per restart, restart on backend errors, polling instead of
 //! waiting for the heartbeat, a timeout on every job, and fetch batches the size of the concurrency.
 
+mod app;
 mod streams;
 pub mod sync;
 
@@ -19,6 +20,7 @@ use ocean_core::{
 };
 use tokio_util::sync::CancellationToken;
 
+pub use app::{Application, Settings};
 pub use sync::{SyncContext, run_sync};
 
 /// Worker tuning.

@@ -29,7 +29,7 @@ use crate::monitoring;
 mod limits;
 mod tokens;
 
-use limits::configured_limits;
+pub(crate) use limits::configured_limits;
 
 /// Largest page the product list accepts.
 pub const PRODUCTS_PER_PAGE: u32 = 50;
@@ -72,6 +72,7 @@ pub struct TokopediaClient {
 }
 
 impl TokopediaClient {
+    /// A client for `settings`, which `Validate` has checked (`Application::build` does).
     pub fn new(settings: &MarketplaceSettings) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_secs))
@@ -79,10 +80,6 @@ impl TokopediaClient {
             .user_agent(concat!("ocean-sync/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let rate = NonZeroU32::new(settings.rate_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
-        anyhow::ensure!(
-            (0.1..=1.0).contains(&settings.headroom),
-            "OCEAN_MARKETPLACE_HEADROOM must be between 0.1 and 1"
-        );
         Ok(Self {
             http,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),

@@ -59,7 +59,7 @@ impl TokopediaClient {
 }
 
 /// The configured limit of every endpoint: the default, then the per-endpoint overrides.
-pub(super) fn configured_limits(settings: &MarketplaceSettings) -> anyhow::Result<HashMap<Endpoint, Limit>> {
+pub(crate) fn configured_limits(settings: &MarketplaceSettings) -> anyhow::Result<HashMap<Endpoint, Limit>> {
     let default = Limit {
         rate_per_sec: f64::from(settings.rate_per_sec.max(1)),
         burst: settings.burst.max(1),
