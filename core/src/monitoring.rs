@@ -48,7 +48,7 @@ pub enum Process {
 }
 
 /// Where a process serves `/metrics`.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct MetricsSettings {
     /// Address of this process's Prometheus endpoint (`/metrics`), or `off`. Each binary has its own
     /// default port: api 9101, scheduler 9102, worker 9103.

@@ -1,5 +1,6 @@
-//! Helpers for tests that run the real pieces: Postgres (a database per test, from `#[sqlx::test]`),
-//! Redis (a queue namespace per test, removed afterwards), and the simulator on an ephemeral port.
+//! Helpers for tests and benchmarks that run the real pieces: Postgres (a database per test, from
+//! `#[sqlx::test]`), Redis (a queue namespace per test, deleted when its [`TestQueue`] is dropped), the
+//! simulator on an ephemeral port, and [`TestApp`]: a whole Ocean Sync assembled as production does.
 
 use std::{future::Future, sync::LazyLock, time::Duration};
 
@@ -17,8 +18,11 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+pub mod app;
 pub mod proxy;
 pub mod redis_server;
+
+pub use app::{ACCOUNTS, ADMIN_TOKEN, SECRET, TestApp, scheduler_settings, worker_settings};
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
@@ -45,10 +49,16 @@ pub struct SimServer {
 
 impl SimServer {
     pub async fn start(config: SimConfig) -> Self {
+        Self::try_start(config).await.expect("start the simulator")
+    }
+
+    /// Like [`SimServer::start`], for callers that report errors (the bench).
+    pub async fn try_start(config: SimConfig) -> anyhow::Result<Self> {
+        use anyhow::Context;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("bind simulator port");
-        let base_url = format!("http://{}", listener.local_addr().expect("simulator address"));
+            .context("Failed to bind the simulator's port")?;
+        let base_url = format!("http://{}", listener.local_addr().context("simulator address")?);
         let sim = Sim::new(config.clone());
         let stop = CancellationToken::new();
         let cancelled = stop.clone();
@@ -56,12 +66,12 @@ impl SimServer {
         tokio::spawn(async move {
             let _ = ocean_sim::serve(listener, served, async move { cancelled.cancelled().await }).await;
         });
-        Self {
+        Ok(Self {
             sim,
             config,
             base_url,
             stop,
-        }
+        })
     }
 
     /// Client settings pointing at this simulator.
@@ -107,19 +117,16 @@ pub fn redis_url() -> String {
 
 /// Settings for a queue no other test uses.
 pub fn redis_settings() -> RedisSettings {
-    RedisSettings {
-        redis_url: SecretString::from(redis_url()),
-        queue_name: format!("test:{}:sync", uuid::Uuid::new_v4().simple()),
-    }
+    app::redis_settings(&redis_url(), &format!("test:{}:sync", uuid::Uuid::new_v4().simple()))
 }
 
-/// A queue in its own namespace. Call [`remove_namespace`] at the end of the test.
-pub async fn fresh_queue() -> SyncQueue {
+/// A queue in its own namespace on the test Redis.
+pub async fn fresh_queue() -> TestQueue {
     queue_on(&redis_url()).await
 }
 
 /// A queue in its own namespace on the Redis at `url` (a private server of a fault test).
-pub async fn queue_on(url: &str) -> SyncQueue {
+pub async fn queue_on(url: &str) -> TestQueue {
     let settings = RedisSettings {
         redis_url: SecretString::from(url.to_owned()),
         ..redis_settings()
@@ -127,7 +134,69 @@ pub async fn queue_on(url: &str) -> SyncQueue {
     let conn = queue::connect(&settings)
         .await
         .expect("Redis must run on REDIS_URL (make test starts it)");
-    SyncQueue::new(conn, &settings.queue_name, test_timing())
+    TestQueue {
+        queue: SyncQueue::new(conn, &settings.queue_name, test_timing()),
+        redis_url: url.to_owned(),
+    }
+}
+
+/// A test's queue namespace: every key under it is deleted when this is dropped, also when the test
+/// panics, so no test leaves keys behind (never FLUSHALL: other tests share the server). Use it as a
+/// [`SyncQueue`]; clones of that queue do not own the namespace.
+pub struct TestQueue {
+    queue: SyncQueue,
+    redis_url: String,
+}
+
+impl TestQueue {
+    /// Settings naming this namespace, for building processes on it.
+    pub fn settings(&self) -> RedisSettings {
+        app::redis_settings(&self.redis_url, self.queue.name())
+    }
+
+    /// Deletes every key of the namespace now: a deployment's FLUSHALL, without touching the other tests
+    /// sharing the server.
+    pub fn flush(&self) {
+        delete_namespace(&self.redis_url, self.queue.name());
+    }
+
+    /// The Redis URL of this namespace.
+    pub fn redis_url(&self) -> &str {
+        &self.redis_url
+    }
+}
+
+impl std::ops::Deref for TestQueue {
+    type Target = SyncQueue;
+
+    fn deref(&self) -> &SyncQueue {
+        &self.queue
+    }
+}
+
+impl Drop for TestQueue {
+    fn drop(&mut self) {
+        // Drop cannot await, and may run while a panic unwinds: a blocking connection of its own.
+        delete_namespace(&self.redis_url, self.queue.name());
+    }
+}
+
+/// Deletes every key starting with `prefix`. A server that is gone (a fault test killed it) has nothing
+/// left to delete.
+pub fn delete_namespace(redis_url: &str, prefix: &str) {
+    let Ok(client) = redis::Client::open(redis_url) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(&mut conn)
+        .unwrap_or_default();
+    for chunk in keys.chunks(500) {
+        let _: redis::RedisResult<u64> = redis::cmd("DEL").arg(chunk).query(&mut conn);
+    }
 }
 
 /// Short heartbeats so crash recovery is quick in tests.
@@ -136,20 +205,6 @@ pub fn test_timing() -> QueueTiming {
         heartbeat: Duration::from_secs(1),
         missed_heartbeats: 3,
         batch_size: 4,
-    }
-}
-
-/// Deletes every key of the queue's namespace (never FLUSHALL: other tests share the server).
-pub async fn remove_namespace(queue: &SyncQueue) {
-    let mut conn = queue.connection();
-    let pattern = format!("{}*", queue.name());
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(&pattern)
-        .query_async(&mut conn)
-        .await
-        .unwrap_or_default();
-    for chunk in keys.chunks(500) {
-        let _: Result<u64, _> = redis::cmd("DEL").arg(chunk).query_async(&mut conn).await;
     }
 }
 
@@ -220,38 +275,46 @@ pub fn service_process(
     queue: &str,
     keys: &SecretString,
 ) -> tokio::process::Command {
+    let mut command = service_command(bin, &database_url_for(pool), &redis_url(), marketplace_url, queue, keys);
+    command
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+/// What every Ocean Sync process started by a test or a benchmark needs: where Postgres, Redis (and the
+/// queue in it) and the marketplace are, the keyring, and any free metrics port (several processes share
+/// a machine); killed when dropped.
+pub fn service_command(
+    bin: impl AsRef<std::ffi::OsStr>,
+    database_url: &str,
+    redis_url: &str,
+    marketplace_url: &str,
+    queue: &str,
+    keys: &SecretString,
+) -> tokio::process::Command {
     use secrecy::ExposeSecret;
     let mut command = tokio::process::Command::new(bin);
     command
-        .env("DATABASE_URL", database_url_for(pool))
-        .env("REDIS_URL", redis_url())
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis_url)
         .env("OCEAN_QUEUE_NAME", queue)
         .env("OCEAN_TOKOPEDIA_BASE_URL", marketplace_url)
         .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{marketplace_url}/token"))
         .env("OCEAN_ENCRYPTION_KEYS", keys.expose_secret())
-        // Several processes per test, tests in parallel: any free port.
         .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     command
 }
 
-/// A scheduler for tests with worker processes: quick ticks, default feeding.
-pub fn spawn_scheduler(pool: &PgPool, queue: &SyncQueue, stop: &CancellationToken) {
+/// A scheduler for tests with worker processes: quick ticks, default feeding; runs until `stop`.
+pub async fn spawn_scheduler(pool: &PgPool, queue: &TestQueue, stop: &CancellationToken) {
     let settings = ocean_scheduler::SchedulerSettings {
         tick_ms: 200,
-        batch: 100,
-        high_water: 1000,
-        ..Default::default()
+        ..scheduler_settings()
     };
-    tokio::spawn(ocean_scheduler::run(
-        pool.clone(),
-        queue.clone(),
-        settings,
-        stop.clone(),
-    ));
+    app::spawn_scheduler_on(&database_url_for(pool), queue.settings(), settings, stop.clone()).await;
 }
 
 /// A keyring with one random key, as `OCEAN_ENCRYPTION_KEYS` would give.
@@ -305,12 +368,31 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
+    let every = Duration::from_millis(100);
+    wait_until(what, limit, every, || {
+        let next = check();
+        async move { Ok(next.await) }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Polls `check` every `every` until it yields a value, fails, or `limit` passes (an error naming `what`).
+pub async fn wait_until<T, F, Fut>(what: &str, limit: Duration, every: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        if let Some(value) = check().await {
-            return value;
+        if let Some(value) = check().await? {
+            return Ok(value);
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {}s waiting for {what}",
+            limit.as_secs()
+        );
+        tokio::time::sleep(every).await;
     }
 }

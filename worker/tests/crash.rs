@@ -30,7 +30,7 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     ];
     let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
     let stop = CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
 
     // Wait until a worker is mid-sync: it holds the lease and has written some products.
     let owner: String = wait_for("a worker to start syncing", Duration::from_secs(60), || async {
@@ -96,5 +96,4 @@ async fn a_sigkilled_workers_sync_runs_again_on_the_other_worker(pool: PgPool) {
     for worker in &mut workers {
         let _ = worker.kill().await;
     }
-    ocean_testkit::remove_namespace(&queue).await;
 }

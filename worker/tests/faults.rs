@@ -94,10 +94,10 @@ async fn assert_settled(pool: &PgPool, id: AccountId) {
     assert_eq!(at_rest.3, at_rest.4, "every request is served");
 }
 
+/// The test's worker processes and its scheduler; the queue's namespace goes with the queue.
 struct Workers {
     workers: Vec<Child>,
     stop: CancellationToken,
-    queue: SyncQueue,
 }
 
 impl Workers {
@@ -106,7 +106,6 @@ impl Workers {
         for worker in &mut self.workers {
             let _ = worker.kill().await;
         }
-        ocean_testkit::remove_namespace(&self.queue).await;
     }
 }
 
@@ -124,11 +123,10 @@ async fn a_crash_a_sync_now_and_a_redelivered_job_leave_every_request_served(poo
     let queue = ocean_testkit::fresh_queue().await;
     let a = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Crashy", 60).await;
     let stop = CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
     let mut running = Workers {
         workers: vec![spawn_worker(&pool, &sim, &queue, &keys, &redis)],
         stop,
-        queue: queue.clone(),
     };
 
     // J: the scheduled sync, running on the first worker.
@@ -215,11 +213,10 @@ async fn redis_fault_mid_sync(pool: PgPool, fault: RedisFault) {
     let queue = ocean_testkit::queue_on(&server.url()).await;
     let a = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Faulty", 60).await;
     let stop = CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
     let running = Workers {
         workers: vec![spawn_worker(&pool, &sim, &queue, &keys, &server.url())],
         stop,
-        queue: queue.clone(),
     };
 
     wait_syncing(&pool, a.id, "the first sync to start").await;
@@ -284,7 +281,7 @@ async fn a_postgres_outage_mid_sync_ends_with_the_account_synced_again(pool: PgP
     let queue = ocean_testkit::fresh_queue().await;
     let a = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Outage", 60).await;
     let stop = CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
     let worker = ocean_testkit::fast_worker_process(WORKER, &pool, &sim, queue.name(), &keys)
         .env(
             "DATABASE_URL",
@@ -295,7 +292,6 @@ async fn a_postgres_outage_mid_sync_ends_with_the_account_synced_again(pool: PgP
     let running = Workers {
         workers: vec![worker],
         stop,
-        queue: queue.clone(),
     };
 
     wait_syncing(&pool, a.id, "the first sync to start").await;

@@ -78,7 +78,7 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
         .collect();
     let started = Instant::now();
     let stop = CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
 
     wait_for("every shop to sync", Duration::from_secs(240), || async {
         let mut synced = 0;
@@ -111,5 +111,4 @@ async fn four_workers_and_fifty_shops_of_one_app_cause_no_429(pool: PgPool) {
     for worker in &mut workers {
         let _ = worker.kill().await;
     }
-    ocean_testkit::remove_namespace(&queue).await;
 }

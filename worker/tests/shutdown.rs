@@ -54,7 +54,7 @@ async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
     let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Draining", 60).await;
     let mut worker = draining_worker(&pool, &sim, queue.name(), &keys, "60");
     let stop = tokio_util::sync::CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
 
     terminate_mid_sync(&pool, account.id, &mut worker).await;
     let finished = accounts::get(&pool, account.id).await.unwrap().unwrap();
@@ -66,7 +66,6 @@ async fn sigterm_lets_the_running_sync_finish_and_exits_cleanly(pool: PgPool) {
     assert_eq!(catalog::counts(&pool, account.id).await.unwrap().products, 600);
 
     stop.cancel();
-    ocean_testkit::remove_namespace(&queue).await;
 }
 
 /// A sync still running when the grace period ends is handed back as the worker exits: no lease is left
@@ -81,7 +80,7 @@ async fn sigterm_hands_back_a_sync_that_outlives_the_grace_period(pool: PgPool) 
     let account = ocean_testkit::create_account(&pool, &keyring, &sim.config.apps[0], "Handed back", 60).await;
     let mut worker = draining_worker(&pool, &sim, queue.name(), &keys, "1");
     let stop = tokio_util::sync::CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &queue, &stop);
+    ocean_testkit::spawn_scheduler(&pool, &queue, &stop).await;
 
     terminate_mid_sync(&pool, account.id, &mut worker).await;
     // At exit, well before the 30 s lease would lapse: handed back and waiting to run again.
@@ -107,5 +106,4 @@ async fn sigterm_hands_back_a_sync_that_outlives_the_grace_period(pool: PgPool) 
 
     stop.cancel();
     let _ = other.kill().await;
-    ocean_testkit::remove_namespace(&queue).await;
 }

@@ -4,11 +4,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{ACCOUNTS, TestApi, fields};
+use crate::helpers::{ACCOUNTS, TestApp, fields};
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let app = api.sim.config.apps[0].clone();
     let other_shop = api.sim.config.apps[1].shops[0].shop_id;
     let creds = |secret: &str, shop: u64| json!({ "credentials": { "fs_id": app.fs_id, "shop_id": shop, "client_id": app.client_id, "client_secret": secret } });
@@ -70,12 +70,11 @@ async fn connection_tests_say_what_worked_and_what_did_not(pool: PgPool) {
         api.post(&format!("{ACCOUNTS}/999/test"), json!({})).await.0,
         StatusCode::NOT_FOUND
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn platform_settings_are_read_and_changed(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, body) = api.get("/api/integrations/tokopedia").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -109,12 +108,11 @@ async fn platform_settings_are_read_and_changed(pool: PgPool) {
         api.put("/api/integrations/lazada", json!({})).await.0,
         StatusCode::NOT_FOUND
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (id, token) = api.create_user("siti@agency", false).await;
     let (status, me) = api.send(Method::GET, "/api/users/me", Some(&token), None).await;
     assert_eq!(
@@ -163,12 +161,11 @@ async fn users_get_tokens_that_work_until_revoked(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(stored_plain, 0, "tokens are stored as SHA-256 digests only");
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn access_is_granted_listed_and_revoked(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let account = api.create_account("Main", 1).await;
     let (user, token) = api.create_user("budi", false).await;
     assert_eq!(
@@ -211,14 +208,13 @@ async fn access_is_granted_listed_and_revoked(pool: PgPool) {
             .0,
         StatusCode::NOT_FOUND
     );
-    api.stop().await;
 }
 
 /// `GET /api/users` refuses an account admin; granting must not list users either: an id of a user the
 /// caller cannot see answers exactly like an id of nobody, and names no one.
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_account_admin_learns_nothing_about_users_they_cannot_see_by_granting(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let own = api.create_account("Own", 1).await;
     let elsewhere = api.create_account("Elsewhere", 2).await;
     let (admin, token) = api.create_user("shop-admin", false).await;
@@ -263,12 +259,11 @@ async fn an_account_admin_learns_nothing_about_users_they_cannot_see_by_granting
     // The global admin gives roles to anyone.
     let (status, body) = api.put(&path, json!({ "user_id": stranger, "role": "viewer" })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn only_global_admins_change_account_identifiers(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let own = api.create_account("Own", 1).await;
     api.create_account("Hidden", 2).await;
     let (user, token) = api.create_user("agency-admin", false).await;
@@ -286,5 +281,4 @@ async fn only_global_admins_change_account_identifiers(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    api.stop().await;
 }

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::helpers::{ACCOUNTS, ADMIN, TestApi, account_body, dump_tables};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, TestApp, account_body, dump_tables};
 
 mod table;
 
@@ -94,7 +94,7 @@ struct Fixture {
 impl Fixture {
     fn token(&self, caller: Caller) -> Option<&str> {
         match caller {
-            Caller::GlobalAdmin => Some(ADMIN),
+            Caller::GlobalAdmin => Some(ADMIN_TOKEN),
             Caller::AccountAdmin => Some(&self.account_admin.1),
             Caller::Editor => Some(&self.editor.1),
             Caller::Viewer => Some(&self.viewer.1),
@@ -215,8 +215,10 @@ impl Row {
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_route_answers_each_caller_exactly_as_their_role_allows(pool: PgPool) {
     // The revoked token is tried on every route: far more wrong tokens than one address may send.
-    let throttle = ocean_api::throttle::AuthThrottle::new(u32::MAX, std::time::Duration::from_secs(60));
-    let api = TestApi::start_with_throttle(&pool, throttle).await;
+    let api = TestApp::builder(&pool)
+        .auth_failures(u32::MAX, std::time::Duration::from_secs(60))
+        .start()
+        .await;
     let mut fixture = build_fixture(&api).await;
     let rows = table();
     assert_table_covers_the_document(&api, &rows).await;
@@ -243,12 +245,11 @@ async fn every_route_answers_each_caller_exactly_as_their_role_allows(pool: PgPo
         failures.len(),
         failures.join("\n\n")
     );
-    api.stop().await;
 }
 
 /// Calls one route as one caller and returns what went wrong.
 async fn run_cell(
-    api: &TestApi,
+    api: &TestApp,
     fixture: &mut Fixture,
     row: &Row,
     side: Side,
@@ -312,7 +313,7 @@ async fn run_cell(
 }
 
 /// Every (method, path) of the OpenAPI document has a row, and every row is a documented route.
-async fn assert_table_covers_the_document(api: &TestApi, rows: &[Row]) {
+async fn assert_table_covers_the_document(api: &TestApp, rows: &[Row]) {
     let (status, doc) = api.send(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK, "{doc}");
     let paths = doc["paths"].as_object().expect("the document lists paths");
@@ -337,7 +338,7 @@ async fn assert_table_covers_the_document(api: &TestApi, rows: &[Row]) {
 }
 
 /// Everything a call could change.
-async fn snapshot(api: &TestApi) -> (String, u64) {
+async fn snapshot(api: &TestApp) -> (String, u64) {
     let depth = api.queue.depth().await.expect("queue depth");
     (dump_tables(&api.pool).await, depth)
 }
@@ -349,7 +350,7 @@ async fn all_accounts(pool: &PgPool) -> Vec<i64> {
         .expect("account ids")
 }
 
-async fn build_fixture(api: &TestApi) -> Fixture {
+async fn build_fixture(api: &TestApp) -> Fixture {
     let own = create_account(api, Side::Own).await;
     let other = create_account(api, Side::Other).await;
     let account_admin = api.create_user("account-admin", false).await;
@@ -381,7 +382,7 @@ async fn build_fixture(api: &TestApi) -> Fixture {
     fixture
 }
 
-async fn create_account(api: &TestApi, side: Side) -> Account {
+async fn create_account(api: &TestApp, side: Side) -> Account {
     let body = match side {
         Side::Own => account_body(OWN_NAME, OWN_SHOP),
         Side::Other => {
@@ -400,7 +401,7 @@ async fn create_account(api: &TestApi, side: Side) -> Account {
 }
 
 /// The own account: one user per role plus the bystander; the other account: the bystander only.
-async fn grant_roles(api: &TestApi, fixture: &Fixture, side: Side) {
+async fn grant_roles(api: &TestApp, fixture: &Fixture, side: Side) {
     let account = fixture.account(side).id;
     if side == Side::Own {
         api.grant(account, fixture.account_admin.0, "admin").await;
@@ -411,7 +412,7 @@ async fn grant_roles(api: &TestApi, fixture: &Fixture, side: Side) {
 }
 
 /// A global admin's token that was revoked: the strongest caller a revoked token could sign in as.
-async fn revoked_token(api: &TestApi) -> String {
+async fn revoked_token(api: &TestApp) -> String {
     let (user, token) = api.create_user("revoked-admin", true).await;
     let (status, tokens) = api.get(&format!("/api/users/{user}/tokens")).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
@@ -421,7 +422,7 @@ async fn revoked_token(api: &TestApi) -> String {
     token
 }
 
-async fn issue_spare_token(api: &TestApi, user: i64) -> i64 {
+async fn issue_spare_token(api: &TestApp, user: i64) -> i64 {
     let (status, issued) = api
         .post(&format!("/api/users/{user}/tokens"), json!({ "name": "spare" }))
         .await;
@@ -429,7 +430,7 @@ async fn issue_spare_token(api: &TestApi, user: i64) -> i64 {
     issued["data"]["id"].as_i64().expect("token id")
 }
 
-async fn restore(api: &TestApi, fixture: &mut Fixture, what: Restore, side: Side) {
+async fn restore(api: &TestApp, fixture: &mut Fixture, what: Restore, side: Side) {
     match what {
         Restore::Nothing => {}
         Restore::Account => {

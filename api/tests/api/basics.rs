@@ -4,11 +4,11 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi, account_body as account, fields};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, SECRET, TestApp, account_body as account, fields};
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     for token in [None, Some("not-a-real-token")] {
         let (status, body) = api.send(reqwest::Method::GET, ACCOUNTS, token, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -19,23 +19,21 @@ async fn every_api_route_requires_a_valid_bearer_token(pool: PgPool) {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn health_probes_answer(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, _) = api.send(reqwest::Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = api.send(reqwest::Method::GET, "/readyz", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({ "postgres": "ok", "redis": "ok" }));
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn create_reports_every_bad_field_by_name(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, body) = api.post(ACCOUNTS, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "validation_failed");
@@ -72,19 +70,18 @@ async fn create_reports_every_bad_field_by_name(pool: PgPool) {
     let response = api
         .http
         .post(format!("{}{ACCOUNTS}", api.url))
-        .bearer_auth(ADMIN)
+        .bearer_auth(ADMIN_TOKEN)
         .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, first) = api.post(ACCOUNTS, account("Main Store - Jakarta", 67890)).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let first = &first["data"];
@@ -117,12 +114,11 @@ async fn created_accounts_are_listed_without_secrets_and_the_first_is_primary(po
     .await
     .unwrap();
     assert!(!dump.contains(SECRET), "the client secret is stored in plain text");
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, body) = api.get("/api/integrations/shopee/accounts").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["error"]["message"].as_str().unwrap().contains("shopee"));
@@ -135,12 +131,11 @@ async fn unknown_things_are_404_and_bad_ids_422(pool: PgPool) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&body), ["id"]);
     assert_eq!(api.get("/api/nothing-here").await.0, StatusCode::NOT_FOUND);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (_, created) = api.post(ACCOUNTS, account("Main", 67890)).await;
     let id = created["data"]["id"].as_i64().unwrap();
     for _ in 0..3 {
@@ -163,12 +158,11 @@ async fn sync_now_records_the_request_and_enqueues_it_once(pool: PgPool) {
     let (status, body) = api.post(&format!("{ACCOUNTS}/sync-all"), json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(body["data"]["queued"], 1);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_disabled_account_refuses_sync_with_a_reason(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let mut disabled = account("Paused", 5);
     disabled["enabled"] = json!(false);
     let (status, created) = api.post(ACCOUNTS, disabled).await;
@@ -179,5 +173,4 @@ async fn a_disabled_account_refuses_sync_with_a_reason(pool: PgPool) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "account_disabled");
     assert_eq!(api.queue.depth().await.unwrap(), 0);
-    api.stop().await;
 }

@@ -6,7 +6,7 @@ mod sessions;
 
 use reqwest::{StatusCode, header};
 
-use crate::helpers::TestApi;
+use crate::helpers::TestApp;
 
 pub const CONSOLE_ACCOUNTS: &str = "/integrations/tokopedia/accounts";
 
@@ -19,7 +19,7 @@ pub struct ConsoleClient {
 
 impl ConsoleClient {
     /// Signs in with `token`; panics if the console refuses it.
-    pub async fn sign_in(api: &TestApi, token: &str) -> Self {
+    pub async fn sign_in(api: &TestApp, token: &str) -> Self {
         let http = no_redirects();
         let response = http
             .post(format!("{}/sign-in", api.url))

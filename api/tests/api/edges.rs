@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     console::{CONSOLE_ACCOUNTS, ConsoleClient},
-    helpers::{ACCOUNTS, ADMIN, TestApi, account_body, fields},
+    helpers::{ACCOUNTS, ADMIN_TOKEN, TestApp, account_body, fields},
 };
 
 /// A 4xx in the API's error envelope.
@@ -20,10 +20,10 @@ fn assert_envelope(status: StatusCode, body: &Value, context: &str) {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn nul_characters_in_text_are_refused_by_field_name(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
     let (user, _) = api.create_user("ann", false).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let before = crate::helpers::dump_tables(&pool).await;
 
     let (status, body) = api
@@ -96,15 +96,14 @@ async fn nul_characters_in_text_are_refused_by_field_name(pool: PgPool) {
         crate::helpers::dump_tables(&pool).await,
         "refused requests stored nothing"
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn console_actions_with_a_bad_back_field_return_to_the_account_list(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let first = api.create_account("Main Store - Jakarta", 67890).await;
     let second = api.create_account("Surabaya Branch", 12346).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let csrf = console.csrf().await;
     let detail = format!("{CONSOLE_ACCOUNTS}/{first}");
     let injected = format!("{detail}\r\nSet-Cookie: ocean_session=stolen");
@@ -146,12 +145,11 @@ async fn console_actions_with_a_bad_back_field_return_to_the_account_list(pool: 
         assert_eq!(status, StatusCode::SEE_OTHER, "{action}");
         assert_eq!(location, format!("{detail}?notice={notice}"));
     }
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     for (path, field) in [
         (format!("{ACCOUNTS}/%FF"), "id"),
         (format!("{ACCOUNTS}/%C3%28/stats"), "id"),
@@ -164,7 +162,7 @@ async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPoo
         assert_eq!(fields(&body), [field], "{path}");
     }
 
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     for path in [
         format!("{CONSOLE_ACCOUNTS}/%FF"),
         "/integrations/%FF/dashboard".to_owned(),
@@ -180,19 +178,18 @@ async fn bytes_that_are_not_utf8_in_a_path_answer_in_the_usual_shape(pool: PgPoo
         let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
         assert!(content_type.starts_with("text/html"), "{path}: {content_type}");
     }
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_body_over_the_limit_answers_413(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let mut create = account_body("Main Store - Jakarta", 67890);
     create["metadata"] = json!({ "note": "x".repeat(3 * 1024 * 1024) });
     for path in [ACCOUNTS.to_owned(), "/api/users".to_owned()] {
         let response = api
             .http
             .post(format!("{}{path}", api.url))
-            .bearer_auth(ADMIN)
+            .bearer_auth(ADMIN_TOKEN)
             .json(&create)
             .send()
             .await
@@ -213,5 +210,4 @@ async fn a_body_over_the_limit_answers_413(pool: PgPool) {
             .unwrap(),
         0
     );
-    api.stop().await;
 }

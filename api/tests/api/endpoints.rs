@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{ACCOUNTS, SECRET, TestApi, account_body, fields};
+use crate::helpers::{ACCOUNTS, SECRET, TestApp, account_body, fields};
 
 fn names(list: &serde_json::Value) -> Vec<String> {
     list["data"]["accounts"]
@@ -17,7 +17,7 @@ fn names(list: &serde_json::Value) -> Vec<String> {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_list_pages_sorts_and_filters(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     for (i, name) in ["Delta", "alpha", "Echo", "charlie", "Bravo"].iter().enumerate() {
         api.create_account(name, 100 + i as u64).await;
     }
@@ -65,12 +65,11 @@ async fn the_list_pages_sorts_and_filters(pool: PgPool) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(fields(&body), [field], "{query}");
     }
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentials(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main", 1).await;
     api.create_account("Other", 2).await;
     let sealed = |pool: PgPool| async move {
@@ -157,12 +156,11 @@ async fn update_changes_only_given_fields_and_keeps_the_secret_without_credentia
     assert_eq!(audit.len(), 5, "one audit entry per successful update");
     assert_eq!(audit[2]["secret_replaced"], true);
     assert!(!audit.iter().any(|a| a.to_string().contains("another-secret-value")));
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let first = api.create_account("First", 1).await;
     let second = api.create_account("Second", 2).await;
     let third = api.create_account("Third", 3).await;
@@ -222,12 +220,11 @@ async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(p
         json!(null),
         "deleting a non-primary promotes nobody"
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn stats_compare_today_with_yesterday(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main", 1).await;
     for (n, (age, amount, status)) in [
         ("0", 100_000, 700),
@@ -266,7 +263,6 @@ async fn stats_compare_today_with_yesterday(pool: PgPool) {
         api.get(&format!("{ACCOUNTS}/x/stats")).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    api.stop().await;
 }
 
 /// Today so far is compared with yesterday until the same time of day (Asia/Jakarta), not with all of
@@ -276,7 +272,7 @@ async fn stats_compare_today_with_yesterday(pool: PgPool) {
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
     const DAY: f64 = 86_400.0;
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main", 1).await;
     let db = &pool;
     let elapsed = move || async move {
@@ -339,7 +335,7 @@ async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
             .await
             .unwrap()
     };
-    let console = crate::console::ConsoleClient::sign_in(&api, crate::helpers::ADMIN).await;
+    let console = crate::console::ConsoleClient::sign_in(&api, crate::helpers::ADMIN_TOKEN).await;
     let before = clock().await;
     let (status, page) = console.get("/integrations/tokopedia/dashboard").await;
     let after = clock().await;
@@ -352,12 +348,11 @@ async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
             .any(|hhmm| page.contains(&format!("vs yesterday until {hhmm}"))),
         "{page}"
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main", 1).await;
     for outcome in ["success", "failure", "success", "skipped"] {
         sqlx::query("INSERT INTO integration_logs (integration_id, account_id, kind, trigger, outcome) VALUES ('tokopedia', $1, 'sync', 'manual', $2)")
@@ -389,12 +384,11 @@ async fn logs_are_paged_newest_first_and_filtered(pool: PgPool) {
         );
     }
     assert_eq!(api.get(&format!("{ACCOUNTS}/999/logs")).await.0, StatusCode::NOT_FOUND);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     api.create_account("On", 1).await;
     let mut off = account_body("Off", 2);
     off["enabled"] = json!(false);
@@ -415,14 +409,13 @@ async fn sync_all_queues_enabled_accounts_only(pool: PgPool) {
         api.post("/api/integrations/nope/accounts/sync-all", json!({})).await.0,
         StatusCode::NOT_FOUND
     );
-    api.stop().await;
 }
 
 /// A change and its audit entry commit together: when the audit write fails, the change is rolled back
 /// (here the audit table refuses sync entries, as a full disk or a broken constraint would).
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sync_request_whose_audit_entry_fails_is_rolled_back(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Audited", 100).await;
     sqlx::raw_sql(
         r#"CREATE FUNCTION refuse_sync_audit() RETURNS trigger AS $$

@@ -5,14 +5,14 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 
-use crate::helpers::TestApi;
+use crate::helpers::TestApp;
 
 /// Routes that answer without a token.
 const PUBLIC: [&str; 3] = ["/healthz", "/readyz", "/api/openapi.json"];
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_document_is_openapi_3_and_every_documented_route_is_served(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, _) = api.send(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let text = api
@@ -80,14 +80,13 @@ async fn the_document_is_openapi_3_and_every_documented_route_is_served(pool: Pg
         };
         assert_eq!(status, expected, "{method} {path}: {body}");
     }
-    api.stop().await;
 }
 
 /// A client generated from the document sends only what the API accepts: the bounds the handlers enforce
 /// (ids, paging, usernames, the sync interval) are in the schema, not only in the 422 answers.
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_document_states_the_enforced_bounds(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, doc) = api.send(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let bound = |schema: &serde_json::Value, key: &str| schema[key].as_f64();
@@ -133,7 +132,6 @@ async fn the_document_states_the_enforced_bounds(pool: PgPool) {
         let name = &schemas[body]["properties"]["account_name"];
         assert_eq!(bound(name, "maxLength"), Some(255.0), "{body}: {name}");
     }
-    api.stop().await;
 }
 
 /// Served ⇒ documented: API routes are only ever registered through `utoipa_axum::routes!`, which

@@ -1,40 +1,30 @@
 //! Postgres going away and coming back, through a proxy the test cuts.
 
-use std::time::Duration;
-
 use ocean_testkit::proxy::TcpProxy;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde_json::{Value, json};
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::PgPool;
 
-use crate::helpers::{ACCOUNTS, ADMIN, TestApi};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, TestApp};
 
-/// A pool on the test's database that reaches Postgres through `proxy`. A short acquire timeout: while
-/// the proxy is cut, a call must fail within seconds rather than hang the test.
-async fn pool_through(proxy: &TcpProxy, pool: &PgPool) -> PgPool {
-    let (host, port) = proxy
-        .addr()
-        .rsplit_once(':')
-        .map(|(h, p)| (h.to_owned(), p.to_owned()))
-        .unwrap();
-    let options = (*pool.connect_options())
-        .clone()
-        .host(&host)
-        .port(port.parse().unwrap());
-    PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(2))
-        .connect_with(options)
-        .await
-        .expect("connect through the proxy")
+/// The test's database, reached through `proxy`.
+fn url_through(proxy: &TcpProxy, pool: &PgPool) -> String {
+    let mut url = reqwest::Url::parse(&ocean_testkit::database_url_for(pool)).expect("a database URL");
+    let address = proxy.addr();
+    let (host, port) = address.rsplit_once(':').expect("host:port");
+    url.set_host(Some(host)).expect("a host");
+    url.set_port(Some(port.parse().expect("a port"))).expect("a port");
+    url.to_string()
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_now_answers_503_with_retry_after_while_postgres_is_down(pool: PgPool) {
     let options = pool.connect_options();
     let proxy = TcpProxy::start(&format!("{}:{}", options.get_host(), options.get_port())).await;
-    let proxied = pool_through(&proxy, &pool).await;
-    let api = TestApi::start(&proxied).await;
+    let api = TestApp::builder(&pool)
+        .database_url(url_through(&proxy, &pool))
+        .start()
+        .await;
     let id = api.create_account("Outage Shop", 1).await;
     let sync = format!("{ACCOUNTS}/{id}/sync");
 
@@ -42,7 +32,7 @@ async fn sync_now_answers_503_with_retry_after_while_postgres_is_down(pool: PgPo
     let response = api
         .http
         .post(format!("{}{sync}", api.url))
-        .bearer_auth(ADMIN)
+        .bearer_auth(ADMIN_TOKEN)
         .json(&json!({}))
         .send()
         .await
@@ -62,6 +52,4 @@ async fn sync_now_answers_503_with_retry_after_while_postgres_is_down(pool: PgPo
     let (status, body) = api.post(&sync, json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 
-    api.stop().await;
-    proxied.close().await;
 }

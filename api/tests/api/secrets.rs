@@ -9,16 +9,13 @@ use std::{
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use ocean_core::marketplace::{TokopediaClient, coordination::Coordination};
 use ocean_sim::{AppConfig, RateLimit};
-use ocean_worker::{SyncContext, WorkerSettings};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi, dump_tables};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, SECRET, TestApp, dump_tables};
 
 /// A secret the marketplace never issued; sent only to be rejected.
 const WRONG_SECRET: &str = "wrong-secret-the-marketplace-rejects-7c1e";
@@ -70,8 +67,7 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
         .finish()
         .set_default();
 
-    let keyring = ocean_testkit::keyring();
-    let api = TestApi::start_with_keyring(&pool, keyring.clone()).await;
+    let api = TestApp::start(&pool).await;
     let app = api.sim.config.apps[0].clone();
     let shop_id = app.shops[0].shop_id;
     // The demo world is throttled and slowed like the real marketplace; this flow needs neither.
@@ -154,17 +150,7 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["data"]["ok"], true, "the stored secret works: {report}");
 
-    let stop = CancellationToken::new();
-    let settings = worker_settings();
-    let client = TokopediaClient::new(&api.sim.marketplace_settings())
-        .expect("marketplace client")
-        .with_coordination(Coordination::new(
-            api.queue.connection(),
-            api.queue.name(),
-            keyring.clone(),
-        ));
-    let context = SyncContext::new(pool.clone(), keyring, client, api.queue.clone(), &settings);
-    let worker = tokio::spawn(ocean_worker::run(context, api.queue.clone(), settings, stop.clone()));
+    let worker = api.spawn_worker().await;
     let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
     wait_for_outcome(&pool, id, 1, 0).await;
@@ -205,7 +191,7 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
         let (status, body) = call(&api, Method::GET, &path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
-    stop.cancel();
+    api.stop();
     worker.await.expect("worker task").expect("worker shut down cleanly");
 
     let secrets = [original.as_str(), SECRET, WRONG_SECRET];
@@ -248,13 +234,12 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
             panic!("a log line carries `{needle}`: {line}");
         }
     }
-    api.stop().await;
 }
 
-/// `TestApi::send` as the global admin; it checks answers for the original and rotated secrets, this adds
+/// `TestApp::send` as the global admin; it checks answers for the original and rotated secrets, this adds
 /// the wrong one.
-async fn call(api: &TestApi, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let (status, answer) = api.send(method, path, Some(ADMIN), body).await;
+async fn call(api: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let (status, answer) = api.send(method, path, Some(ADMIN_TOKEN), body).await;
     assert!(
         !answer.to_string().contains(WRONG_SECRET),
         "an answer leaked the wrong secret: {answer}"
@@ -277,14 +262,4 @@ async fn wait_for_outcome(pool: &PgPool, id: i64, syncs: i32, errors: i32) {
         },
     )
     .await;
-}
-
-fn worker_settings() -> WorkerSettings {
-    WorkerSettings {
-        job_timeout_secs: 60,
-        poll_interval_ms: 50,
-        shutdown_grace_secs: 5,
-        heartbeat_secs: 1,
-        ..WorkerSettings::default()
-    }
 }

@@ -6,14 +6,14 @@ use sqlx::PgPool;
 
 use crate::{
     console::no_redirects,
-    helpers::{ADMIN, TestApi},
+    helpers::{ADMIN_TOKEN, TestApp},
 };
 
 /// Wrong guesses an address may make per window before it is throttled (the default budget).
 const BUDGET: usize = 10;
 
 /// Sends a bearer request and returns its status, `Retry-After` and body.
-async fn bearer(api: &TestApi, token: &str) -> (StatusCode, Option<u64>, serde_json::Value) {
+async fn bearer(api: &TestApp, token: &str) -> (StatusCode, Option<u64>, serde_json::Value) {
     let response = api
         .http
         .get(format!("{}/api/users/me", api.url))
@@ -26,7 +26,7 @@ async fn bearer(api: &TestApi, token: &str) -> (StatusCode, Option<u64>, serde_j
     (status, retry_after, response.json().await.unwrap_or_default())
 }
 
-async fn sign_in(api: &TestApi, token: &str) -> (StatusCode, Option<u64>, String) {
+async fn sign_in(api: &TestApp, token: &str) -> (StatusCode, Option<u64>, String) {
     let response = no_redirects()
         .post(format!("{}/sign-in", api.url))
         .form(&[("token", token), ("next", "/integrations")])
@@ -46,7 +46,7 @@ fn retry_after(headers: &header::HeaderMap) -> Option<u64> {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn wrong_bearer_tokens_are_throttled_per_address_after_the_budget(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     // Requests without a token are no guesses and spend nothing.
     for _ in 0..2 * BUDGET {
         let (status, _) = api.send(Method::GET, "/api/users/me", None, None).await;
@@ -63,14 +63,13 @@ async fn wrong_bearer_tokens_are_throttled_per_address_after_the_budget(pool: Pg
     assert!(matches!(retry, Some(1..=60)), "Retry-After {retry:?}");
     assert_eq!(body["success"], false);
     assert_eq!(body["error"]["code"], "too_many_requests", "{body}");
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_token_in_use_from_a_throttled_address_is_still_served(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (_, fresh_token) = api.create_user("newcomer", false).await;
-    let (status, _, _) = bearer(&api, ADMIN).await;
+    let (status, _, _) = bearer(&api, ADMIN_TOKEN).await;
     assert_eq!(status, StatusCode::OK);
 
     // A guessing attack from the same address as the valid caller.
@@ -91,7 +90,7 @@ async fn a_token_in_use_from_a_throttled_address_is_still_served(pool: PgPool) {
         assert!(tries < 100, "the address is never throttled");
     }
     for _ in 0..50 {
-        let (status, retry, body) = bearer(&api, ADMIN).await;
+        let (status, retry, body) = bearer(&api, ADMIN_TOKEN).await;
         assert_eq!((status, retry), (StatusCode::OK, None), "{body}");
     }
     let answers = guesses.await.unwrap();
@@ -103,13 +102,12 @@ async fn a_token_in_use_from_a_throttled_address_is_still_served(pool: PgPool) {
     let (status, retry, _) = bearer(&api, &fresh_token).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(retry.is_some());
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn console_sign_in_is_throttled_but_a_token_in_use_still_signs_in(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
-    let (status, _, page) = sign_in(&api, ADMIN).await;
+    let api = TestApp::start(&pool).await;
+    let (status, _, page) = sign_in(&api, ADMIN_TOKEN).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
     for i in 0..BUDGET {
         let (status, retry, _) = sign_in(&api, &format!("wrong-token-{i}")).await;
@@ -121,16 +119,15 @@ async fn console_sign_in_is_throttled_but_a_token_in_use_still_signs_in(pool: Pg
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{page}");
     assert!(matches!(retry, Some(1..=60)), "Retry-After {retry:?}");
     assert!(page.contains("Too many"), "{page}");
-    let (status, _, page) = sign_in(&api, ADMIN).await;
+    let (status, _, page) = sign_in(&api, ADMIN_TOKEN).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
     // Bearer guesses and sign-ins spend one budget.
     assert_eq!(bearer(&api, "wrong").await.0, StatusCode::TOO_MANY_REQUESTS);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_revoked_bootstrap_token_stays_revoked_after_a_restart(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let (status, me) = api.get("/api/users/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
     let admin_id = me["data"]["id"].as_i64().unwrap();
@@ -140,11 +137,10 @@ async fn a_revoked_bootstrap_token_stays_revoked_after_a_restart(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // What every start of the api does with OCEAN_ADMIN_TOKEN.
-    ocean_core::db::users::ensure_admin(&pool, "admin", ADMIN)
+    ocean_core::db::users::ensure_admin(&pool, "admin", ADMIN_TOKEN)
         .await
         .expect("ensure admin");
 
     let (status, body) = api.get("/api/users/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    api.stop().await;
 }

@@ -24,8 +24,8 @@ async fn sync_outcomes(pool: &PgPool, id: AccountId) -> Vec<String> {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    let id = app.create_account(0, "Jakarta").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    let id = app.connect_shop(0, "Jakarta").await;
     let ttl = Duration::from_secs(30);
     let stale = leases::acquire_lease(&pool, id, "paused-worker", ttl)
         .await
@@ -67,7 +67,6 @@ async fn a_stale_workers_writes_are_rejected_by_the_fence(pool: PgPool) {
         "nothing of the stale worker landed"
     );
     assert!(leases::record_success(&pool, fresh, None).await.unwrap());
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
@@ -75,9 +74,9 @@ async fn ten_sync_nows_during_a_running_sync_leave_exactly_one_follow_up(pool: P
     let mut sim = two_shops();
     // Slow enough that the clicks land while the first sync runs.
     sim.apps[0].shops[0].latency_ms = 150;
-    let app = TestApp::start(pool.clone(), sim).await;
-    app.spawn_worker();
-    let id = app.create_account(0, "Jakarta").await;
+    let app = TestApp::builder(&pool).sim(sim).start().await;
+    app.spawn_worker().await;
+    let id = app.connect_shop(0, "Jakarta").await;
     let sync = format!("/api/integrations/tokopedia/accounts/{id}/sync");
     assert_eq!(app.post(&sync, json!({})).await.0, 202);
     ocean_testkit::wait_for("the first sync to start", Duration::from_secs(30), || async {
@@ -113,14 +112,13 @@ async fn ten_sync_nows_during_a_running_sync_leave_exactly_one_follow_up(pool: P
         "the first sync and one follow-up: {:?}",
         sync_outcomes(&pool, id).await
     );
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_failures(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    app.spawn_worker();
-    let id = app.create_account(0, "Jakarta").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    app.spawn_worker().await;
+    let id = app.connect_shop(0, "Jakarta").await;
     let path = format!("/api/integrations/tokopedia/accounts/{id}");
     let app_creds = app.sim.config.apps[0].clone();
     let creds = |secret: &str| {
@@ -152,7 +150,7 @@ async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_fail
             .contains("3 failed syncs in a row")
     );
     let (status, body) = app.post(&format!("{path}/sync"), json!({})).await;
-    assert_eq!((status, body["error"]["code"].clone()), (409, json!("account_paused")));
+    assert_eq!((status, body["error"]["code"].clone()), (reqwest::StatusCode::CONFLICT, json!("account_paused")));
     sqlx::query(
         "UPDATE integration_accounts SET auto_sync = true, next_sync_at = now() - interval '1 minute' WHERE id = $1",
     )
@@ -171,16 +169,15 @@ async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_fail
     let healthy = app.wait_for_outcome(id, 1, 3).await;
     assert_eq!((healthy.status.as_str(), healthy.consecutive_failures), ("active", 0));
     assert!(healthy.paused_at.is_none());
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool: PgPool) {
     let mut sim = two_shops();
     sim.apps[0].shops[0].order_days = 25;
-    let app = TestApp::start(pool.clone(), sim).await;
-    app.spawn_worker();
-    let id = app.create_account(0, "Jakarta").await;
+    let app = TestApp::builder(&pool).sim(sim).start().await;
+    app.spawn_worker().await;
+    let id = app.connect_shop(0, "Jakarta").await;
     let shop = app.sim.config.apps[0].shops[0].shop_id;
     // The marketplace breaks after four order-list pages: the fifth 3-day window fails.
     app.sim.sim.fail_endpoint_after(shop, "order-list", 4);
@@ -221,12 +218,11 @@ async fn a_sync_that_fails_in_an_orders_window_resumes_from_its_checkpoint(pool:
         app.sim.sim.orders(shop).len(),
         "no order lost between the two runs"
     );
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
     let shop = app.sim.config.apps[0].clone();
     let shop_id = shop.shops[0].shop_id;
     // Each row counts against a small bucket, so a 31-row push is partly refused with ERR_TOO_MANY_REQUEST.
@@ -237,7 +233,7 @@ async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool
             burst: 8
         }
     ));
-    app.spawn_worker();
+    app.spawn_worker().await;
     let body = json!({
         "account_name": "Jakarta", "auto_sync": false,
         "credentials": { "fs_id": shop.fs_id, "shop_id": shop_id, "client_id": shop.client_id, "client_secret": shop.client_secret },
@@ -297,7 +293,6 @@ async fn stock_push_retries_only_the_rows_the_marketplace_throttled(pool: PgPool
     app.wait_for_outcome(id, 3, 0).await;
     let again = app.sim.sim.stats().bulk_rows.get("stock-update").copied().unwrap_or(0);
     assert_eq!(again, received + 1);
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
@@ -326,7 +321,7 @@ async fn a_shop_with_a_hundred_times_the_data_does_not_hold_back_the_small_ones(
         client_secret: "big-secret".into(),
         shops,
     }];
-    let app = TestApp::start(pool.clone(), sim).await;
+    let app = TestApp::builder(&pool).sim(sim).start().await;
     let world = app.sim.config.apps[0].clone();
     let mut ids = Vec::new();
     for shop in &world.shops {
@@ -345,8 +340,9 @@ async fn a_shop_with_a_hundred_times_the_data_does_not_hold_back_the_small_ones(
     app.spawn_worker_with(WorkerSettings {
         concurrency: 1,
         page_budget: 20,
-        ..crate::helpers::worker_settings()
-    });
+        ..ocean_testkit::worker_settings()
+    })
+    .await;
     for id in &ids {
         let (status, _) = app
             .post(&format!("/api/integrations/tokopedia/accounts/{id}/sync"), json!({}))
@@ -381,5 +377,4 @@ async fn a_shop_with_a_hundred_times_the_data_does_not_hold_back_the_small_ones(
         products, 5_000,
         "continuations picked up exactly where the previous job stopped"
     );
-    app.shutdown().await;
 }

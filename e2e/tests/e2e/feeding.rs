@@ -37,7 +37,7 @@ fn bounded(high_water: u64) -> SchedulerSettings {
 async fn a_sync_all_over_ten_thousand_accounts_is_accepted_at_once_and_fed_in_bounded_fair_portions(pool: PgPool) {
     let mut sim = two_shops();
     sim.apps.clear();
-    let app = TestApp::start(pool.clone(), sim).await;
+    let app = TestApp::builder(&pool).sim(sim).start().await;
     insert_accounts(&pool, 10_000).await;
     let (status, _) = app
         .put(
@@ -90,7 +90,6 @@ async fn a_sync_all_over_ten_thousand_accounts_is_accepted_at_once_and_fed_in_bo
     .await
     .unwrap();
     assert_eq!(waiting, 9_900);
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
@@ -116,7 +115,7 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
         rate_per_sec: 1000.0,
         burst: 1000,
     };
-    let app = TestApp::start(pool.clone(), sim).await;
+    let app = TestApp::builder(&pool).sim(sim).start().await;
     let mut ids = Vec::new();
     for i in 0..12 {
         let one = AppConfig {
@@ -141,7 +140,7 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
 
     // Redis loses everything of this deployment (the test's namespace stands in for FLUSHALL, which would
     // hit other tests sharing the server).
-    ocean_testkit::remove_namespace(&app.queue).await;
+    app.queue.flush();
     assert_eq!(app.queue.depth().await.unwrap(), 0);
     let report = run_tick(&pool, &app.queue, &settings).await.unwrap();
     assert_eq!(
@@ -150,7 +149,7 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
         "within one tick every intent is fed again"
     );
 
-    app.spawn_worker();
+    app.spawn_worker().await;
     for id in ids {
         let synced = app.wait_for_outcome(id, 1, 0).await;
         assert_eq!(synced.status, "active");
@@ -163,7 +162,6 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
                 .is_none()
         );
     }
-    app.shutdown().await;
 }
 
 /// Replicas racing for the head of the queue: a replica whose snapshot predates another's feed must not

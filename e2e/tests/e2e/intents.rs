@@ -29,10 +29,10 @@ async fn seqs(pool: &PgPool, id: AccountId) -> (i64, i64, i64) {
 async fn a_sync_now_while_redis_is_down_is_accepted_and_served_when_redis_is_back(pool: PgPool) {
     let mut redis = RedisServer::start(Persistence::Durable).await;
     let queue = ocean_testkit::queue_on(&redis.url()).await;
-    let app = TestApp::start_with(pool.clone(), two_shops(), Duration::ZERO, queue).await;
-    let id = app.create_account(0, "Jakarta").await;
-    app.spawn_worker();
-    app.spawn_scheduler();
+    let app = TestApp::builder(&pool).sim(two_shops()).queue(queue).start().await;
+    let id = app.connect_shop(0, "Jakarta").await;
+    app.spawn_worker().await;
+    app.spawn_scheduler().await;
     // The scheduler has marked this Redis as known: its restart with data is not a loss it can see.
     ocean_testkit::wait_for("the queue's epoch mark", Duration::from_secs(30), || async {
         let mut conn = app.queue.connection();
@@ -60,15 +60,14 @@ async fn a_sync_now_while_redis_is_down_is_accepted_and_served_when_redis_is_bac
     )
     .await;
     assert_eq!(synced.status, "active");
-    app.shutdown().await;
 }
 
 /// Transitions that would leave a request hidden behind an enqueued mark, or a number moving backwards,
 /// fail in the database instead of stranding an account.
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_database_refuses_bookkeeping_that_would_strand_a_request(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    let id = app.create_account(0, "Jakarta").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    let id = app.connect_shop(0, "Jakarta").await;
     let refused = |sql: &'static str| {
         let pool = pool.clone();
         async move {
@@ -116,15 +115,14 @@ async fn the_database_refuses_bookkeeping_that_would_strand_a_request(pool: PgPo
             .as_deref(),
         Some("enqueued_only_when_waiting")
     );
-    app.shutdown().await;
 }
 
 /// A worker that died mid-sync: once its lease lapses the scheduler hands the sync back and feeds it in
 /// the same tick, as a retry due when the lost sync started (first in its app's turn).
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_lapsed_lease_is_taken_back_and_fed_in_one_tick(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    let id = app.create_account(0, "Jakarta").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    let id = app.connect_shop(0, "Jakarta").await;
     intents::request_sync(&pool, id, SyncTrigger::Manual)
         .await
         .unwrap()
@@ -163,16 +161,15 @@ async fn a_lapsed_lease_is_taken_back_and_fed_in_one_tick(pool: PgPool) {
         requested > started && started == served,
         "the request waits again: {requested} {started} {served}"
     );
-    app.shutdown().await;
 }
 
 /// What should never happen but time can produce is healed and counted: a lease renewed long past its
 /// job's timeout, and a job out that no worker ever started.
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_scheduler_heals_a_lease_past_its_job_and_a_job_that_never_started(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    let stuck = app.create_account(0, "Jakarta").await;
-    let lost = app.create_account(1, "Surabaya").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    let stuck = app.connect_shop(0, "Jakarta").await;
+    let lost = app.connect_shop(1, "Surabaya").await;
     let settings = ocean_scheduler::SchedulerSettings {
         job_timeout_secs: 60,
         requeue_after_secs: 600,
@@ -221,5 +218,4 @@ async fn the_scheduler_heals_a_lease_past_its_job_and_a_job_that_never_started(p
         }
     );
     assert_eq!(report.fed, 2, "both fed again in the same tick");
-    app.shutdown().await;
 }

@@ -34,11 +34,11 @@ async fn finished_state(queue: &SyncQueue) -> (u64, u64, u64) {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn finished_jobs_are_pruned_after_their_retention_and_waiting_jobs_stay(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    app.spawn_worker();
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    app.spawn_worker().await;
     let accounts = [
-        app.create_account(0, "Main Store - Jakarta").await,
-        app.create_account(1, "Surabaya Branch").await,
+        app.connect_shop(0, "Main Store - Jakarta").await,
+        app.connect_shop(1, "Surabaya Branch").await,
     ];
     for id in accounts {
         let (status, body) = app
@@ -80,11 +80,9 @@ async fn finished_jobs_are_pruned_after_their_retention_and_waiting_jobs_stay(po
     assert_eq!(idle.prune(Duration::ZERO).await.unwrap(), 0);
     assert_eq!(idle.depth().await.unwrap(), 1, "the waiting job is still due");
     assert_eq!(finished_state(&idle).await.1, 1, "and its data is still there");
-    ocean_testkit::remove_namespace(&idle).await;
 
     // Past their retention, nothing of the finished jobs is left.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(app.queue.prune(Duration::ZERO).await.unwrap(), 2);
     assert_eq!(finished_state(&app.queue).await, (0, 0, 0));
-    app.shutdown().await;
 }

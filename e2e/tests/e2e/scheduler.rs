@@ -10,10 +10,10 @@ use crate::helpers::{TestApp, scheduler_settings, two_shops};
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
     let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Scheduled", 1).await;
-    app.spawn_scheduler();
-    app.spawn_worker();
+    app.spawn_scheduler().await;
+    app.spawn_worker().await;
 
     let synced = app.wait_for_outcome(account.id, 1, 0).await;
     let log = logs::for_account(&pool, account.id, 10).await.unwrap();
@@ -24,7 +24,6 @@ async fn an_account_with_a_one_minute_interval_is_synced_by_the_scheduler_alone(
     let next = synced.next_sync_at.expect("next due time");
     let gap = (next - started).num_milliseconds();
     assert!((60_000..=66_000).contains(&gap), "next sync {gap} ms after the start");
-    app.shutdown().await;
 }
 
 /// Runs `rounds` ticks on each of `instances` schedulers at once, each with its own connections; returns
@@ -57,7 +56,7 @@ async fn ticks_from_concurrent_schedulers(app: &TestApp, instances: usize, round
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
     let account = ocean_testkit::create_account(&pool, &app.keyring, &app.sim.config.apps[0], "Contended", 1).await;
 
     assert_eq!(
@@ -102,5 +101,4 @@ async fn three_concurrent_schedulers_emit_each_interval_once(pool: PgPool) {
         "second slot emitted once"
     );
     assert_eq!(app.queue.depth().await.unwrap(), 2);
-    app.shutdown().await;
 }

@@ -44,14 +44,14 @@ async fn sync_in_turn(app: &TestApp, first: AccountId, second: AccountId) {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_shared_catalog_maps_the_same_sku_in_two_shops_to_one_product(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), twin_shops()).await;
-    app.spawn_worker();
+    let app = TestApp::builder(&pool).sim(twin_shops()).start().await;
+    app.spawn_worker().await;
     let (status, _) = app
         .put("/api/integrations/tokopedia", json!({ "share_product_catalog": true }))
         .await;
     assert_eq!(status, 200);
-    let jakarta = app.create_account(0, "Jakarta").await;
-    let surabaya = app.create_account(1, "Surabaya").await;
+    let jakarta = app.connect_shop(0, "Jakarta").await;
+    let surabaya = app.connect_shop(1, "Surabaya").await;
     sync_in_turn(&app, jakarta, surabaya).await;
 
     let first = product_mappings(&pool, jakarta).await;
@@ -66,20 +66,18 @@ async fn a_shared_catalog_maps_the_same_sku_in_two_shops_to_one_product(pool: Pg
         assert_eq!(local_b, local_a, "{sku_b} maps to the first shop's product");
         assert_ne!(local_b, own_b);
     }
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn without_a_shared_catalog_each_shop_keeps_its_own_products(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), twin_shops()).await;
-    app.spawn_worker();
-    let jakarta = app.create_account(0, "Jakarta").await;
-    let surabaya = app.create_account(1, "Surabaya").await;
+    let app = TestApp::builder(&pool).sim(twin_shops()).start().await;
+    app.spawn_worker().await;
+    let jakarta = app.connect_shop(0, "Jakarta").await;
+    let surabaya = app.connect_shop(1, "Surabaya").await;
     sync_in_turn(&app, jakarta, surabaya).await;
     let second = product_mappings(&pool, surabaya).await;
     assert_eq!(second.len(), 60);
     assert!(second.iter().all(|(_, local, own)| local == own));
-    app.shutdown().await;
 }
 
 /// When each account's intent comes due, relative to the first.
@@ -95,9 +93,9 @@ async fn due_offsets_ms(pool: &PgPool) -> Vec<i64> {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool) {
-    let app = TestApp::start_with_spread(pool.clone(), two_shops(), Duration::from_secs(60)).await;
-    app.create_account(0, "Jakarta").await;
-    app.create_account(1, "Surabaya").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).sync_all_spread(Duration::from_secs(60)).start().await;
+    app.connect_shop(0, "Jakarta").await;
+    app.connect_shop(1, "Surabaya").await;
     let (status, body) = app
         .post("/api/integrations/tokopedia/accounts/sync-all", json!({}))
         .await;
@@ -140,5 +138,4 @@ async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool)
             .fed,
         2
     );
-    app.shutdown().await;
 }

@@ -24,12 +24,12 @@ async fn sync_logs(pool: &PgPool, id: AccountId) -> Vec<logs::LogEntry> {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    app.spawn_scheduler();
-    app.spawn_worker();
-    app.spawn_worker();
-    let jakarta = app.create_account(0, "Main Store - Jakarta").await;
-    let surabaya = app.create_account(1, "Surabaya Branch").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    app.spawn_scheduler().await;
+    app.spawn_worker().await;
+    app.spawn_worker().await;
+    let jakarta = app.connect_shop(0, "Main Store - Jakarta").await;
+    let surabaya = app.connect_shop(1, "Surabaya Branch").await;
 
     let (status, body) = app
         .post("/api/integrations/tokopedia/accounts/sync-all", serde_json::json!({}))
@@ -130,16 +130,15 @@ async fn two_accounts_sync_fully_and_a_second_sync_changes_no_row_counts(pool: P
     assert_eq!(catalog::counts(&pool, jakarta).await.unwrap(), before);
     let log = sync_logs(&pool, jakarta).await;
     assert_eq!(log[0].trigger.as_deref(), Some("manual"), "newest first");
-    app.shutdown().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(pool: PgPool) {
-    let app = TestApp::start(pool.clone(), two_shops()).await;
-    app.spawn_scheduler();
-    app.spawn_worker();
-    let healthy = app.create_account(0, "Main Store - Jakarta").await;
-    let failing = app.create_account(1, "Surabaya Branch").await;
+    let app = TestApp::builder(&pool).sim(two_shops()).start().await;
+    app.spawn_scheduler().await;
+    app.spawn_worker().await;
+    let healthy = app.connect_shop(0, "Main Store - Jakarta").await;
+    let failing = app.connect_shop(1, "Surabaya Branch").await;
     let failing_shop = app.sim.config.apps[1].shops[0].shop_id;
     assert!(app.sim.sim.set_failure_rate(failing_shop, 1.0));
 
@@ -171,5 +170,4 @@ async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(pool: PgPo
     // The failure is recorded once: no hidden retries inflated the counter.
     let again = accounts::get(&pool, failing).await.unwrap().unwrap();
     assert_eq!(again.error_count, 1);
-    app.shutdown().await;
 }

@@ -203,7 +203,6 @@ async fn every_metric_named_by_alerts_rules_and_dashboards_is_exported(pool: PgP
     );
 
     processes.shutdown().await;
-    ocean_testkit::remove_namespace(&queue).await;
 }
 
 /// The deploy/ directory to check: `OCEAN_DEPLOY_DIR`, or the repository's.

@@ -3,13 +3,10 @@
 //! simulator. Screenshots of every screen land in `target/tmp/console-screenshots/`.
 
 use fantoccini::Locator;
-use ocean_core::marketplace::{TokopediaClient, coordination::Coordination};
-use ocean_worker::{SyncContext, WorkerSettings};
 use serde_json::json;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{ACCOUNTS, ADMIN, TestApi};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, TestApp};
 
 mod driver;
 
@@ -40,10 +37,8 @@ async fn sync_count(pool: &PgPool, id: i64) -> i32 {
 /// an account; then a viewer who finds the editing buttons disabled; then the same screens at phone width.
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
-    let keyring = ocean_testkit::keyring();
-    let api = TestApi::start_with_keyring(&pool, keyring.clone()).await;
-    let stop = CancellationToken::new();
-    ocean_testkit::spawn_scheduler(&pool, &api.queue, &stop);
+    let api = TestApp::start(&pool).await;
+    api.spawn_scheduler().await;
     let jakarta = api.sim.config.apps[0].clone();
     let surabaya = api.sim.config.apps[1].clone();
 
@@ -58,7 +53,7 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
         "back to the page after signing in"
     );
     b.screenshot("sign-in").await;
-    b.type_into("#token", ADMIN).await;
+    b.type_into("#token", ADMIN_TOKEN).await;
     b.click("form[action='/sign-in'] button").await;
     assert_eq!(b.text("#integration-status").await, "Not connected");
     b.screenshot("integrations-empty").await;
@@ -103,21 +98,7 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
             .contains("Waiting for first sync")
     );
     b.client.execute("window.__notReloaded = true;", vec![]).await.unwrap();
-    let settings = WorkerSettings {
-        poll_interval_ms: 50,
-        heartbeat_secs: 1,
-        shutdown_grace_secs: 5,
-        ..WorkerSettings::default()
-    };
-    let client = TokopediaClient::new(&api.sim.marketplace_settings())
-        .expect("marketplace client")
-        .with_coordination(Coordination::new(
-            api.queue.connection(),
-            api.queue.name(),
-            keyring.clone(),
-        ));
-    let context = SyncContext::new(pool.clone(), keyring, client, api.queue.clone(), &settings);
-    let worker = tokio::spawn(ocean_worker::run(context, api.queue.clone(), settings, stop.clone()));
+    let worker = api.spawn_worker().await;
 
     b.wait_for_text(&format!("{} .state", card(main)), "Active").await;
     let still = b
@@ -271,7 +252,6 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     }
 
     b.client.clone().close().await.expect("close the browser");
-    stop.cancel();
+    api.stop();
     worker.await.expect("worker task").expect("worker shut down cleanly");
-    api.stop().await;
 }

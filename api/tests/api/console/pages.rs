@@ -4,11 +4,11 @@ use reqwest::StatusCode;
 use sqlx::PgPool;
 
 use super::{CONSOLE_ACCOUNTS, ConsoleClient, csrf_in};
-use crate::helpers::{ACCOUNTS, ADMIN, SECRET, TestApi};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, SECRET, TestApp};
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn a_viewer_sees_disabled_editing_buttons_and_is_refused_the_actions(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let seen = api.create_account("Main Store - Jakarta", 67890).await;
     let hidden = api.create_account("Client Shop - Hidden", 12346).await;
     let (user, token) = api.create_user("viewer", false).await;
@@ -77,13 +77,12 @@ async fn a_viewer_sees_disabled_editing_buttons_and_is_refused_the_actions(pool:
         crate::helpers::dump_tables(&pool).await,
         "refused actions changed nothing"
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_add_form_reports_each_bad_field_next_to_it_and_never_echoes_the_secret(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let api = TestApp::start(&pool).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let csrf = console.csrf().await;
 
     let (status, page) = console
@@ -155,14 +154,13 @@ async fn the_add_form_reports_each_bad_field_next_to_it_and_never_echoes_the_sec
     let (status, body) = api.get(ACCOUNTS).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["pagination"]["total"], 0, "nothing was created");
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn no_console_page_shows_a_client_secret(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let account = format!("{CONSOLE_ACCOUNTS}/{id}");
     for path in [
         "/integrations".to_owned(),
@@ -184,14 +182,13 @@ async fn no_console_page_shows_a_client_secret(pool: PgPool) {
             "{path}"
         );
     }
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn odd_ids_and_pages_get_pages_not_errors_of_the_server(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     for (path, want) in [
         (format!("{CONSOLE_ACCOUNTS}/abc"), StatusCode::NOT_FOUND),
         (format!("{CONSOLE_ACCOUNTS}/0/edit"), StatusCode::NOT_FOUND),
@@ -218,12 +215,11 @@ async fn odd_ids_and_pages_get_pages_not_errors_of_the_server(pool: PgPool) {
         assert_eq!(status, want, "{path}: {page}");
         assert!(page.contains("</html>"), "{path} answers a console page: {page}");
     }
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn an_editor_edits_settings_but_not_credentials(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
     let other = api.create_account("Surabaya Branch", 12346).await;
     let (user, token) = api.create_user("editor", false).await;
@@ -310,13 +306,12 @@ async fn an_editor_edits_settings_but_not_credentials(pool: PgPool) {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (status, _) = console.post(&format!("{CONSOLE_ACCOUNTS}/{id}"), &fields).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn enter_in_the_add_form_connects(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let api = TestApp::start(&pool).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let (status, page) = console.get(&format!("{CONSOLE_ACCOUNTS}/new")).await;
     assert_eq!(status, StatusCode::OK);
     // A form's first submit button is the one Enter presses.
@@ -332,12 +327,11 @@ async fn enter_in_the_add_form_connects(pool: PgPool) {
         first.ends_with(">Connect"),
         "the first submit button is Connect: {first}"
     );
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_integration_card_counts_failing_accounts_and_the_last_sync_over_what_the_user_sees(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let steady = api.create_account("Main Store - Jakarta", 67890).await;
     let failing = api.create_account("Surabaya Branch", 12346).await;
     let hidden = api.create_account("Client Shop - Hidden", 12347).await;
@@ -358,11 +352,10 @@ async fn the_integration_card_counts_failing_accounts_and_the_last_sync_over_wha
     api.grant(steady, user, "viewer").await;
     api.grant(failing, user, "viewer").await;
 
-    let (_, page) = ConsoleClient::sign_in(&api, ADMIN).await.get("/integrations").await;
+    let (_, page) = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await.get("/integrations").await;
     assert!(page.contains(">2 of 3 need attention<"), "{page}");
     assert!(page.contains("Last sync: just now"), "{page}");
     let (_, page) = ConsoleClient::sign_in(&api, &token).await.get("/integrations").await;
     assert!(page.contains(">1 of 2 need attention<"), "{page}");
     assert!(page.contains("Last sync: 5 mins ago"), "{page}");
-    api.stop().await;
 }

@@ -4,7 +4,7 @@ use reqwest::{StatusCode, header};
 use sqlx::PgPool;
 
 use super::{CONSOLE_ACCOUNTS, ConsoleClient, no_redirects};
-use crate::helpers::{ACCOUNTS, ADMIN, TestApi};
+use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, TestApp};
 
 async fn sync_requested(pool: &PgPool, id: i64) -> bool {
     sqlx::query_scalar("SELECT sync_requested_at IS NOT NULL FROM integration_accounts WHERE id = $1")
@@ -16,7 +16,7 @@ async fn sync_requested(pool: &PgPool, id: i64) -> bool {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocation_end(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let http = no_redirects();
 
     // Signed out, every page leads to the sign-in page, which leads back to it.
@@ -32,7 +32,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
     );
     let response = http
         .post(format!("{}/sign-in", api.url))
-        .form(&[("token", ADMIN), ("next", "/integrations/tokopedia/dashboard")])
+        .form(&[("token", ADMIN_TOKEN), ("next", "/integrations/tokopedia/dashboard")])
         .send()
         .await
         .unwrap();
@@ -52,7 +52,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
     ] {
         let response = http
             .post(format!("{}/sign-in", api.url))
-            .form(&[("token", ADMIN), ("next", next)])
+            .form(&[("token", ADMIN_TOKEN), ("next", next)])
             .send()
             .await
             .unwrap();
@@ -78,7 +78,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
         .unwrap();
     let response = http
         .post(format!("{}/sign-in", api.url))
-        .form(&[("token", ADMIN), ("next", "/")])
+        .form(&[("token", ADMIN_TOKEN), ("next", "/")])
         .send()
         .await
         .unwrap();
@@ -93,7 +93,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
     let behind_tls = http
         .post(format!("{}/sign-in", api.url))
         .header("x-forwarded-proto", "https")
-        .form(&[("token", ADMIN), ("next", "/")])
+        .form(&[("token", ADMIN_TOKEN), ("next", "/")])
         .send()
         .await
         .unwrap();
@@ -103,7 +103,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
         .execute(&pool)
         .await
         .unwrap();
-    assert!(!cookie.contains(ADMIN), "the cookie holds a session id, not the token");
+    assert!(!cookie.contains(ADMIN_TOKEN), "the cookie holds a session id, not the token");
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id_hash FROM console_sessions")
         .fetch_all(&pool)
         .await
@@ -115,7 +115,7 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
         "only a digest of the session id is stored"
     );
 
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let (status, page) = console.get("/integrations").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Tokopedia") && page.contains("Not connected"), "{page}");
@@ -138,14 +138,13 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
     let (status, body) = api.delete(&format!("/api/users/{user}/tokens/{token_id}")).await;
     assert!(status.is_success(), "{body}");
     assert_eq!(console.get("/integrations").await.0, StatusCode::SEE_OTHER);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn every_console_post_refuses_a_missing_or_foreign_csrf_token(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let before = crate::helpers::dump_tables(&pool).await;
     let account = format!("{CONSOLE_ACCOUNTS}/{id}");
     for path in [
@@ -172,14 +171,13 @@ async fn every_console_post_refuses_a_missing_or_foreign_csrf_token(pool: PgPool
         "refused posts changed nothing"
     );
     assert_eq!(console.get("/integrations").await.0, StatusCode::OK, "still signed in");
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn posts_without_the_session_csrf_token_or_from_another_site_change_nothing(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let csrf = console.csrf().await;
     let sync = format!("{CONSOLE_ACCOUNTS}/{id}/sync");
 
@@ -200,7 +198,7 @@ async fn posts_without_the_session_csrf_token_or_from_another_site_change_nothin
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // Another session's token does not fit this one.
-    let other = ConsoleClient::sign_in(&api, ADMIN).await;
+    let other = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let other_csrf = other.csrf().await;
     assert_ne!(other_csrf, csrf);
     assert_eq!(
@@ -213,16 +211,15 @@ async fn posts_without_the_session_csrf_token_or_from_another_site_change_nothin
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, format!("{CONSOLE_ACCOUNTS}?notice=sync"));
     assert!(sync_requested(&pool, id).await);
-    api.stop().await;
 }
 
 /// A copy of the database (a backup, a read replica, an SQL injection) must not hand out tokens that pass
 /// the CSRF check: the token appears in no column of the session's row.
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_csrf_token_is_not_stored(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let csrf = console.csrf().await;
     assert_eq!(
         console.csrf().await,
@@ -250,14 +247,13 @@ async fn the_csrf_token_is_not_stored(pool: PgPool) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, format!("{CONSOLE_ACCOUNTS}?notice=sync"));
     assert!(sync_requested(&pool, id).await);
-    api.stop().await;
 }
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn the_live_list_answers_not_modified_until_an_account_changes(pool: PgPool) {
-    let api = TestApi::start(&pool).await;
+    let api = TestApp::start(&pool).await;
     let id = api.create_account("Main Store - Jakarta", 67890).await;
-    let console = ConsoleClient::sign_in(&api, ADMIN).await;
+    let console = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await;
     let live = format!("{}{CONSOLE_ACCOUNTS}/live", api.url);
     let fetch = |etag: Option<String>| {
         let mut request = console
@@ -300,5 +296,4 @@ async fn the_live_list_answers_not_modified_until_an_account_changes(pool: PgPoo
         .await
         .unwrap();
     assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
-    api.stop().await;
 }
