@@ -8,12 +8,13 @@ use std::{
 };
 
 use anyhow::Context;
-use ocean_core::queue::SyncQueue;
-use sqlx::PgPool;
-use tokio::process::{Child, Command};
+use ocean_core::{config::RedisSettings, queue::SyncQueue};
+use ocean_testkit::SimServer;
+use secrecy::SecretString;
+use tokio::process::Child;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::{cli::Settings, harness::Phase, seed::SimServer};
+use crate::{cli::Settings, harness::Phase};
 
 /// Worker settings for a phase whose simulator does not throttle: the marketplace limit raised out of the
 /// way; heartbeat, lease and poll interval stay at the worker's defaults.
@@ -48,7 +49,7 @@ pub struct WorkerLauncher {
     /// `bench:<uuid>:sync`.
     pub queue_name: String,
     /// Keyring spec shared with the accounts' sealing.
-    pub keys: String,
+    pub keys: SecretString,
     /// The workers' `RUST_LOG`.
     pub log_filter: String,
 }
@@ -64,7 +65,12 @@ pub struct Workers {
 impl WorkerLauncher {
     /// Workers of the phase `label` on `queue_name`: the release binary, logs next to the results file, the
     /// bench's log filter.
-    pub fn for_phase(settings: &Settings, label: &'static str, queue_name: &str, keys: String) -> anyhow::Result<Self> {
+    pub fn for_phase(
+        settings: &Settings,
+        label: &'static str,
+        queue_name: &str,
+        keys: SecretString,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             binary: worker_binary(&settings.bin_dir)?,
             log_dir: settings
@@ -116,22 +122,20 @@ impl WorkerLauncher {
             .open(log_path)
             .with_context(|| format!("Failed to open {}", log_path.display()))?;
         let err = log.try_clone().context("Failed to share the worker log")?;
-        let mut command = Command::new(&self.binary);
+        let mut command = ocean_testkit::service_command(
+            &self.binary,
+            &phase.database_url,
+            &phase.redis_url,
+            &sim.base_url,
+            &self.queue_name,
+            &self.keys,
+        );
         command
-            .env("DATABASE_URL", &phase.database_url)
-            .env("REDIS_URL", &phase.redis_url)
-            .env("OCEAN_QUEUE_NAME", &self.queue_name)
-            .env("OCEAN_TOKOPEDIA_BASE_URL", &sim.base_url)
-            .env("OCEAN_TOKOPEDIA_AUTH_URL", format!("{}/token", sim.base_url))
-            .env("OCEAN_ENCRYPTION_KEYS", &self.keys)
-            // Several workers share this machine: each takes an ephemeral metrics port.
-            .env("OCEAN_METRICS_ADDR", "127.0.0.1:0")
             .env("OCEAN_LOG_FORMAT", "text")
             .env("RUST_LOG", &self.log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
-            .stderr(Stdio::from(err))
-            .kill_on_drop(true);
+            .stderr(Stdio::from(err));
         for (key, value) in env {
             command.env(key, value);
         }
@@ -212,34 +216,14 @@ pub fn marketplace_defaults() -> ocean_core::config::MarketplaceSettings {
     <Defaults as clap::Parser>::parse_from(["ocean-worker"]).marketplace
 }
 
-/// Runs a scheduler in this process until the returned guard is dropped.
-pub fn spawn_scheduler(pool: &PgPool, queue: &SyncQueue, settings: ocean_scheduler::SchedulerSettings) -> DropGuard {
+/// Runs a scheduler in this process, built as `ocean-scheduler` builds it, until the returned guard is
+/// dropped.
+pub async fn spawn_scheduler(
+    phase: &Phase,
+    redis: RedisSettings,
+    settings: ocean_scheduler::SchedulerSettings,
+) -> DropGuard {
     let stop = CancellationToken::new();
-    tokio::spawn(ocean_scheduler::run(
-        pool.clone(),
-        queue.clone(),
-        settings,
-        stop.clone(),
-    ));
+    ocean_testkit::app::spawn_scheduler_on(&phase.database_url, redis, settings, stop.clone()).await;
     stop.drop_guard()
-}
-
-/// Polls `check` every `every` until it yields a value or `limit` passes.
-pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, every: Duration, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<Option<T>>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await? {
-            return Ok(value);
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {}s waiting for {what}",
-            limit.as_secs()
-        );
-        tokio::time::sleep(every).await;
-    }
 }

@@ -99,9 +99,7 @@ impl<'a> TestAppBuilder<'a> {
         let sim = SimServer::start(self.sim).await;
         let keys = crate::keyring_spec();
         let keyring = Keyring::parse(&keys).expect("valid test keyring");
-        let database_url = self
-            .database_url
-            .unwrap_or_else(|| crate::database_url_for(self.pool));
+        let database_url = self.database_url.unwrap_or_else(|| crate::database_url_for(self.pool));
         let settings = ocean_api::Settings {
             api: ocean_api::ApiSettings {
                 addr: "127.0.0.1:0".into(),
@@ -164,7 +162,13 @@ impl TestApp {
 
     /// Sends a request with `token` (none: anonymous) and checks that the answer never carries a client
     /// secret; returns the status and the JSON answer (`null` when it is not JSON).
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let (status, text) = self.send_text(method, path, token, body).await;
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }

@@ -46,5 +46,9 @@ async fn a_panicking_test_leaves_no_redis_keys(pool: PgPool) {
 
     assert!(failed.is_err(), "the inner test panicked");
     let namespace = rx.recv().expect("the namespace was in use");
-    assert_eq!(keys_under(&namespace), Vec::<String>::new(), "keys left under {namespace}");
+    assert_eq!(
+        keys_under(&namespace),
+        Vec::<String>::new(),
+        "keys left under {namespace}"
+    );
 }

@@ -51,5 +51,4 @@ async fn sync_now_answers_503_with_retry_after_while_postgres_is_down(pool: PgPo
     proxy.restore();
     let (status, body) = api.post(&sync, json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-
 }

@@ -18,7 +18,7 @@ use crate::{
     cli::Settings,
     harness::Phase,
     processes::{self, Workers},
-    seed::{self, SimServer},
+    seed,
 };
 
 /// Latency of every marketplace call to the slow shop, so the sync lasts seconds.
@@ -68,19 +68,19 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<CrashResu
         ..ShopConfig::default()
     };
     let app = seed::one_app(1, 67_890, shop);
-    let (sim, _) = SimServer::unthrottled(&app).await?;
+    let (sim, _) = seed::unthrottled_sim(&app).await?;
     let defaults = ocean_worker::WorkerSettings::default();
     let scheduler = ocean_scheduler::SchedulerSettings::default();
-    let (queue, launcher, keyring) = processes::queue_and_launcher(phase, settings, "crash").await?;
+    let (_, launcher, keyring) = processes::queue_and_launcher(phase, settings, "crash").await?;
     // The shop's latency makes the sync slow; heartbeat, lease and poll interval are the defaults.
     let mut workers = launcher.spawn(phase, &sim, 2, &processes::UNTHROTTLED)?;
     let ids = seed::create_accounts(&phase.pool, &keyring, &app).await?;
     let account = ids[0];
-    let _scheduler = processes::spawn_scheduler(&phase.pool, &queue, scheduler.clone());
+    let _scheduler = processes::spawn_scheduler(phase, phase.redis_settings("sync"), scheduler.clone()).await;
 
     let pool = &phase.pool;
     let every = Duration::from_millis(50);
-    let (owner, written) = processes::wait_for("a worker to be mid-sync", Duration::from_secs(60), every, || {
+    let (owner, written) = ocean_testkit::wait_until("a worker to be mid-sync", Duration::from_secs(60), every, || {
         let alive = workers.check();
         async move {
             alive?;
@@ -165,7 +165,7 @@ async fn poll_account<T>(
     found: impl Fn(&Account) -> Option<T>,
 ) -> anyhow::Result<T> {
     let found = &found;
-    processes::wait_for(what, Duration::from_secs(90), Duration::from_millis(50), || {
+    ocean_testkit::wait_until(what, Duration::from_secs(90), Duration::from_millis(50), || {
         let alive = workers.check();
         async move {
             alive?;

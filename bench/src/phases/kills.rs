@@ -20,12 +20,7 @@ use rand::Rng;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::{
-    cli::Settings,
-    harness::Phase,
-    processes,
-    seed::{self, SimServer},
-};
+use crate::{cli::Settings, harness::Phase, processes, seed};
 
 const WORKERS: usize = 3;
 const SCHEDULERS: usize = 2;
@@ -70,7 +65,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
         ..ShopConfig::default()
     };
     let app = seed::one_app(settings.kill_accounts, 91_000, shop);
-    let (sim, _) = SimServer::unthrottled(&app).await?;
+    let (sim, _) = seed::unthrottled_sim(&app).await?;
     let defaults = ocean_worker::WorkerSettings::default();
     let (queue, launcher, keyring) = processes::queue_and_launcher(phase, settings, "kills").await?;
     let env = [
@@ -85,9 +80,11 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
         .execute(&phase.pool)
         .await
         .context("Failed to set the interval")?;
-    let _schedulers: Vec<_> = (0..SCHEDULERS)
-        .map(|_| processes::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default()))
-        .collect();
+    let mut _schedulers = Vec::with_capacity(SCHEDULERS);
+    for _ in 0..SCHEDULERS {
+        let settings = ocean_scheduler::SchedulerSettings::default();
+        _schedulers.push(processes::spawn_scheduler(phase, phase.redis_settings("sync"), settings).await);
+    }
 
     let pool = &phase.pool;
     let mut requests: Vec<SyncRequest> = Vec::new();
@@ -97,7 +94,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
         if kills > 0 {
             tokio::time::sleep(KILL_EVERY).await;
         }
-        let victim = processes::wait_for(
+        let victim = ocean_testkit::wait_until(
             "a live worker to hold a lease",
             Duration::from_secs(60),
             Duration::from_millis(20),
@@ -130,7 +127,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<KillsResu
     let killed_at = Instant::now();
 
     let bound = INTERVAL * 2;
-    let waited = processes::wait_for(
+    let waited = ocean_testkit::wait_until(
         "every account to sync again and every sync-now to be served",
         bound,
         Duration::from_millis(250),

@@ -6,16 +6,11 @@ use std::{collections::BTreeMap, time::Duration};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use ocean_core::queue::{self, SyncQueue};
 use ocean_sim::{RateLimit, ShopConfig, SimConfig};
+use ocean_testkit::SimServer;
 use serde::Serialize;
 
-use crate::{
-    cli::Settings,
-    harness::Phase,
-    processes::{self, WorkerLauncher},
-    seed::{self, SimServer},
-};
+use crate::{cli::Settings, harness::Phase, processes, seed};
 
 /// Shops are small so one sync is one call per endpoint: the run measures the limiter, not page counts.
 const SHOP_PRODUCTS: usize = 20;
@@ -75,21 +70,14 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
         rate_per_sec: f64::from(settings.limit_rate),
         burst: settings.limit_rate,
     };
-    let sim = SimServer::start(SimConfig {
+    let sim = SimServer::try_start(SimConfig {
         apps: vec![app.clone()],
         rate_limit: limit,
         ..SimConfig::default()
     })
     .await?;
-    let (keys, keyring) = seed::keyring()?;
+    let (_, launcher, keyring) = processes::queue_and_launcher(phase, settings, "limits").await?;
     let ids = seed::create_accounts(&phase.pool, &keyring, &app).await?;
-    let redis = phase.redis_settings("sync");
-    let queue = SyncQueue::new(
-        queue::connect(&redis).await?,
-        &redis.queue_name,
-        ocean_worker::WorkerSettings::default().queue_timing(),
-    );
-    let launcher = WorkerLauncher::for_phase(settings, "limits", &redis.queue_name, keys)?;
     let rate = settings.limit_rate.to_string();
     let env = [
         ("OCEAN_MARKETPLACE_RATE_PER_SEC", rate.as_str()),
@@ -99,9 +87,14 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<LimitsRes
     let mut workers = launcher.spawn(phase, &sim, settings.workers, &env)?;
 
     let started = std::time::Instant::now();
-    let _scheduler = processes::spawn_scheduler(&phase.pool, &queue, ocean_scheduler::SchedulerSettings::default());
+    let _scheduler = processes::spawn_scheduler(
+        phase,
+        phase.redis_settings("sync"),
+        ocean_scheduler::SchedulerSettings::default(),
+    )
+    .await;
     let limit_secs = Duration::from_secs(settings.phase_timeout_secs.saturating_sub(10).max(10));
-    processes::wait_for(
+    ocean_testkit::wait_until(
         "every account to finish a sync",
         limit_secs,
         Duration::from_millis(200),

@@ -11,13 +11,6 @@ mod fill;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ocean_api::AppState;
-use ocean_core::{
-    config::DatabaseSettings,
-    db::users,
-    marketplace::coordination::Coordination,
-    queue::{self, QueueTiming, SyncQueue},
-};
 use ocean_sim::ShopConfig;
 use reqwest::{StatusCode, header};
 use secrecy::SecretString;
@@ -25,11 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    cli::Settings,
-    harness::Phase,
-    seed::{self, SimServer},
-};
+use crate::{cli::Settings, harness::Phase, seed};
 
 /// The console's page size (and the `/api` default).
 const PER_PAGE: usize = 50;
@@ -125,7 +114,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<ListingRe
     };
     let app = seed::one_app(1, 77_001, shop);
     // Serves until the end of the phase.
-    let (_sim, market) = SimServer::unthrottled(&app).await?;
+    let (_sim, market) = seed::unthrottled_sim(&app).await?;
     let (product_raws, order_raws) = fill::raw_samples(&market, &app).await?;
     let mean = |raws: &[Value]| raws.iter().map(|r| r.to_string().len()).sum::<usize>() / raws.len().max(1);
     let (product_raw_bytes, order_raw_bytes) = (mean(&product_raws), mean(&order_raws));
@@ -148,36 +137,21 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<ListingRe
         accounts * per_orders
     );
 
-    // The api as `ocean-api serve` builds it, on its own pool of the documented size.
+    // The api as `ocean-api serve` builds it, with its documented defaults (its pool's size among them).
     let token = format!("bench-admin-{}", uuid::Uuid::new_v4().simple());
-    users::ensure_admin(pool, "admin", &token)
-        .await
-        .context("Failed to create the admin user")?;
-    let database = api_database(&phase.database_url);
-    let api_db_connections = database.max_connections;
-    let api_pool = database.connect().await?;
-    let redis = phase.redis_settings("sync");
-    let conn = queue::connect(&redis).await?;
-    let (_, keyring) = seed::keyring()?;
-    let state = AppState {
-        pool: api_pool.clone(),
-        queue: SyncQueue::new(conn.clone(), &redis.queue_name, QueueTiming::default()),
-        keyring: std::sync::Arc::new(keyring.clone()),
-        marketplace: ocean_api::connection_test_client(&market)?.with_coordination(Coordination::new(
-            conn,
-            &redis.queue_name,
-            keyring,
-        )),
-        sync_all_spread: Duration::ZERO,
-        auth_throttle: Default::default(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("Failed to bind the api's port")?;
-    let base = format!("http://{}", listener.local_addr().context("api address")?);
+    let mut api_settings = api_defaults()?;
+    api_settings.api.addr = "127.0.0.1:0".into();
+    api_settings.api.admin_token = Some(SecretString::from(token.clone()));
+    api_settings.database.database_url = SecretString::from(phase.database_url.clone());
+    api_settings.redis = phase.redis_settings("sync");
+    api_settings.marketplace = market;
+    let api_db_connections = api_settings.database.max_connections;
+    let api = ocean_api::Application::build(api_settings).await?;
+    let api_pool = api.state().pool.clone();
+    let base = format!("http://{}", api.address());
     let stop = CancellationToken::new();
     let _stop_api = stop.clone().drop_guard();
-    tokio::spawn(ocean_api::run(listener, state, async move { stop.cancelled().await }));
+    tokio::spawn(api.run_until(async move { stop.cancelled().await }));
 
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -246,15 +220,17 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<ListingRe
 }
 
 /// The api's database settings at their defaults (those of `ocean-api serve`), on the phase's database.
-fn api_database(database_url: &str) -> DatabaseSettings {
+/// The settings of `ocean-api serve` with nothing set but a fresh keyring.
+fn api_defaults() -> anyhow::Result<ocean_api::Settings> {
+    use secrecy::ExposeSecret;
     #[derive(clap::Parser)]
     struct Defaults {
         #[command(flatten)]
-        database: DatabaseSettings,
+        settings: ocean_api::Settings,
     }
-    let mut database = <Defaults as clap::Parser>::parse_from(["ocean-api"]).database;
-    database.database_url = SecretString::from(database_url.to_owned());
-    database
+    let keys = ocean_testkit::keyring_spec();
+    let args = ["ocean-api", "--encryption-keys", keys.expose_secret()];
+    Ok(<Defaults as clap::Parser>::try_parse_from(args)?.settings)
 }
 
 /// Signs in to the console as a browser does; returns the `Cookie` header value of the session.

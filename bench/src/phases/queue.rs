@@ -17,7 +17,7 @@ use ocean_core::{
 use serde::Serialize;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::{cli::Settings, harness::Phase, phases::bullmq, processes};
+use crate::{cli::Settings, harness::Phase, phases::bullmq};
 
 /// Several timings of one round and their median.
 #[derive(Debug, Clone, Serialize)]
@@ -138,7 +138,7 @@ async fn push_jobs(queue: &SyncQueue, jobs: usize) -> anyhow::Result<()> {
 async fn wait_until_acked(queue: &SyncQueue, jobs: usize, limit: Duration) -> anyhow::Result<()> {
     let done_set = queue.storage().get_config().done_jobs_set();
     let conn = queue.connection();
-    processes::wait_for(
+    ocean_testkit::wait_until(
         "our worker to finish the jobs",
         limit,
         Duration::from_millis(5),

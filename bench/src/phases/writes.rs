@@ -17,12 +17,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::{
-    cli::Settings,
-    harness::Phase,
-    phases::copy,
-    seed::{self, SimServer},
-};
+use crate::{cli::Settings, harness::Phase, phases::copy, seed};
 
 /// The worker's page sizes.
 const PRODUCT_PAGE: usize = 50;
@@ -65,7 +60,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
     };
     let app = seed::one_app(1, 55_501, shop);
     // Serves until the end of the phase.
-    let (_sim, mut market) = SimServer::unthrottled(&app).await?;
+    let (_sim, mut market) = seed::unthrottled_sim(&app).await?;
     (market.rate_per_sec, market.burst) = (100_000, 100_000);
     let client = TokopediaClient::new(&market)?;
     let creds = AppCredentials {

@@ -150,7 +150,10 @@ async fn a_permanent_error_stops_at_once_and_pauses_the_account_after_three_fail
             .contains("3 failed syncs in a row")
     );
     let (status, body) = app.post(&format!("{path}/sync"), json!({})).await;
-    assert_eq!((status, body["error"]["code"].clone()), (reqwest::StatusCode::CONFLICT, json!("account_paused")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (reqwest::StatusCode::CONFLICT, json!("account_paused"))
+    );
     sqlx::query(
         "UPDATE integration_accounts SET auto_sync = true, next_sync_at = now() - interval '1 minute' WHERE id = $1",
     )

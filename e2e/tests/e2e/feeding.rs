@@ -107,8 +107,8 @@ async fn intents_survive_a_redis_that_lost_its_jobs_and_every_account_then_syncs
     let mut sim = SimConfig::demo();
     sim.apps = vec![AppConfig {
         fs_id: 777,
-        client_id: "c".into(),
-        client_secret: "s".into(),
+        client_id: "feeding-client".into(),
+        client_secret: "feeding-secret-7f3a".into(),
         shops,
     }];
     sim.rate_limit = ocean_sim::RateLimit {

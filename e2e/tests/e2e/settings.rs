@@ -93,7 +93,11 @@ async fn due_offsets_ms(pool: &PgPool) -> Vec<i64> {
 
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn sync_all_spreads_jobs_unless_accounts_sync_simultaneously(pool: PgPool) {
-    let app = TestApp::builder(&pool).sim(two_shops()).sync_all_spread(Duration::from_secs(60)).start().await;
+    let app = TestApp::builder(&pool)
+        .sim(two_shops())
+        .sync_all_spread(Duration::from_secs(60))
+        .start()
+        .await;
     app.connect_shop(0, "Jakarta").await;
     app.connect_shop(1, "Surabaya").await;
     let (status, body) = app

@@ -352,7 +352,10 @@ async fn the_integration_card_counts_failing_accounts_and_the_last_sync_over_wha
     api.grant(steady, user, "viewer").await;
     api.grant(failing, user, "viewer").await;
 
-    let (_, page) = ConsoleClient::sign_in(&api, ADMIN_TOKEN).await.get("/integrations").await;
+    let (_, page) = ConsoleClient::sign_in(&api, ADMIN_TOKEN)
+        .await
+        .get("/integrations")
+        .await;
     assert!(page.contains(">2 of 3 need attention<"), "{page}");
     assert!(page.contains("Last sync: just now"), "{page}");
     let (_, page) = ConsoleClient::sign_in(&api, &token).await.get("/integrations").await;

@@ -103,7 +103,10 @@ async fn sign_in_sets_an_http_only_same_site_session_that_sign_out_and_revocatio
         .execute(&pool)
         .await
         .unwrap();
-    assert!(!cookie.contains(ADMIN_TOKEN), "the cookie holds a session id, not the token");
+    assert!(
+        !cookie.contains(ADMIN_TOKEN),
+        "the cookie holds a session id, not the token"
+    );
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id_hash FROM console_sessions")
         .fetch_all(&pool)
         .await
