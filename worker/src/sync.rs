@@ -11,7 +11,7 @@ use ocean_core::{
         leases::{self, Lease},
         logs::{self, SyncLog},
     },
-    domain::Outcome,
+    domain::{Account, Outcome},
     feed,
     marketplace::{MarketplaceError, TokopediaClient},
     monitoring,
@@ -87,105 +87,219 @@ pub enum SyncError {
 pub async fn run_sync(ctx: &SyncContext, job: &SyncJob) -> Result<Outcome, sqlx::Error> {
     let started = Instant::now();
     let Some(account) = accounts::get(&ctx.pool, job.account_id).await? else {
+        // Nothing to record: log rows belong to an account.
         tracing::info!(account_id = %job.account_id, "account no longer exists; job dropped");
         return Ok(Outcome::Skipped);
     };
-    let log = |outcome, message: Option<String>, report: &Report| SyncLog {
-        integration_id: &account.integration_id,
-        account_id: account.id,
-        trigger: job.trigger,
-        outcome,
-        message,
-        products_synced: report.products as i32,
-        orders_synced: report.orders as i32,
-        details: json!({
-            "worker": ctx.worker_name,
-            "order_windows": report.order_windows,
-            "couriers": report.couriers.as_ref().and_then(Value::as_array).map(Vec::len),
-            "stock_pushed": report.stock_pushed,
-            "stock_refused": report.stock_refused,
-            "request": job.seq,
-            "requested_at": job.requested_at,
-        }),
-        duration_ms: started.elapsed().as_millis() as i64,
+    let run = Run {
+        ctx,
+        job,
+        account,
+        started,
     };
-    let skipped = |why: String| async {
-        logs::insert_sync(&ctx.pool, &log(Outcome::Skipped, Some(why), &Report::default())).await?;
-        Ok(Outcome::Skipped)
-    };
-    // At-least-once delivery brings duplicates: a sync that started after this request and finished
-    // served it.
-    if account.served(job.seq) {
-        return skipped("already served by a sync that started after this request".into()).await;
-    }
-    let unavailable = if !account.enabled {
-        Some("account is disabled".to_owned())
-    } else {
-        account
-            .paused_at
-            .map(|_| format!("account is paused: {}", account.paused_reason.as_deref().unwrap_or("")))
-    };
-    if let Some(why) = unavailable {
-        intents::job_dropped(&ctx.pool, account.id).await?;
-        return skipped(why).await;
-    }
-    let Some(lease) = leases::acquire_lease(&ctx.pool, account.id, &ctx.worker_name, ctx.lease_ttl).await? else {
-        // Nothing to record: the running sync started after this request (and serves it), or the
-        // request came later and that sync feeds it when it ends; if its worker died, the scheduler
-        // takes the lease back and feeds it.
-        metrics::counter!(monitoring::LEASE_CONFLICTS).increment(1);
-        return skipped("another sync of this account is running; it or its follow-up serves this request".into())
-            .await;
-    };
-
-    let mut report = Report {
-        pages_left: ctx.page_budget.max(1),
-        ..Report::default()
-    };
-    let result = {
-        // Renewal ends with this block, however the sync ends.
-        let _renewal = LeaseRenewal::start(ctx.pool.clone(), lease, ctx.lease_ttl, ctx.job_timeout);
-        tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &account, lease, &mut report))
-            .await
-            .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)))
-    };
-    count_records(&report);
-    let outcome = match result {
-        Ok(Completion::Yielded) => {
-            tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "job budget used; continuing later");
-            let message = "page budget used; a continuation job goes on";
-            logs::insert_sync(&ctx.pool, &log(Outcome::Partial, Some(message.into()), &report)).await?;
-            leases::yield_for_continuation(&ctx.pool, lease).await?;
-            Outcome::Partial
-        }
-        Ok(Completion::Done) => {
-            let mut metadata = json!({ "shop_info": report.shop });
-            if let Some(couriers) = &report.couriers {
-                metadata["logistics"] = json!({ "couriers": couriers });
-            }
-            if !leases::record_success(&ctx.pool, lease, Some(&metadata)).await? {
-                tracing::warn!(account_id = %account.id, "lease lost before recording success");
-            }
-            tracing::info!(account_id = %account.id, products = report.products, orders = report.orders, "sync finished");
-            logs::insert_sync(&ctx.pool, &log(Outcome::Success, None, &report)).await?;
-            Outcome::Success
-        }
-        Err(error) => {
-            let message = error.to_string();
-            tracing::warn!(account_id = %account.id, error.message = %message, "sync failed");
-            if leases::record_failure(&ctx.pool, lease, &message, ctx.pause_after_failures).await? == Some(true) {
-                tracing::warn!(account_id = %account.id, "account paused after repeated failures");
-            }
-            logs::insert_sync(&ctx.pool, &log(Outcome::Failure, Some(message), &report)).await?;
-            Outcome::Failure
-        }
-    };
-    // A request that arrived while this sync ran (or the rest of a yielded one) gets its job now; pushed
-    // now, it queues behind the jobs already waiting, so other shops get their turn.
-    if let Err(e) = feed::feed_account(&ctx.pool, &ctx.queue, account.id).await {
-        tracing::warn!(account_id = %account.id, error.message = %e, "follow-up not enqueued; the scheduler feeds it");
+    let ending = run.attempt().await?;
+    let outcome = run.record(ending).await?;
+    // A skipped job leaves nothing to feed: a sync running now feeds its own follow-up.
+    if outcome != Outcome::Skipped {
+        run.feed_follow_up().await;
     }
     Ok(outcome)
+}
+
+/// Why a job did nothing.
+enum Skip {
+    /// A duplicate (delivery is at least once): a sync that started after this request and finished served it.
+    Served,
+    /// The account is disabled or paused; the text says which.
+    Unavailable(String),
+    /// Another sync of the account holds the lease. Nothing is owed to the request: that sync started after
+    /// it (and serves it), or it came later and that sync feeds it when it ends; if its worker died, the
+    /// scheduler takes the lease back and feeds it.
+    Busy,
+}
+
+impl Skip {
+    /// The checks made before the lease is taken.
+    fn check(job: &SyncJob, account: &Account) -> Option<Self> {
+        if account.served(job.seq) {
+            return Some(Self::Served);
+        }
+        if !account.enabled {
+            return Some(Self::Unavailable("account is disabled".to_owned()));
+        }
+        if account.paused_at.is_some() {
+            let reason = account.paused_reason.as_deref().unwrap_or("");
+            return Some(Self::Unavailable(format!("account is paused: {reason}")));
+        }
+        None
+    }
+
+    fn into_message(self) -> String {
+        match self {
+            Self::Served => "already served by a sync that started after this request".into(),
+            Self::Unavailable(why) => why,
+            Self::Busy => "another sync of this account is running; it or its follow-up serves this request".into(),
+        }
+    }
+}
+
+/// How a job ended, before it is recorded.
+enum Ending {
+    Skipped(Skip),
+    /// The sync ran under `lease` and got as far as `report` says.
+    Ran {
+        lease: Lease,
+        report: Report,
+        result: Result<Completion, SyncError>,
+    },
+}
+
+impl Ending {
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Skipped(_) => Outcome::Skipped,
+            Self::Ran { result, .. } => match result {
+                Ok(Completion::Done) => Outcome::Success,
+                Ok(Completion::Yielded) => Outcome::Partial,
+                Err(_) => Outcome::Failure,
+            },
+        }
+    }
+}
+
+/// One job on one account, from its checks to its record.
+struct Run<'a> {
+    ctx: &'a SyncContext,
+    job: &'a SyncJob,
+    account: Account,
+    started: Instant,
+}
+
+impl Run<'_> {
+    /// Syncs the account unless the job has nothing to do.
+    async fn attempt(&self) -> Result<Ending, sqlx::Error> {
+        if let Some(skip) = Skip::check(self.job, &self.account) {
+            return Ok(Ending::Skipped(skip));
+        }
+        let ctx = self.ctx;
+        match leases::acquire_lease(&ctx.pool, self.account.id, &ctx.worker_name, ctx.lease_ttl).await? {
+            Some(lease) => Ok(self.sync(lease).await),
+            None => Ok(Ending::Skipped(Skip::Busy)),
+        }
+    }
+
+    /// Runs the streams under `lease` within the job timeout, renewing the lease until it returns.
+    async fn sync(&self, lease: Lease) -> Ending {
+        let ctx = self.ctx;
+        let mut report = Report {
+            pages_left: ctx.page_budget.max(1),
+            ..Report::default()
+        };
+        let result = {
+            // Renewal ends with this block, however the sync ends.
+            let _renewal = LeaseRenewal::start(ctx.pool.clone(), lease, ctx.lease_ttl, ctx.job_timeout);
+            tokio::time::timeout(ctx.job_timeout, sync_streams(ctx, &self.account, lease, &mut report))
+                .await
+                .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)))
+        };
+        Ending::Ran { lease, report, result }
+    }
+
+    /// The one place a job's outcome is written: the lease's result, the metrics and the log row.
+    async fn record(&self, ending: Ending) -> Result<Outcome, sqlx::Error> {
+        let outcome = ending.outcome();
+        let (message, report) = match ending {
+            Ending::Skipped(skip) => (Some(self.record_skip(skip).await?), Report::default()),
+            Ending::Ran { lease, report, result } => (self.record_result(lease, &report, result).await?, report),
+        };
+        logs::insert_sync(&self.ctx.pool, &self.log(outcome, message, &report)).await?;
+        Ok(outcome)
+    }
+
+    /// Settles a job that did nothing; returns its log message.
+    async fn record_skip(&self, skip: Skip) -> Result<String, sqlx::Error> {
+        match skip {
+            // The job is consumed, so enabling or resuming the account feeds its waiting request again.
+            Skip::Unavailable(_) => intents::job_dropped(&self.ctx.pool, self.account.id).await?,
+            Skip::Busy => metrics::counter!(monitoring::LEASE_CONFLICTS).increment(1),
+            Skip::Served => {}
+        }
+        Ok(skip.into_message())
+    }
+
+    /// Writes a sync's result behind its lease, which releases it; returns the log message.
+    async fn record_result(
+        &self,
+        lease: Lease,
+        report: &Report,
+        result: Result<Completion, SyncError>,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let (pool, id) = (&self.ctx.pool, self.account.id);
+        count_records(report);
+        match result {
+            Ok(Completion::Yielded) => {
+                tracing::info!(account_id = %id, products = report.products, orders = report.orders, "job budget used; continuing later");
+                leases::yield_for_continuation(pool, lease).await?;
+                Ok(Some("page budget used; a continuation job goes on".into()))
+            }
+            Ok(Completion::Done) => {
+                if !leases::record_success(pool, lease, Some(&account_metadata(report))).await? {
+                    tracing::warn!(account_id = %id, "lease lost before recording success");
+                }
+                tracing::info!(account_id = %id, products = report.products, orders = report.orders, "sync finished");
+                Ok(None)
+            }
+            Err(error) => {
+                let message = error.to_string();
+                tracing::warn!(account_id = %id, error.message = %message, "sync failed");
+                if leases::record_failure(pool, lease, &message, self.ctx.pause_after_failures).await? == Some(true) {
+                    tracing::warn!(account_id = %id, "account paused after repeated failures");
+                }
+                Ok(Some(message))
+            }
+        }
+    }
+
+    /// The job's log row; `report` is empty for a job that did nothing.
+    fn log(&self, outcome: Outcome, message: Option<String>, report: &Report) -> SyncLog<'_> {
+        SyncLog {
+            integration_id: &self.account.integration_id,
+            account_id: self.account.id,
+            trigger: self.job.trigger,
+            outcome,
+            message,
+            products_synced: report.products as i32,
+            orders_synced: report.orders as i32,
+            details: json!({
+                "worker": self.ctx.worker_name,
+                "order_windows": report.order_windows,
+                "couriers": report.couriers.as_ref().and_then(Value::as_array).map(Vec::len),
+                "stock_pushed": report.stock_pushed,
+                "stock_refused": report.stock_refused,
+                "request": self.job.seq,
+                "requested_at": self.job.requested_at,
+            }),
+            duration_ms: self.started.elapsed().as_millis() as i64,
+        }
+    }
+
+    /// A request that arrived while this sync ran (or the rest of a yielded one) gets its job now; pushed
+    /// now, it queues behind the jobs already waiting, so other shops get their turn.
+    async fn feed_follow_up(&self) {
+        let id = self.account.id;
+        if let Err(e) = feed::feed_account(&self.ctx.pool, &self.ctx.queue, id).await {
+            tracing::warn!(account_id = %id, error.message = %e, "follow-up not enqueued; the scheduler feeds it");
+        }
+    }
+}
+
+/// What a finished sync merges into the account's metadata: shop info, and couriers when read.
+fn account_metadata(report: &Report) -> Value {
+    let mut metadata = json!({ "shop_info": report.shop });
+    if let Some(couriers) = &report.couriers {
+        metadata["logistics"] = json!({ "couriers": couriers });
+    }
+    metadata
 }
 
 /// Renews the lease every third of its TTL while the sync runs, so only a dead worker's lease lapses.

@@ -116,9 +116,7 @@ pub async fn claim_due(conn: &mut PgConnection, limit: i64) -> Result<u64, sqlx:
             FOR UPDATE SKIP LOCKED
         )
         UPDATE integration_accounts a
-        SET next_sync_at = greatest(due.next_sync_at, now())
-                + make_interval(mins => a.sync_interval_minutes)
-                + make_interval(secs => (a.id * 7919 % 1000) / 1000.0 * a.sync_interval_minutes * 6),
+        SET next_sync_at = next_sync_due(greatest(due.next_sync_at, now()), a.id, a.sync_interval_minutes),
             sync_request_seq = a.sync_request_seq + 1,
             -- A waiting intent covers the slot, unless it is one spread into the future by a sync-all:
             -- a due schedule is not postponed by it.

@@ -31,8 +31,7 @@ pub async fn acquire_lease(
                lease_owner = $2,
                lease_expires_at = now() + make_interval(secs => $3),
                last_sync_started_at = now(),
-               next_sync_at = now() + make_interval(mins => sync_interval_minutes)
-                   + make_interval(secs => (id * 7919 % 1000) / 1000.0 * sync_interval_minutes * 6),
+               next_sync_at = next_sync_due(now(), id, sync_interval_minutes),
                sync_started_seq = sync_request_seq,
                sync_requested_at = NULL,
                sync_requested_trigger = NULL,
