@@ -10,5 +10,6 @@ mod endpoints;
 mod helpers;
 mod openapi;
 mod outage;
+mod routes;
 mod secrets;
 mod throttle;
