@@ -2,6 +2,7 @@
 //! simulator (for connection tests).
 
 mod admin;
+mod audit;
 mod authorization;
 mod basics;
 mod console;
