@@ -7,6 +7,7 @@ pub mod auth;
 pub mod commands;
 pub mod console;
 pub mod error;
+pub mod extract;
 pub mod openapi;
 pub mod path_params;
 pub mod permissions;
@@ -118,14 +119,16 @@ pub fn connection_test_client(settings: &MarketplaceSettings) -> anyhow::Result<
 
 /// Every documented route, and the OpenAPI document built from the same registrations.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::health::router())
         .routes(routes!(openapi_json))
         .merge(routes::accounts::router())
         .merge(routes::grants::router())
         .merge(routes::integrations::router())
         .merge(routes::users::router())
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&openapi::AuthenticatedRefusals, &mut doc);
+    (routes, doc)
 }
 
 /// The full application: the API, the web console, the document, fallbacks and middleware.

@@ -4,7 +4,11 @@
 use serde::Serialize;
 use utoipa::{
     Modify, OpenApi, ToSchema,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, ResponseBuilder, Type,
+        path::Operation,
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+    },
 };
 
 /// The success envelope every route answers with.
@@ -75,4 +79,81 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Answers every bearer-authenticated operation may give besides its own, added to each of them as shared
+/// responses: 429 when the caller's address sent too many wrong tokens (see `throttle`), 503 when the
+/// database cannot be reached. Both carry `Retry-After`.
+///
+/// Applied to the document built from the registered routes (`api_routes`): the `modifiers` of
+/// [`ApiDoc`] run before any route is merged in.
+pub struct AuthenticatedRefusals;
+
+const TOO_MANY_REQUESTS: &str = "TooManyRequests";
+const DATABASE_UNAVAILABLE: &str = "DatabaseUnavailable";
+const RETRY_AFTER: &str = "Retry-After";
+
+impl Modify for AuthenticatedRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let default_security = openapi.security.clone();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let retry_after = HeaderBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
+            .description(Some("Seconds to wait before retrying."))
+            .build();
+        components.headers.insert(RETRY_AFTER.into(), retry_after.into());
+        for (name, description) in [
+            (
+                TOO_MANY_REQUESTS,
+                "`too_many_requests`: too many wrong tokens came from the caller's address; tokens already in \
+                 use from it keep working. Retry after `Retry-After` seconds.",
+            ),
+            (
+                DATABASE_UNAVAILABLE,
+                "`database_unavailable`: the database cannot be reached; the request can be retried unchanged \
+                 after `Retry-After` seconds.",
+            ),
+        ] {
+            let response = ResponseBuilder::new()
+                .description(description)
+                .header_ref(RETRY_AFTER, Ref::new(format!("#/components/headers/{RETRY_AFTER}")))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build();
+            components.responses.insert(name.into(), response.into());
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if needs_token(operation, default_security.as_deref()) {
+                    let responses = &mut operation.responses.responses;
+                    for (status, name) in [("429", TOO_MANY_REQUESTS), ("503", DATABASE_UNAVAILABLE)] {
+                        responses
+                            .entry(status.into())
+                            .or_insert_with(|| Ref::from_response_name(name).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the operation can be called only with a token: it has security requirements (its own or the
+/// document's), none of them empty (which would make the token optional).
+fn needs_token(operation: &Operation, default: Option<&[SecurityRequirement]>) -> bool {
+    let requirements = operation.security.as_deref().or(default).unwrap_or_default();
+    !requirements.is_empty() && !requirements.contains(&SecurityRequirement::default())
 }

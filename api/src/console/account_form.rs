@@ -24,6 +24,7 @@ use super::{
 use crate::{
     AppState,
     error::ApiError,
+    extract::AppJson,
     routes::accounts::{
         AccountView,
         input::{CreateAccount, CredentialsInput, TestConnection, UpdateAccount},
@@ -196,7 +197,7 @@ pub async fn create(
         let page = form_page(&user, &integration_id, Mode::Add, &typed);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    match write::create(State(state), user.auth(), Path(integration_id.clone()), Ok(Json(body))).await {
+    match write::create(State(state), user.auth(), Path(integration_id.clone()), AppJson(body)).await {
         Ok(_) => Ok(Redirect::to(&format!("{}?notice=created", base(&integration_id))).into_response()),
         Err(e) => {
             let typed = typed.refused(e)?;
@@ -218,7 +219,7 @@ pub async fn test_new(
     let body = TestConnection {
         credentials: Some(typed.credentials(form.get("credentials.client_secret"))),
     };
-    let tested = sync::test_connection(State(state), user.auth(), Path(integration_id.clone()), Ok(Json(body))).await;
+    let tested = sync::test_connection(State(state), user.auth(), Path(integration_id.clone()), AppJson(body)).await;
     let fragment = match tested {
         Ok(Json(response)) => report_markup(&response.data),
         Err(e) => {
@@ -282,7 +283,7 @@ pub async fn update(
             State(state),
             user.auth(),
             Path((integration_id.clone(), id.clone())),
-            Ok(Json(body)),
+            AppJson(body),
         )
         .await;
         match updated {

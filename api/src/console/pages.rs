@@ -19,6 +19,7 @@ use super::{
 };
 use crate::{
     AppState,
+    extract::AppJson,
     routes::{
         accounts::{AccountView, Summary, summary, view_list},
         integrations::{self as integration_routes, IntegrationView, SettingsRequest},
@@ -325,7 +326,7 @@ pub async fn save_settings(
         State(state),
         user.auth(),
         Path(integration_id.clone()),
-        Ok(Json(request)),
+        AppJson(request),
     )
     .await?;
     Ok(Redirect::to(&format!("/integrations/{integration_id}/settings?notice=saved")).into_response())

@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{Path, State},
 };
 use ocean_core::db::{
     logs,
@@ -20,6 +20,7 @@ use crate::{
     AppState,
     auth::AuthUser,
     error::{ApiError, Result},
+    extract::AppJson,
     openapi::{ApiResponse, ErrorBody},
     permissions::account_for,
     routes::ok,
@@ -94,11 +95,10 @@ pub async fn grant(
     State(state): State<AppState>,
     user: AuthUser,
     Path((integration_id, id)): Path<(String, String)>,
-    body: std::result::Result<Json<GrantRequest>, JsonRejection>,
+    AppJson(body): AppJson<GrantRequest>,
 ) -> Result<Json<ApiResponse<Vec<GrantView>>>> {
     known_integration(&state, &integration_id).await?;
     let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Admin).await?;
-    let Json(body) = body?;
     let mut errors = Vec::new();
     let role = body.role.as_deref().and_then(Role::parse);
     if role.is_none() {

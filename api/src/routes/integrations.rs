@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{Path, State},
 };
 use ocean_core::db::{
     integrations::{self, Integration, SettingsUpdate},
@@ -18,6 +18,7 @@ use crate::{
     AppState,
     auth::AuthUser,
     error::{ApiError, Result},
+    extract::AppJson,
     openapi::{ApiResponse, ErrorBody},
     permissions::require_global_admin,
     routes::ok,
@@ -99,11 +100,10 @@ pub async fn update_settings(
     State(state): State<AppState>,
     user: AuthUser,
     Path(integration_id): Path<String>,
-    body: std::result::Result<Json<SettingsRequest>, JsonRejection>,
+    AppJson(body): AppJson<SettingsRequest>,
 ) -> Result<Json<ApiResponse<IntegrationView>>> {
     known_integration(&state, &integration_id).await?;
     require_global_admin(&user)?;
-    let Json(body) = body?;
     let update = SettingsUpdate {
         sync_all_simultaneously: body.sync_all_simultaneously,
         share_product_catalog: body.share_product_catalog,

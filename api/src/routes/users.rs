@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{Path, State},
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use crate::{
     AppState,
     auth::AuthUser,
     error::{ApiError, FieldError, Result},
+    extract::AppJson,
     openapi::{ApiResponse, ErrorBody},
     permissions::require_global_admin,
     routes::ok,
@@ -122,10 +123,9 @@ pub async fn list_users(State(state): State<AppState>, user: AuthUser) -> Result
 pub async fn create_user(
     State(state): State<AppState>,
     user: AuthUser,
-    body: std::result::Result<Json<CreateUser>, JsonRejection>,
+    AppJson(body): AppJson<CreateUser>,
 ) -> Result<(StatusCode, Json<ApiResponse<UserView>>)> {
     require_global_admin(&user)?;
-    let Json(body) = body?;
     let username = body.username.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c);
     if username.is_empty() || username.len() > 100 || !username.chars().all(valid) {
@@ -199,11 +199,10 @@ pub async fn issue_token(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-    body: std::result::Result<Json<IssueToken>, JsonRejection>,
+    AppJson(body): AppJson<IssueToken>,
 ) -> Result<(StatusCode, Json<ApiResponse<IssuedToken>>)> {
     require_global_admin(&user)?;
     let target = target_user(&state, &id).await?;
-    let Json(body) = body?;
     let name = body
         .name
         .as_deref()

@@ -314,19 +314,7 @@ async fn run_cell(
 
 /// Every (method, path) of the OpenAPI document has a row, and every row is a documented route.
 async fn assert_table_covers_the_document(api: &TestApp, rows: &[Row]) {
-    let (status, doc) = api.send(Method::GET, "/api/openapi.json", None, None).await;
-    assert_eq!(status, StatusCode::OK, "{doc}");
-    let paths = doc["paths"].as_object().expect("the document lists paths");
-    let documented: BTreeSet<(String, String)> = paths
-        .iter()
-        .flat_map(|(path, item)| {
-            let methods = item.as_object().expect("a path item is an object");
-            ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
-                .into_iter()
-                .filter(|m| methods.contains_key(*m))
-                .map(|m| (m.to_uppercase(), path.clone()))
-        })
-        .collect();
+    let documented = crate::routes::documented(api).await;
     let covered: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_string(), r.path.to_owned())).collect();
     let missing: Vec<_> = documented.difference(&covered).collect();
     let unknown: Vec<_> = covered.difference(&documented).collect();
@@ -337,8 +325,8 @@ async fn assert_table_covers_the_document(api: &TestApp, rows: &[Row]) {
     );
 }
 
-/// Everything a call could change.
-async fn snapshot(api: &TestApp) -> (String, u64) {
+/// Everything a call could change: the whole database and the queue's depth.
+pub(crate) async fn snapshot(api: &TestApp) -> (String, u64) {
     let depth = api.queue.depth().await.expect("queue depth");
     (dump_tables(&api.pool).await, depth)
 }

@@ -2,6 +2,7 @@
 //! simulator (for connection tests).
 
 mod admin;
+mod audit;
 mod authorization;
 mod basics;
 mod console;
@@ -10,5 +11,6 @@ mod endpoints;
 mod helpers;
 mod openapi;
 mod outage;
+mod routes;
 mod secrets;
 mod throttle;

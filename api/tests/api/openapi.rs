@@ -134,6 +134,70 @@ async fn the_document_states_the_enforced_bounds(pool: PgPool) {
     }
 }
 
+/// Every operation that needs a token documents the throttle's 429 and the 503 of a database outage, both
+/// with `Retry-After` and in the error envelope; the public ones document neither.
+#[test]
+fn authenticated_operations_document_the_throttle_and_outages() {
+    let doc = serde_json::to_value(ocean_api::api_routes().1).expect("the document as JSON");
+    let components = &doc["components"];
+    assert_eq!(
+        components["headers"]["Retry-After"]["schema"]["type"], "integer",
+        "{components}"
+    );
+    let refusals = [("429", "TooManyRequests"), ("503", "DatabaseUnavailable")];
+    for (_, name) in refusals {
+        let response = &components["responses"][name];
+        assert_eq!(
+            response["headers"]["Retry-After"]["$ref"], "#/components/headers/Retry-After",
+            "{name}: {response}"
+        );
+        assert_eq!(
+            response["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+            "{name}: {response}"
+        );
+    }
+    let mut authenticated = 0;
+    for (path, item) in doc["paths"].as_object().expect("the document lists paths") {
+        for (method, op) in item.as_object().expect("a path item is an object") {
+            let public = PUBLIC.contains(&path.as_str());
+            authenticated += usize::from(!public);
+            for (status, name) in refusals {
+                let documented = op["responses"][status]["$ref"] == format!("#/components/responses/{name}");
+                assert_eq!(documented, !public, "{method} {path} documents {status}: {op}");
+            }
+        }
+    }
+    assert!(
+        authenticated >= 22,
+        "every authenticated operation is checked: {authenticated}"
+    );
+
+    // Every reference resolves: the shared responses, and their header and schema.
+    let spec = oas3::from_json(doc.to_string()).expect("the document parses as OpenAPI 3.1");
+    for (path, method, op) in spec.operations() {
+        let responses = op.responses(&spec);
+        assert_eq!(
+            responses.len(),
+            op.responses.as_ref().map_or(0, |r| r.len()),
+            "{method} {path}: every response resolves"
+        );
+        for (status, response) in responses {
+            for (name, header) in &response.headers {
+                header
+                    .resolve(&spec)
+                    .unwrap_or_else(|e| panic!("{method} {path} {status} header {name}: {e}"));
+            }
+            for (media, content) in &response.content {
+                if let Some(schema) = &content.schema {
+                    schema
+                        .resolve(&spec)
+                        .unwrap_or_else(|e| panic!("{method} {path} {status} {media}: {e}"));
+                }
+            }
+        }
+    }
+}
+
 /// Served ⇒ documented: API routes are only ever registered through `utoipa_axum::routes!`, which
 /// documents them; a plain axum `.route(...)` anywhere in the api would serve an undocumented route. The
 /// web console (`src/console`) serves HTML pages, not API routes: it registers plain routes, none under

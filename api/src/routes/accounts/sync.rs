@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{Path, State},
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};
@@ -27,6 +27,7 @@ use crate::{
     AppState,
     auth::AuthUser,
     error::{ApiError, Result},
+    extract::AppJson,
     openapi::{ApiResponse, ErrorBody},
     permissions::{account_for, require_global_admin},
     routes::ok,
@@ -239,11 +240,10 @@ pub async fn test_connection(
     State(state): State<AppState>,
     user: AuthUser,
     Path(integration_id): Path<String>,
-    body: std::result::Result<Json<TestConnection>, JsonRejection>,
+    AppJson(body): AppJson<TestConnection>,
 ) -> Result<Json<ApiResponse<ConnectionReport>>> {
     known_integration(&state, &integration_id).await?;
     require_global_admin(&user)?;
-    let Json(body) = body?;
     let (creds, secret) = body.validate()?;
     Ok(ok(check_connection(&state.marketplace, &creds, secret).await))
 }

@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::{Path, State},
     http::StatusCode,
 };
 use ocean_core::db::{self, accounts, logs, roles::Role};
@@ -20,6 +20,7 @@ use crate::{
     AppState,
     auth::AuthUser,
     error::{ApiError, Result},
+    extract::AppJson,
     openapi::{ApiResponse, ErrorBody},
     permissions::{account_for, require_global_admin, role_on},
     routes::ok,
@@ -52,11 +53,10 @@ pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
     Path(integration_id): Path<String>,
-    body: std::result::Result<Json<CreateAccount>, JsonRejection>,
+    AppJson(body): AppJson<CreateAccount>,
 ) -> Result<(StatusCode, Json<ApiResponse<AccountView>>)> {
     known_integration(&state, &integration_id).await?;
     require_global_admin(&user)?;
-    let Json(body) = body?;
     let new = body.validate(&integration_id)?;
     let mut tx = state.pool.begin().await?;
     let account = accounts::insert(&mut tx, &state.keyring, &new)
@@ -92,10 +92,9 @@ pub async fn update(
     State(state): State<AppState>,
     user: AuthUser,
     Path((integration_id, id)): Path<(String, String)>,
-    body: std::result::Result<Json<UpdateAccount>, JsonRejection>,
+    AppJson(body): AppJson<UpdateAccount>,
 ) -> Result<Json<ApiResponse<AccountView>>> {
     known_integration(&state, &integration_id).await?;
-    let Json(body) = body?;
     let needed = if body.changes_credentials() {
         Role::Admin
     } else {

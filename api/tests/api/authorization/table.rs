@@ -4,23 +4,13 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{Account, CREATED_NAME, CREATED_SHOP, Caller, Fixture, Restore, Row, Setup};
-use crate::helpers::account_body;
-
-const INTEGRATION: &str = "/api/integrations/{integration_id}";
-const LIST: &str = "/api/integrations/{integration_id}/accounts";
-const SYNC_ALL: &str = "/api/integrations/{integration_id}/accounts/sync-all";
-const TEST_CONNECTION: &str = "/api/integrations/{integration_id}/accounts/test-connection";
-const ONE: &str = "/api/integrations/{integration_id}/accounts/{id}";
-const STATS: &str = "/api/integrations/{integration_id}/accounts/{id}/stats";
-const LOGS: &str = "/api/integrations/{integration_id}/accounts/{id}/logs";
-const SYNC: &str = "/api/integrations/{integration_id}/accounts/{id}/sync";
-const TEST: &str = "/api/integrations/{integration_id}/accounts/{id}/test";
-const RESUME: &str = "/api/integrations/{integration_id}/accounts/{id}/resume";
-const SET_PRIMARY: &str = "/api/integrations/{integration_id}/accounts/{id}/set-primary";
-const ACCESS: &str = "/api/integrations/{integration_id}/accounts/{id}/access";
-const ACCESS_OF_USER: &str = "/api/integrations/{integration_id}/accounts/{id}/access/{user_id}";
-const TOKENS: &str = "/api/users/{id}/tokens";
-const TOKEN: &str = "/api/users/{id}/tokens/{token_id}";
+use crate::{
+    helpers::account_body,
+    routes::{
+        ACCESS, ACCESS_OF_USER, INTEGRATION, LIST, LOGS, ONE, RESUME, SET_PRIMARY, STATS, SYNC, SYNC_ALL, TEST,
+        TEST_CONNECTION, TOKEN, TOKENS,
+    },
+};
 
 /// The table. Rows that delete something come last; within a row the callers run from the least to the
 /// most privileged, so denied calls meet the fixture before anything is removed.
