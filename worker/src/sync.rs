@@ -146,10 +146,10 @@ impl Skip {
 /// How a job ended, before it is recorded.
 enum Ending {
     Skipped(Skip),
-    /// The sync ran under `lease` and got as far as `report` says.
+    /// The sync ran under `lease` and got as far as `report` says (boxed: it is large, and a skip is not).
     Ran {
         lease: Lease,
-        report: Report,
+        report: Box<Report>,
         result: Result<Completion, SyncError>,
     },
 }
@@ -202,7 +202,11 @@ impl Run<'_> {
                 .await
                 .unwrap_or(Err(SyncError::TimedOut(ctx.job_timeout)))
         };
-        Ending::Ran { lease, report, result }
+        Ending::Ran {
+            lease,
+            report: Box::new(report),
+            result,
+        }
     }
 
     /// The one place a job's outcome is written: the lease's result, the metrics and the log row.
@@ -210,7 +214,7 @@ impl Run<'_> {
         let outcome = ending.outcome();
         let (message, report) = match ending {
             Ending::Skipped(skip) => (Some(self.record_skip(skip).await?), Report::default()),
-            Ending::Ran { lease, report, result } => (self.record_result(lease, &report, result).await?, report),
+            Ending::Ran { lease, report, result } => (self.record_result(lease, &report, result).await?, *report),
         };
         logs::insert_sync(&self.ctx.pool, &self.log(outcome, message, &report)).await?;
         Ok(outcome)
