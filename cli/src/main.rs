@@ -1,40 +1,13 @@
 //! `oceanctl`: a small client of the Ocean Sync API for operators and the demo.
 
 mod api;
+mod args;
 mod demo;
 mod table;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
-
-/// Command-line client of the Ocean Sync API.
-#[derive(Parser, Debug)]
-#[command(version)]
-struct Cli {
-    /// Base URL of the Ocean Sync API.
-    #[arg(long, env = "OCEAN_API_URL", default_value = "http://127.0.0.1:8080", global = true)]
-    api_url: String,
-    /// API bearer token.
-    #[arg(long, env = "OCEAN_API_TOKEN", hide_env_values = true, global = true)]
-    token: Option<secrecy::SecretString>,
-    /// Integration whose accounts to manage.
-    #[arg(long, default_value = "tokopedia", global = true)]
-    integration: String,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Print every account with its status, counts and last sync.
-    Accounts,
-    /// Queue a sync of one account.
-    Sync { account_id: i64 },
-    /// Queue a sync of every enabled account.
-    SyncAll,
-    /// Create the demo accounts (if missing), sync them all and wait until that sync has run for both.
-    DemoSeed(demo::DemoArgs),
-}
+use args::{Cli, Command};
+use clap::Parser;
 
 #[tokio::main]
 async fn main() {

@@ -75,3 +75,32 @@ pub async fn shutdown_signal() {
         () = term => {}
     }
 }
+
+/// Serves `/metrics` on `addr` (`off`: nowhere) with the simulator's series described.
+pub fn install_metrics(addr: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if addr.eq_ignore_ascii_case("off") {
+        return Ok(());
+    }
+    let addr: std::net::SocketAddr = addr.parse().context("OCEAN_SIM_METRICS_ADDR is not host:port")?;
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .set_buckets(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0])?
+        .install()
+        .with_context(|| format!("serving metrics on {addr}"))?;
+    metrics::describe_counter!(
+        "ocean_sim_requests_total",
+        "Simulated marketplace requests by endpoint and status."
+    );
+    metrics::describe_histogram!(
+        "ocean_sim_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Simulated marketplace processing time by endpoint."
+    );
+    metrics::describe_gauge!(
+        "ocean_build_info",
+        "Always 1; the version label names the release this process runs."
+    );
+    metrics::gauge!("ocean_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    Ok(())
+}

@@ -39,31 +39,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    if !args.metrics_addr.eq_ignore_ascii_case("off") {
-        let addr: std::net::SocketAddr = args
-            .metrics_addr
-            .parse()
-            .context("OCEAN_SIM_METRICS_ADDR is not host:port")?;
-        metrics_exporter_prometheus::PrometheusBuilder::new()
-            .with_http_listener(addr)
-            .set_buckets(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0])?
-            .install()
-            .with_context(|| format!("serving metrics on {addr}"))?;
-        metrics::describe_counter!(
-            "ocean_sim_requests_total",
-            "Simulated marketplace requests by endpoint and status."
-        );
-        metrics::describe_histogram!(
-            "ocean_sim_request_duration_seconds",
-            metrics::Unit::Seconds,
-            "Simulated marketplace processing time by endpoint."
-        );
-        metrics::describe_gauge!(
-            "ocean_build_info",
-            "Always 1; the version label names the release this process runs."
-        );
-        metrics::gauge!("ocean_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-    }
+    ocean_sim::install_metrics(&args.metrics_addr)?;
     let config = match &args.config {
         Some(path) => SimConfig::load(path)?,
         None => SimConfig::demo(),
