@@ -7,10 +7,10 @@ use anyhow::Context;
 use clap::Args;
 use ocean_core::{
     config::{self, CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
+    connect::Connected,
     db::users,
-    marketplace::coordination::Coordination,
     monitoring::MetricsSettings,
-    queue::{self, QueueTiming, SyncQueue},
+    queue::QueueTiming,
 };
 use tokio::net::TcpListener;
 
@@ -53,23 +53,21 @@ impl Application {
             &settings.marketplace,
         ])?;
         let keyring = settings.crypto.keyring()?;
-        let pool = settings.database.connect().await?;
+        let connected = Connected::open(&settings.database, &settings.redis, &keyring, QueueTiming::default()).await?;
         if let Some(token) = settings.api.admin_token() {
-            users::ensure_admin(&pool, "admin", token)
+            users::ensure_admin(&connected.pool, "admin", token)
                 .await
                 .context("Failed to ensure the admin user")?;
         }
-        let conn = queue::connect(&settings.redis).await?;
-        let queue = SyncQueue::new(conn.clone(), &settings.redis.queue_name, QueueTiming::default());
         // Connection tests spend the same per-app budgets and share the same tokens as the workers.
-        let coordination = Coordination::new(conn, &settings.redis.queue_name, keyring.clone());
-        let marketplace = crate::connection_test_client(&settings.marketplace)?.with_coordination(coordination);
+        let marketplace =
+            crate::connection_test_client(&settings.marketplace)?.with_coordination(connected.coordination);
         let listener = TcpListener::bind(&settings.api.addr)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.api.addr))?;
         let state = AppState {
-            pool,
-            queue,
+            pool: connected.pool,
+            queue: connected.queue,
             keyring: Arc::new(keyring),
             marketplace,
             sync_all_spread: Duration::from_secs(settings.api.sync_all_spread_secs),

@@ -3,6 +3,7 @@
 //! and the Tokopedia marketplace client.
 
 pub mod config;
+pub mod connect;
 pub mod crypto;
 pub mod db;
 pub mod domain;

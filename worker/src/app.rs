@@ -4,9 +4,10 @@
 use clap::Args;
 use ocean_core::{
     config::{self, CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
-    marketplace::{TokopediaClient, coordination::Coordination},
+    connect::Connected,
+    marketplace::TokopediaClient,
     monitoring::MetricsSettings,
-    queue::{self, SyncQueue},
+    queue::SyncQueue,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -48,12 +49,11 @@ impl Application {
             &settings.marketplace,
         ])?;
         let keyring = settings.crypto.keyring()?;
-        let pool = settings.database.connect().await?;
-        let conn = queue::connect(&settings.redis).await?;
-        let queue = SyncQueue::new(conn.clone(), &settings.redis.queue_name, settings.worker.queue_timing());
-        let coordination = Coordination::new(conn, &settings.redis.queue_name, keyring.clone());
-        let client = TokopediaClient::new(&settings.marketplace)?.with_coordination(coordination);
-        let ctx = SyncContext::new(pool, keyring, client, queue.clone(), &settings.worker);
+        let timing = settings.worker.queue_timing();
+        let connected = Connected::open(&settings.database, &settings.redis, &keyring, timing).await?;
+        let client = TokopediaClient::new(&settings.marketplace)?.with_coordination(connected.coordination);
+        let queue = connected.queue;
+        let ctx = SyncContext::new(connected.pool, keyring, client, queue.clone(), &settings.worker);
         Ok(Self {
             ctx,
             queue,
