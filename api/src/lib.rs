@@ -128,6 +128,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::users::router())
         .split_for_parts();
     utoipa::Modify::modify(&openapi::AuthenticatedRefusals, &mut doc);
+    utoipa::Modify::modify(&openapi::FollowUpLinks, &mut doc);
     (routes, doc)
 }
 

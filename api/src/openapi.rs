@@ -5,8 +5,9 @@ use serde::Serialize;
 use utoipa::{
     Modify, OpenApi, ToSchema,
     openapi::{
-        ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, ResponseBuilder, Type,
-        path::Operation,
+        ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder, Type,
+        link::Link,
+        path::{HttpMethod, Operation},
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
@@ -156,4 +157,106 @@ impl Modify for AuthenticatedRefusals {
 fn needs_token(operation: &Operation, default: Option<&[SecurityRequirement]>) -> bool {
     let requirements = operation.security.as_deref().or(default).unwrap_or_default();
     !requirements.is_empty() && !requirements.contains(&SecurityRequirement::default())
+}
+
+/// Links from what a call creates to the calls that use it, so a generated client can follow them with the
+/// right parameters instead of guessing (each link names its target's `operationId`).
+pub struct FollowUpLinks;
+
+const ACCOUNTS: &str = "/api/integrations/{integration_id}/accounts";
+const ACCOUNT: &str = "/api/integrations/{integration_id}/accounts/{id}";
+const USERS: &str = "/api/users";
+const TOKENS: &str = "/api/users/{id}/tokens";
+const TOKEN: &str = "/api/users/{id}/tokens/{token_id}";
+const SYNC: &str = "/api/integrations/{integration_id}/accounts/{id}/sync";
+
+/// A link from the success answer of `from` to the operation `to`, filling `to`'s path parameters.
+struct FollowUp {
+    from: (HttpMethod, &'static str),
+    status: &'static str,
+    name: &'static str,
+    to: (HttpMethod, &'static str),
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+const fn after_create_account(name: &'static str, to: (HttpMethod, &'static str)) -> FollowUp {
+    FollowUp {
+        from: (HttpMethod::Post, ACCOUNTS),
+        status: "201",
+        name,
+        to,
+        parameters: ACCOUNT_PARAMS,
+    }
+}
+
+const LINKS: &[FollowUp] = &[
+    after_create_account("GetAccount", (HttpMethod::Get, ACCOUNT)),
+    after_create_account("UpdateAccount", (HttpMethod::Put, ACCOUNT)),
+    after_create_account("DeleteAccount", (HttpMethod::Delete, ACCOUNT)),
+    after_create_account("SyncAccount", (HttpMethod::Post, SYNC)),
+    FollowUp {
+        from: (HttpMethod::Post, USERS),
+        status: "201",
+        name: "IssueToken",
+        to: (HttpMethod::Post, TOKENS),
+        parameters: &[("id", "$response.body#/data/id")],
+    },
+    FollowUp {
+        from: (HttpMethod::Post, TOKENS),
+        status: "201",
+        name: "RevokeToken",
+        to: (HttpMethod::Delete, TOKEN),
+        parameters: &[("id", "$request.path.id"), ("token_id", "$response.body#/data/id")],
+    },
+];
+
+const ACCOUNT_PARAMS: &[(&str, &str)] = &[
+    ("integration_id", "$request.path.integration_id"),
+    ("id", "$response.body#/data/id"),
+];
+
+fn operation<'a>(
+    openapi: &'a mut utoipa::openapi::OpenApi,
+    method: &HttpMethod,
+    path: &str,
+) -> Option<&'a mut Operation> {
+    let item = openapi.paths.paths.get_mut(path)?;
+    match method {
+        HttpMethod::Get => item.get.as_mut(),
+        HttpMethod::Put => item.put.as_mut(),
+        HttpMethod::Post => item.post.as_mut(),
+        HttpMethod::Delete => item.delete.as_mut(),
+        HttpMethod::Patch => item.patch.as_mut(),
+        HttpMethod::Head => item.head.as_mut(),
+        HttpMethod::Options => item.options.as_mut(),
+        HttpMethod::Trace => item.trace.as_mut(),
+    }
+}
+
+impl Modify for FollowUpLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for FollowUp {
+            from,
+            status,
+            name,
+            to,
+            parameters,
+        } in LINKS
+        {
+            let Some(target) = operation(openapi, &to.0, to.1).and_then(|o| o.operation_id.clone()) else {
+                continue;
+            };
+            let link = parameters
+                .iter()
+                .fold(Link::builder().operation_id(target), |link, (param, expression)| {
+                    link.parameter(*param, *expression)
+                })
+                .build();
+            if let Some(RefOr::T(response)) =
+                operation(openapi, &from.0, from.1).and_then(|o| o.responses.responses.get_mut(*status))
+            {
+                response.links.insert((*name).to_owned(), link.into());
+            }
+        }
+    }
 }

@@ -234,3 +234,62 @@ fn no_route_bypasses_the_document() {
         "routes registered outside `routes!`: {offenders:?}"
     );
 }
+
+/// What a call creates links to the calls that use it (reading, changing, syncing an account; issuing and
+/// revoking a token), so a generated client fills their path parameters from the answer instead of
+/// guessing. Every link names an operation of the document and only that operation's path parameters.
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
+async fn created_things_link_to_the_operations_that_use_them(pool: PgPool) {
+    let api = TestApp::start(&pool).await;
+    let (status, doc) = api.send(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut operations = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            if let Some(id) = op["operationId"].as_str() {
+                operations.insert(id.to_owned(), (method.clone(), path.clone()));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                let Some(links) = response["links"].as_object() else {
+                    continue;
+                };
+                for (name, link) in links {
+                    let target = link["operationId"].as_str().expect("a link names an operationId");
+                    let (_, target_path) = operations
+                        .get(target)
+                        .unwrap_or_else(|| panic!("{name} links to the unknown operation {target}"));
+                    for (parameter, expression) in link["parameters"].as_object().expect("link parameters") {
+                        assert!(
+                            target_path.contains(&format!("{{{parameter}}}")),
+                            "{name}: {target_path} has no path parameter {parameter}"
+                        );
+                        let expression = expression.as_str().unwrap();
+                        assert!(
+                            expression.starts_with("$response.body#/data/") || expression.starts_with("$request.path.")
+                        );
+                    }
+                    found.push(format!("{method} {path} {status} -> {name}"));
+                }
+            }
+        }
+    }
+    for expected in [
+        "post /api/integrations/{integration_id}/accounts 201 -> GetAccount",
+        "post /api/integrations/{integration_id}/accounts 201 -> SyncAccount",
+        "post /api/users 201 -> IssueToken",
+        "post /api/users/{id}/tokens 201 -> RevokeToken",
+    ] {
+        assert!(
+            found.iter().any(|f| f == expected),
+            "missing link {expected}: {found:?}"
+        );
+    }
+}
