@@ -83,6 +83,13 @@ impl TikTokShopError {
             _ => None,
         }
     }
+
+    pub(crate) fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
+        if let Self::Api { retry_after, .. } | Self::Http { retry_after, .. } = &mut self {
+            *retry_after = wait;
+        }
+        self
+    }
 }
 
 /// The class of a documented error code, `None` for a code outside the design notes' table.
