@@ -1,11 +1,13 @@
 //! The Tokopedia Open API: wire types with the marketplace's quirks, the envelope decoder, and the HTTP
-//! client (tokens, paging, order windows, rate-limit handling).
+//! client (tokens, paging, order windows, rate-limit handling). The TikTok Shop Partner API, which
+//! Tokopedia shops are moving onto, has its own self-contained client in [`tiktok_shop`].
 
 pub mod client;
 pub mod coordination;
 pub mod endpoint;
 pub mod envelope;
 pub mod error;
+pub mod tiktok_shop;
 pub mod types;
 
 pub use client::{AppCredentials, TokopediaClient, order_windows};

@@ -6,7 +6,10 @@
 //! `-ok` files decode to typed data, `-fail` files to a typed error that keeps `error_code` and `reason`,
 //! `-request-data` files to the endpoint's request type.
 
-use std::path::{Path, PathBuf};
+#[path = "support/fixtures.rs"]
+mod support;
+
+use std::path::PathBuf;
 
 use ocean_core::marketplace::{
     MarketplaceError,
@@ -17,6 +20,7 @@ use ocean_core::marketplace::{
     },
 };
 use serde_json::Value;
+use support::readme_prefixes;
 
 /// The prefixes this client knows how to decode.
 const KNOWN_PREFIXES: [&str; 9] = [
@@ -32,21 +36,7 @@ const KNOWN_PREFIXES: [&str; 9] = [
 ];
 
 fn fixtures_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR").unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
-    let dir = PathBuf::from(dir);
-    if dir.is_absolute() { dir } else { root.join(dir) }
-}
-
-/// Prefixes listed in the folder README's table (rows like "| `shop_get-shop-info` | GET ... |").
-fn readme_prefixes(dir: &Path) -> Vec<String> {
-    let readme = std::fs::read_to_string(dir.join("README.md"))
-        .unwrap_or_else(|e| panic!("fixtures folder {} has no readable README.md: {e}", dir.display()));
-    readme
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("| `"))
-        .filter_map(|rest| rest.split_once('`').map(|(prefix, _)| prefix.to_owned()))
-        .collect()
+    support::fixtures_dir("TOKOPEDIA_FIXTURES_DIR", "../shared/fixtures/tokopedia")
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -228,40 +218,18 @@ fn every_fixture_file_decodes_as_its_name_says() {
     let mut prefixes = readme_prefixes(&dir);
     // Longest first, so `a-b` is not taken for a file of prefix `a-b-c`.
     prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-    for entry in entries {
-        let path = entry.expect("directory entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        if !name.ends_with(".json") {
-            continue;
-        }
-        let Some(prefix) = prefixes.iter().find(|p| name.starts_with(p.as_str())) else {
-            failures.push(format!("{name}: no README prefix matches"));
-            continue;
-        };
-        let Some(kind) = kind_of(&name[prefix.len()..]) else {
-            failures.push(format!("{name}: name is not <prefix>-ok|-fail|-request-data"));
-            continue;
-        };
-        let body = std::fs::read(&path).expect("readable fixture");
-        let outcome = match (&kind, serde_json::from_slice::<Value>(&body)) {
+    let is_json = |name: &str| name.ends_with(".json");
+    support::check_every_file(&dir, is_json, |name, body| {
+        let prefix = prefixes
+            .iter()
+            .find(|p| name.starts_with(p.as_str()))
+            .ok_or("no README prefix matches")?;
+        let kind = kind_of(&name[prefix.len()..]).ok_or("name is not <prefix>-ok|-fail|-request-data")?;
+        match (&kind, serde_json::from_slice::<Value>(body)) {
             (_, Err(e)) => Err(format!("not JSON: {e}")),
-            (Kind::Ok, Ok(raw)) => check_ok(prefix, &body, &raw),
-            (Kind::Fail, Ok(raw)) => check_fail(prefix, &body, &raw),
-            (Kind::Request, Ok(_)) => check_request(prefix, &body),
-        };
-        if let Err(why) = outcome {
-            failures.push(format!("{name}: {why}"));
+            (Kind::Ok, Ok(raw)) => check_ok(prefix, body, &raw),
+            (Kind::Fail, Ok(raw)) => check_fail(prefix, body, &raw),
+            (Kind::Request, Ok(_)) => check_request(prefix, body),
         }
-        checked += 1;
-    }
-    assert!(
-        failures.is_empty(),
-        "fixtures that did not decode:\n{}",
-        failures.join("\n")
-    );
-    assert!(checked > 0, "no fixture files in {}", dir.display());
-    eprintln!("decoded {checked} fixture files from {}", dir.display());
+    });
 }

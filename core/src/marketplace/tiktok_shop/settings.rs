@@ -1,0 +1,117 @@
+//! Settings of the TikTok Shop client. A section of its own so a binary can flatten it next to the
+//! Tokopedia one; the defaults are the production hosts, and the client refuses to start without an app.
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::Validate;
+
+/// Where the TikTok Shop Partner API lives and which app Ocean Sync is there.
+#[derive(Args, Debug, Clone)]
+pub struct TikTokShopSettings {
+    /// Origin of the API host (every region, Indonesia included); requests are signed over their path,
+    /// so the URL carries no path of its own.
+    #[arg(
+        long = "tiktok-shop-api-base-url",
+        env = "OCEAN_TIKTOK_SHOP_API_BASE_URL",
+        default_value = "https://open-api.tiktokglobalshop.com"
+    )]
+    pub api_base_url: String,
+    /// Origin of the token endpoints (`/api/v2/token/get` and `/refresh`).
+    #[arg(
+        long = "tiktok-shop-auth-base-url",
+        env = "OCEAN_TIKTOK_SHOP_AUTH_BASE_URL",
+        default_value = "https://auth.tiktok-shops.com"
+    )]
+    pub auth_base_url: String,
+    /// The app's key, from the TikTok Shop Partner Center. Empty: no TikTok Shop client.
+    #[arg(long = "tiktok-shop-app-key", env = "OCEAN_TIKTOK_SHOP_APP_KEY", default_value = "")]
+    pub app_key: String,
+    /// The app's secret; it signs every request and travels in the token URLs.
+    #[arg(
+        long = "tiktok-shop-app-secret",
+        env = "OCEAN_TIKTOK_SHOP_APP_SECRET",
+        default_value = "",
+        hide_env_values = true,
+        hide_default_value = true
+    )]
+    pub app_secret: SecretString,
+    /// Timeout of one TikTok Shop HTTP request, in seconds.
+    #[arg(
+        long = "tiktok-shop-timeout-secs",
+        env = "OCEAN_TIKTOK_SHOP_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub timeout_secs: u64,
+    /// How many times a request that failed for a passing reason (internal error, timeout, connection
+    /// error, 5xx) is retried, with exponential backoff and jitter from 200 ms up to 5 s.
+    #[arg(long = "tiktok-shop-retries", env = "OCEAN_TIKTOK_SHOP_RETRIES", default_value_t = 3)]
+    pub retries: usize,
+    /// Order ids per order detail request; reported as at most 50, not confirmed.
+    #[arg(
+        long = "tiktok-shop-order-detail-batch",
+        env = "OCEAN_TIKTOK_SHOP_ORDER_DETAIL_BATCH",
+        default_value_t = 50
+    )]
+    pub order_detail_batch: usize,
+}
+
+impl TikTokShopSettings {
+    /// Whether an app is configured (key and secret both set).
+    pub fn has_app(&self) -> bool {
+        !self.app_key.trim().is_empty() && !self.app_secret.expose_secret().trim().is_empty()
+    }
+}
+
+impl Validate for TikTokShopSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (variable, url) in [
+            ("OCEAN_TIKTOK_SHOP_API_BASE_URL", &self.api_base_url),
+            ("OCEAN_TIKTOK_SHOP_AUTH_BASE_URL", &self.auth_base_url),
+        ] {
+            let origin = reqwest::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none());
+            if !origin {
+                problems.push(format!(
+                    "{variable} `{url}` is not an http(s) origin (scheme, host, port; no path)"
+                ));
+            }
+        }
+        if self.app_key.trim().is_empty() != self.app_secret.expose_secret().trim().is_empty() {
+            problems.push("OCEAN_TIKTOK_SHOP_APP_KEY and OCEAN_TIKTOK_SHOP_APP_SECRET must be set together".into());
+        }
+        if self.order_detail_batch == 0 {
+            problems.push("OCEAN_TIKTOK_SHOP_ORDER_DETAIL_BATCH must be at least 1".into());
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Settings for tests: a closed local port, so nothing leaves the machine.
+    pub(crate) fn settings(app_key: &str, app_secret: &str) -> TikTokShopSettings {
+        TikTokShopSettings {
+            api_base_url: "http://127.0.0.1:9".into(),
+            auth_base_url: "http://127.0.0.1:9".into(),
+            app_key: app_key.into(),
+            app_secret: SecretString::from(app_secret.to_owned()),
+            timeout_secs: 5,
+            retries: 0,
+            order_detail_batch: 50,
+        }
+    }
+
+    #[test]
+    fn base_urls_must_be_origins_and_the_app_complete() {
+        assert!(settings("k", "s").problems().is_empty());
+        let mut bad = settings("k", "");
+        bad.api_base_url = "http://127.0.0.1:9/tiktok".into();
+        bad.auth_base_url = "ftp://x".into();
+        bad.order_detail_batch = 0;
+        assert_eq!(bad.problems().len(), 4, "{:?}", bad.problems());
+    }
+}
