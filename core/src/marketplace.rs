@@ -1,6 +1,8 @@
 //! The Tokopedia Open API: wire types with the marketplace's quirks, the envelope decoder, and the HTTP
-//! client (tokens, paging, order windows, rate-limit handling).
+//! client (tokens, paging, order windows, rate-limit handling), and how its products and orders become the
+//! neutral catalog.
 
+pub mod catalog;
 pub mod client;
 pub mod coordination;
 pub mod endpoint;
