@@ -1,6 +1,6 @@
 //! Domain vocabulary shared by every process: accounts and their ids, sync triggers and outcomes,
-//! statuses, features and the two halves of an account's credentials (public identifiers and sealed
-//! secrets).
+//! statuses, the marketplace-neutral catalog (products and orders), features and the two halves of an
+//! account's credentials (public identifiers and sealed secrets).
 
 use std::fmt;
 
@@ -8,8 +8,10 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod catalog;
 
 pub use account::{Account, Freshness};
+pub use catalog::{CatalogOrder, CatalogProduct, OrderStatus, ProductStatus, WarehouseStock};
 
 /// Primary key of `integration_accounts`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]

@@ -1,7 +1,9 @@
 //! The Tokopedia Open API: wire types with the marketplace's quirks, the envelope decoder, and the HTTP
-//! client (tokens, paging, order windows, rate-limit handling). The TikTok Shop Partner API, which
-//! Tokopedia shops are moving onto, has its own self-contained client in [`tiktok_shop`].
+//! client (tokens, paging, order windows, rate-limit handling), and how its products and orders become the
+//! neutral catalog. The TikTok Shop Partner API, which Tokopedia shops are moving onto, has its own
+//! self-contained client in [`tiktok_shop`].
 
+pub mod catalog;
 pub mod client;
 pub mod coordination;
 pub mod endpoint;

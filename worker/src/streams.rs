@@ -165,6 +165,7 @@ async fn sync_products(
             .products_page(app, shop_id, page as u32, PRODUCTS_PER_PAGE)
             .await?;
         let last = ocean_core::marketplace::client::is_last_page(items.len(), PRODUCTS_PER_PAGE);
+        let items = ocean_core::marketplace::catalog::products(&items);
         let share = report.share_catalog;
         report.products += fenced(ctx, lease, async |conn| {
             let written = catalog::upsert_products(conn, &account.integration_id, account.id, &items, share).await?;
@@ -203,6 +204,7 @@ async fn sync_orders(
             .client
             .window_orders(app, account.credentials.0.shop_id, window)
             .await?;
+        let orders = ocean_core::marketplace::catalog::orders(&orders);
         let window_end = DateTime::<Utc>::from_timestamp(window.1, 0).unwrap_or(now);
         report.orders += fenced(ctx, lease, async |conn| {
             let written = catalog::upsert_orders(conn, &account.integration_id, account.id, &orders).await?;

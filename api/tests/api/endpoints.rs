@@ -1,5 +1,6 @@
 //! Every account, integration, access and user endpoint: happy path, validation, 404/409/422, paging.
 
+use ocean_core::domain::OrderStatus;
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
@@ -236,12 +237,14 @@ async fn stats_compare_today_with_yesterday(pool: PgPool) {
     .enumerate()
     {
         sqlx::query(
-            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, total_amount, order_created_at, raw)
-               VALUES ($1, $2, 'INV', $3, $4, now() - $5::interval, '{}')"#,
+            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status, total_amount,
+                                               order_created_at, raw)
+               VALUES ($1, $2, 'INV', $3, $4, $5, now() - $6::interval, '{}')"#,
         )
         .bind(id)
-        .bind(n as i64)
-        .bind(status)
+        .bind(n.to_string())
+        .bind(OrderStatus::from_tokopedia(*status).as_str())
+        .bind(status.to_string())
         .bind(amount)
         .bind(age)
         .execute(&pool)
@@ -303,13 +306,14 @@ async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
     ];
     for (n, (offset, amount)) in orders.iter().enumerate() {
         sqlx::query(
-            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, total_amount, order_created_at, raw)
-               VALUES ($1, $2, 'INV', 700, $3,
+            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status, total_amount,
+                                               order_created_at, raw)
+               VALUES ($1, $2, 'INV', 'completed', '700', $3,
                        date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta') AT TIME ZONE 'Asia/Jakarta'
                          + $4 * interval '1 second', '{}')"#,
         )
         .bind(id)
-        .bind(n as i64)
+        .bind(n.to_string())
         .bind(amount)
         .bind(offset)
         .execute(&pool)

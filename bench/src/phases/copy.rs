@@ -6,7 +6,7 @@ use std::{fmt::Write as _, time::Instant};
 
 use anyhow::Context;
 use ocean_core::{
-    domain::AccountId,
+    domain::{AccountId, CatalogOrder, CatalogProduct},
     marketplace::types::{Order, Product, WithRaw},
 };
 use sqlx::PgPool;
@@ -39,13 +39,20 @@ pub async fn run(
     let started = Instant::now();
     let mut rows = String::new();
     for p in products {
-        let item = &p.item;
-        let sku = item.sku().map(quote).unwrap_or_default();
-        let (id, name, price) = (item.basic.product_id, quote(&item.basic.name), item.price.value);
-        let (stock, status, raw) = (item.stock_level(), item.basic.status, quote(&p.raw.to_string()));
-        writeln!(rows, "{},{id},{name},{sku},{price},{stock},{status},{raw}", account.0)?;
+        // As our path does: the marketplace's product becomes the neutral catalog first.
+        let p = CatalogProduct::from(p);
+        let sku = p.sku.as_deref().map(quote).unwrap_or_default();
+        let (id, name, price, stock) = (quote(&p.external_id), quote(&p.name), p.price, p.stock);
+        let warehouses = quote(&serde_json::to_string(&p.warehouse_stock)?);
+        let (status, marketplace_status) = (p.status.as_str(), quote(&p.marketplace_status));
+        let raw = quote(&p.raw.to_string());
+        writeln!(
+            rows,
+            "{},{id},{name},{sku},{price},{stock},{warehouses},{status},{marketplace_status},{raw}",
+            account.0
+        )?;
     }
-    let columns = "account_id, external_id, name, sku, price, stock, status, raw";
+    let columns = "account_id, external_id, name, sku, price, stock, warehouse_stock, status, marketplace_status, raw";
     copy_in(&mut conn, "bench_products", columns, &rows).await?;
     let ids: Vec<u64> = products.iter().map(|p| p.item.basic.product_id).collect();
     copy_in(
@@ -60,18 +67,21 @@ pub async fn run(
     let started = Instant::now();
     let mut rows = String::new();
     for o in orders {
-        let item = &o.item;
-        let created = chrono::DateTime::from_timestamp(item.create_time, 0).unwrap_or_default();
-        let (id, invoice, status) = (item.order_id, quote(&item.invoice_ref_num), item.order_status);
-        let (total, raw) = (item.amt.ttl_amount, quote(&o.raw.to_string()));
+        let o = CatalogOrder::from(o);
+        let (id, invoice, total) = (quote(&o.external_id), quote(&o.invoice), o.total);
+        let (status, marketplace_status) = (o.status.as_str(), quote(&o.marketplace_status));
+        let updated = o.updated_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let warehouse = o.warehouse_id.as_deref().map(quote).unwrap_or_default();
+        let raw = quote(&o.raw.to_string());
         writeln!(
             rows,
-            "{},{id},{invoice},{status},{total},{},{raw}",
+            "{},{id},{invoice},{status},{marketplace_status},{total},{},{updated},{warehouse},{raw}",
             account.0,
-            created.to_rfc3339()
+            o.created_at.to_rfc3339()
         )?;
     }
-    let columns = "account_id, external_id, invoice, status, total_amount, order_created_at, raw";
+    let columns = "account_id, external_id, invoice, status, marketplace_status, total_amount, order_created_at, \
+                   order_updated_at, warehouse_id, raw";
     copy_in(&mut conn, "bench_orders", columns, &rows).await?;
     let ids: Vec<u64> = orders.iter().map(|o| o.item.order_id).collect();
     copy_in(

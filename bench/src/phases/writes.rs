@@ -10,7 +10,7 @@ use ocean_core::{
         catalog,
         leases::{self, Lease},
     },
-    marketplace::{AppCredentials, TokopediaClient, order_windows},
+    marketplace::{AppCredentials, TokopediaClient, catalog as catalog_of, order_windows},
 };
 use ocean_sim::ShopConfig;
 use secrecy::SecretString;
@@ -105,6 +105,8 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
     for pass in 0..2 {
         let started = Instant::now();
         for page in products.chunks(PRODUCT_PAGE) {
+            // As the worker does: each page read becomes the neutral catalog, then is written.
+            let page = &catalog_of::products(page);
             fenced(&phase.pool, lease, async |conn| {
                 catalog::upsert_products(conn, "tokopedia", account, page, false).await
             })
@@ -113,6 +115,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
         let products_rate = products.len() as f64 / started.elapsed().as_secs_f64();
         let started = Instant::now();
         for page in orders.chunks(ORDER_PAGE) {
+            let page = &catalog_of::orders(page);
             fenced(&phase.pool, lease, async |conn| {
                 catalog::upsert_orders(conn, "tokopedia", account, page).await
             })

@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::domain::AccountId;
-use crate::marketplace::types::{Order, Product, WithRaw};
+use crate::domain::{AccountId, CatalogOrder, CatalogProduct};
+
+/// Orders external ids so that decimal ids (every marketplace's so far) come in numeric order.
+fn id_order(id: &str) -> (usize, &str) {
+    (id.len(), id)
+}
 
 /// Upserts one page of products and their mappings. Returns the number of products written.
 ///
@@ -19,42 +22,49 @@ pub async fn upsert_products(
     conn: &mut PgConnection,
     integration_id: &str,
     account_id: AccountId,
-    page: &[WithRaw<Product>],
+    page: &[CatalogProduct],
     share_catalog: bool,
 ) -> Result<usize, sqlx::Error> {
     // A statement may touch a row only once: keep the last copy of a product repeated in one page.
-    let unique: BTreeMap<u64, &WithRaw<Product>> = page.iter().map(|p| (p.item.basic.product_id, p)).collect();
+    let unique: BTreeMap<(usize, &str), &CatalogProduct> = page.iter().map(|p| (id_order(&p.external_id), p)).collect();
     if unique.is_empty() {
         return Ok(0);
     }
     let mut ids = Vec::with_capacity(unique.len());
-    let (mut names, mut skus, mut prices, mut stocks, mut statuses, mut raws) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (id, p) in &unique {
-        ids.push(*id as i64);
-        names.push(p.item.basic.name.clone());
-        skus.push(p.item.sku().map(str::to_owned));
-        prices.push(p.item.price.value);
-        stocks.push(p.item.stock_level());
-        statuses.push(p.item.basic.status);
-        raws.push(p.raw.clone());
+    let (mut names, mut skus, mut prices, mut stocks, mut warehouses) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut statuses, mut marketplace_statuses, mut raws) = (Vec::new(), Vec::new(), Vec::new());
+    for p in unique.values() {
+        ids.push(p.external_id.as_str());
+        names.push(p.name.as_str());
+        skus.push(p.sku.as_deref());
+        prices.push(p.price);
+        stocks.push(p.stock);
+        warehouses.push(serde_json::to_value(&p.warehouse_stock).unwrap_or(Value::Array(Vec::new())));
+        statuses.push(p.status.as_str());
+        marketplace_statuses.push(p.marketplace_status.as_str());
+        raws.push(&p.raw);
     }
     sqlx::query(
         r#"
         WITH input AS (
-            SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::int[], $9::jsonb[])
-                AS t(external_id, name, sku, price, stock, status, raw)
+            SELECT * FROM UNNEST($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::jsonb[],
+                                 $9::text[], $10::text[], $11::jsonb[])
+                AS t(external_id, name, sku, price, stock, warehouse_stock, status, marketplace_status, raw)
         ), written AS (
-            INSERT INTO marketplace_products (account_id, external_id, name, sku, price, stock, status, raw, synced_at)
-            SELECT $2, external_id, name, sku, price, stock, status, raw, now() FROM input
+            INSERT INTO marketplace_products (account_id, external_id, name, sku, price, stock, warehouse_stock,
+                                              status, marketplace_status, raw, synced_at)
+            SELECT $2, external_id, name, sku, price, stock, warehouse_stock, status, marketplace_status, raw, now()
+            FROM input
             ON CONFLICT (account_id, external_id) DO UPDATE
             SET name = EXCLUDED.name, sku = EXCLUDED.sku, price = EXCLUDED.price, stock = EXCLUDED.stock,
-                status = EXCLUDED.status, raw = EXCLUDED.raw, synced_at = now()
+                warehouse_stock = EXCLUDED.warehouse_stock, status = EXCLUDED.status,
+                marketplace_status = EXCLUDED.marketplace_status, raw = EXCLUDED.raw, synced_at = now()
             RETURNING id, external_id, sku
         )
         INSERT INTO integration_mappings (integration_id, account_id, entity_type, external_id, local_id)
-        SELECT $1, $2, 'product', w.external_id::text,
-               CASE WHEN $10 AND w.sku IS NOT NULL THEN coalesce(
+        SELECT $1, $2, 'product', w.external_id,
+               CASE WHEN $12 AND w.sku IS NOT NULL THEN coalesce(
                    (SELECT min(p.id) FROM marketplace_products p JOIN integration_accounts a ON a.id = p.account_id
                     WHERE a.integration_id = $1 AND p.sku = w.sku AND p.id < w.id),
                    w.id) ELSE w.id END
@@ -70,7 +80,9 @@ pub async fn upsert_products(
     .bind(&skus)
     .bind(&prices)
     .bind(&stocks)
+    .bind(&warehouses)
     .bind(&statuses)
+    .bind(&marketplace_statuses)
     .bind(&raws)
     .bind(share_catalog)
     .execute(conn)
@@ -83,39 +95,50 @@ pub async fn upsert_orders(
     conn: &mut PgConnection,
     integration_id: &str,
     account_id: AccountId,
-    page: &[WithRaw<Order>],
+    page: &[CatalogOrder],
 ) -> Result<usize, sqlx::Error> {
     // Windows overlap a little, so the same order can arrive twice: dedupe by order id.
-    let unique: BTreeMap<u64, &WithRaw<Order>> = page.iter().map(|o| (o.item.order_id, o)).collect();
+    let unique: BTreeMap<(usize, &str), &CatalogOrder> = page.iter().map(|o| (id_order(&o.external_id), o)).collect();
     if unique.is_empty() {
         return Ok(0);
     }
     let mut ids = Vec::with_capacity(unique.len());
-    let (mut invoices, mut statuses, mut totals, mut created, mut raws) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (id, o) in &unique {
-        ids.push(*id as i64);
-        invoices.push(o.item.invoice_ref_num.clone());
-        statuses.push(o.item.order_status);
-        totals.push(o.item.amt.ttl_amount);
-        created.push(DateTime::<Utc>::from_timestamp(o.item.create_time, 0).unwrap_or_default());
-        raws.push(o.raw.clone());
+    let (mut invoices, mut statuses, mut marketplace_statuses, mut totals) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut created, mut updated, mut warehouses, mut raws) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for o in unique.values() {
+        ids.push(o.external_id.as_str());
+        invoices.push(o.invoice.as_str());
+        statuses.push(o.status.as_str());
+        marketplace_statuses.push(o.marketplace_status.as_str());
+        totals.push(o.total);
+        created.push(o.created_at);
+        updated.push(o.updated_at);
+        warehouses.push(o.warehouse_id.as_deref());
+        raws.push(&o.raw);
     }
     sqlx::query(
         r#"
         WITH input AS (
-            SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::int[], $6::bigint[], $7::timestamptz[], $8::jsonb[])
-                AS t(external_id, invoice, status, total_amount, order_created_at, raw)
+            SELECT * FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[],
+                                 $9::timestamptz[], $10::text[], $11::jsonb[])
+                AS t(external_id, invoice, status, marketplace_status, total_amount, order_created_at,
+                     order_updated_at, warehouse_id, raw)
         ), written AS (
-            INSERT INTO marketplace_orders (account_id, external_id, invoice, status, total_amount, order_created_at, raw, synced_at)
-            SELECT $2, external_id, invoice, status, total_amount, order_created_at, raw, now() FROM input
+            INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status, total_amount,
+                                            order_created_at, order_updated_at, warehouse_id, raw, synced_at)
+            SELECT $2, external_id, invoice, status, marketplace_status, total_amount, order_created_at,
+                   order_updated_at, warehouse_id, raw, now()
+            FROM input
             ON CONFLICT (account_id, external_id) DO UPDATE
-            SET invoice = EXCLUDED.invoice, status = EXCLUDED.status, total_amount = EXCLUDED.total_amount,
-                order_created_at = EXCLUDED.order_created_at, raw = EXCLUDED.raw, synced_at = now()
+            SET invoice = EXCLUDED.invoice, status = EXCLUDED.status,
+                marketplace_status = EXCLUDED.marketplace_status, total_amount = EXCLUDED.total_amount,
+                order_created_at = EXCLUDED.order_created_at, order_updated_at = EXCLUDED.order_updated_at,
+                warehouse_id = EXCLUDED.warehouse_id, raw = EXCLUDED.raw, synced_at = now()
             RETURNING id, external_id
         )
         INSERT INTO integration_mappings (integration_id, account_id, entity_type, external_id, local_id)
-        SELECT $1, $2, 'order', external_id::text, id FROM written
+        SELECT $1, $2, 'order', external_id, id FROM written
         ON CONFLICT (account_id, entity_type, external_id) DO UPDATE
         SET local_id = EXCLUDED.local_id, last_synced_at = now(), updated_at = now()
         "#,
@@ -125,8 +148,11 @@ pub async fn upsert_orders(
     .bind(&ids)
     .bind(&invoices)
     .bind(&statuses)
+    .bind(&marketplace_statuses)
     .bind(&totals)
     .bind(&created)
+    .bind(&updated)
+    .bind(&warehouses)
     .bind(&raws)
     .execute(conn)
     .await?;

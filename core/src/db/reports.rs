@@ -1,9 +1,15 @@
 //! Figures for the account list and dashboards, computed from synced products and orders.
 //!
 //! "Today" is the calendar day in the merchants' zone (Asia/Jakarta by default); today so far is compared
-//! with yesterday until the same time of day, not with all of yesterday. "Pending" orders are
-//! paid but not yet shipped (status 220, 221, 400, 450). Revenue counts orders that were not cancelled
-//! (status >= 100).
+//! with yesterday until the same time of day, not with all of yesterday. Figures read the neutral
+//! statuses ([`OrderStatus`], [`ProductStatus`]), whatever the marketplace: "pending" orders are paid and
+//! still (partly) to ship ([`OrderStatus::is_pending`]); revenue counts orders neither unpaid nor cancelled
+//! ([`OrderStatus::counts_as_revenue`]); active products are on sale.
+//!
+//! [`OrderStatus`]: crate::domain::OrderStatus
+//! [`ProductStatus`]: crate::domain::ProductStatus
+//! [`OrderStatus::is_pending`]: crate::domain::OrderStatus::is_pending
+//! [`OrderStatus::counts_as_revenue`]: crate::domain::OrderStatus::counts_as_revenue
 
 use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
@@ -62,21 +68,23 @@ pub async fn account_stats(
         FROM integration_accounts a
         CROSS JOIN bounds b
         LEFT JOIN LATERAL (
-            SELECT count(*) AS total, count(*) FILTER (WHERE status IN (1, 2)) AS active
+            SELECT count(*) AS total, count(*) FILTER (WHERE status = 'active') AS active
             FROM marketplace_products WHERE account_id = a.id
         ) p ON true
         LEFT JOIN LATERAL (
             SELECT count(*) AS total,
-                   count(*) FILTER (WHERE status IN (220, 221, 400, 450)) AS pending,
+                   count(*) FILTER (WHERE status IN ('awaiting_shipment', 'partially_shipped', 'awaiting_collection'))
+                       AS pending,
                    count(*) FILTER (WHERE order_created_at >= b.today) AS today,
-                   sum(total_amount) FILTER (WHERE order_created_at >= b.today AND status >= 100) AS revenue_today,
+                   sum(total_amount) FILTER (WHERE order_created_at >= b.today AND status NOT IN ('unpaid', 'cancelled'))
+                       AS revenue_today,
                    count(*) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.today) AS yesterday,
                    sum(total_amount) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.today
-                                             AND status >= 100) AS revenue_yesterday,
+                                             AND status NOT IN ('unpaid', 'cancelled')) AS revenue_yesterday,
                    count(*) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.yesterday_now)
                        AS yesterday_until_now,
                    sum(total_amount) FILTER (WHERE order_created_at >= b.yesterday AND order_created_at < b.yesterday_now
-                                             AND status >= 100) AS revenue_yesterday_until_now,
+                                             AND status NOT IN ('unpaid', 'cancelled')) AS revenue_yesterday_until_now,
                    count(*) FILTER (WHERE order_created_at >= now() - interval '30 days') AS last_30_days
             FROM marketplace_orders WHERE account_id = a.id
         ) o ON true
@@ -130,15 +138,16 @@ pub async fn totals(
                (SELECT count(*) FROM marketplace_products p
                  WHERE p.account_id IN (SELECT id FROM accounts)) AS total_products,
                (SELECT count(*) FROM marketplace_products p
-                 WHERE p.account_id IN (SELECT id FROM accounts) AND p.status IN (1, 2)) AS active_products,
+                 WHERE p.account_id IN (SELECT id FROM accounts) AND p.status = 'active') AS active_products,
                (SELECT count(*) FROM marketplace_orders o, bounds b
                  WHERE o.account_id IN (SELECT id FROM accounts) AND o.order_created_at >= b.today) AS orders_today,
                (SELECT count(*) FROM marketplace_orders o
                  WHERE o.account_id IN (SELECT id FROM accounts)
-                   AND o.status IN (220, 221, 400, 450)) AS pending_orders,
+                   AND o.status IN ('awaiting_shipment', 'partially_shipped', 'awaiting_collection'))
+                   AS pending_orders,
                (SELECT coalesce(sum(o.total_amount), 0)::bigint FROM marketplace_orders o, bounds b
                  WHERE o.account_id IN (SELECT id FROM accounts) AND o.order_created_at >= b.today
-                   AND o.status >= 100) AS revenue_today
+                   AND o.status NOT IN ('unpaid', 'cancelled')) AS revenue_today
         "#,
     )
     .bind(integration_id)

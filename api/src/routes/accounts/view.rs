@@ -27,12 +27,12 @@ pub struct AccountStatsView {
     pub total_products: i64,
     pub active_products: i64,
     pub total_orders: i64,
-    /// Paid and not yet shipped (status 220, 221, 400, 450).
+    /// Paid and still (partly) to ship, whatever the marketplace.
     pub pending_orders: i64,
     /// Orders per day over the last 30 days.
     pub daily_order_average: f64,
     pub orders_today: i64,
-    /// Whole rupiah, cancelled orders excluded.
+    /// Whole rupiah, unpaid and cancelled orders excluded.
     pub revenue_today: i64,
     /// All of yesterday.
     pub orders_yesterday: i64,

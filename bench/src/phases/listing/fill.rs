@@ -82,12 +82,15 @@ pub(super) async fn fill(
     .await
     .context("Failed to insert the accounts")?;
     sqlx::query(
-        r#"INSERT INTO marketplace_products (account_id, external_id, name, sku, price, stock, status, raw)
-           SELECT id, id * 100000 + k, 'Produk ' || id || '-' || k, 'SKU-' || id || '-' || k,
+        r#"INSERT INTO marketplace_products (account_id, external_id, name, sku, price, stock, status,
+                                             marketplace_status, raw)
+           SELECT id, (id * 100000 + k)::text, 'Produk ' || id || '-' || k, 'SKU-' || id || '-' || k,
                   1000 * (10 + floor(r1 * 990)::bigint), floor(r2 * 500)::bigint,
-                  (ARRAY[1, 1, 1, 1, 1, 1, 1, 2, 3, 0, -1])[1 + floor(r3 * 11)::int],
+                  (ARRAY['active', 'active', 'active', 'active', 'active', 'active', 'active', 'active',
+                         'inactive', 'deleted', 'pending'])[s],
+                  (ARRAY['1', '1', '1', '1', '1', '1', '1', '2', '3', '0', '-1'])[s],
                   $2::jsonb -> (k % jsonb_array_length($2::jsonb))
-           FROM (SELECT a.id, k, random() AS r1, random() AS r2, random() AS r3
+           FROM (SELECT a.id, k, random() AS r1, random() AS r2, 1 + floor(random() * 11)::int AS s
                  FROM integration_accounts a CROSS JOIN generate_series(1, $1::int) AS k) p"#,
     )
     .bind(per_products as i32)
@@ -96,20 +99,29 @@ pub(super) async fn fill(
     .await
     .context("Failed to insert the products")?;
     // Paid orders move to 700 (finished) within days; the last two days still hold pending (220, 221, 400,
-    // 450) and shipping (500, 600) ones; about 5 % are cancelled (status below 100).
+    // 450) and shipping (500, 600) ones; about 5 % are cancelled (status below 100). Each Tokopedia code is
+    // stored with its neutral status (OrderStatus::from_tokopedia).
     sqlx::query(
-        r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, total_amount, order_created_at,
-                                           raw)
-           SELECT id, id * 1000000 + k, 'INV/' || id || '/' || k,
-                  CASE WHEN c < 0.05 THEN (ARRAY[0, 3, 5, 6, 10, 15])[1 + floor(s * 6)::int]
-                       WHEN age < 2 THEN (ARRAY[220, 221, 400, 450, 500, 600])[1 + floor(s * 6)::int]
-                       WHEN age < 4 THEN (ARRAY[500, 600, 700])[1 + floor(s * 3)::int]
-                       ELSE 700 END,
-                  1000 * (15 + floor(t * 1500)::bigint),
-                  now() - age * interval '1 day',
-                  $2::jsonb -> (k % jsonb_array_length($2::jsonb))
-           FROM (SELECT a.id, k, random() * 30 AS age, random() AS c, random() AS s, random() AS t
-                 FROM integration_accounts a CROSS JOIN generate_series(1, $1::int) AS k) o"#,
+        r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status,
+                                           total_amount, order_created_at, raw)
+           SELECT id, (id * 1000000 + k)::text, 'INV/' || id || '/' || k,
+                  CASE WHEN code < 100 THEN 'cancelled'
+                       WHEN code IN (220, 221, 400) THEN 'awaiting_shipment'
+                       WHEN code = 450 THEN 'awaiting_collection'
+                       WHEN code = 500 THEN 'shipped'
+                       WHEN code = 600 THEN 'delivered'
+                       ELSE 'completed' END,
+                  code::text, total, created, raw
+           FROM (SELECT id, k,
+                        CASE WHEN c < 0.05 THEN (ARRAY[0, 3, 5, 6, 10, 15])[1 + floor(s * 6)::int]
+                             WHEN age < 2 THEN (ARRAY[220, 221, 400, 450, 500, 600])[1 + floor(s * 6)::int]
+                             WHEN age < 4 THEN (ARRAY[500, 600, 700])[1 + floor(s * 3)::int]
+                             ELSE 700 END AS code,
+                        1000 * (15 + floor(t * 1500)::bigint) AS total,
+                        now() - age * interval '1 day' AS created,
+                        $2::jsonb -> (k % jsonb_array_length($2::jsonb)) AS raw
+                 FROM (SELECT a.id, k, random() * 30 AS age, random() AS c, random() AS s, random() AS t
+                       FROM integration_accounts a CROSS JOIN generate_series(1, $1::int) AS k) r) o"#,
     )
     .bind(per_orders as i32)
     .bind(Value::Array(order_raws.to_vec()))
