@@ -18,7 +18,7 @@ use ocean_core::{
     queue::{SyncJob, SyncQueue},
 };
 use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::streams::{Completion, Report, count_records, sync_streams};
 
@@ -209,22 +209,27 @@ impl Run<'_> {
         }
     }
 
-    /// The one place a job's outcome is written: the lease's result, the metrics and the log row.
+    /// The one place a job's outcome is written: the lease's result, the metrics and the log row. The
+    /// account's counters and its log row commit together, so whoever sees the outcome also sees its row.
     async fn record(&self, ending: Ending) -> Result<Outcome, sqlx::Error> {
         let outcome = ending.outcome();
+        let mut tx = self.ctx.pool.begin().await?;
         let (message, report) = match ending {
-            Ending::Skipped(skip) => (Some(self.record_skip(skip).await?), Report::default()),
-            Ending::Ran { lease, report, result } => (self.record_result(lease, &report, result).await?, *report),
+            Ending::Skipped(skip) => (Some(self.record_skip(&mut tx, skip).await?), Report::default()),
+            Ending::Ran { lease, report, result } => {
+                (self.record_result(&mut tx, lease, &report, result).await?, *report)
+            }
         };
-        logs::insert_sync(&self.ctx.pool, &self.log(outcome, message, &report)).await?;
+        logs::insert_sync(&mut *tx, &self.log(outcome, message, &report)).await?;
+        tx.commit().await?;
         Ok(outcome)
     }
 
     /// Settles a job that did nothing; returns its log message.
-    async fn record_skip(&self, skip: Skip) -> Result<String, sqlx::Error> {
+    async fn record_skip(&self, tx: &mut PgConnection, skip: Skip) -> Result<String, sqlx::Error> {
         match skip {
             // The job is consumed, so enabling or resuming the account feeds its waiting request again.
-            Skip::Unavailable(_) => intents::job_dropped(&self.ctx.pool, self.account.id).await?,
+            Skip::Unavailable(_) => intents::job_dropped(tx, self.account.id).await?,
             Skip::Busy => metrics::counter!(monitoring::LEASE_CONFLICTS).increment(1),
             Skip::Served => {}
         }
@@ -234,20 +239,21 @@ impl Run<'_> {
     /// Writes a sync's result behind its lease, which releases it; returns the log message.
     async fn record_result(
         &self,
+        tx: &mut PgConnection,
         lease: Lease,
         report: &Report,
         result: Result<Completion, SyncError>,
     ) -> Result<Option<String>, sqlx::Error> {
-        let (pool, id) = (&self.ctx.pool, self.account.id);
+        let id = self.account.id;
         count_records(report);
         match result {
             Ok(Completion::Yielded) => {
                 tracing::info!(account_id = %id, products = report.products, orders = report.orders, "job budget used; continuing later");
-                leases::yield_for_continuation(pool, lease).await?;
+                leases::yield_for_continuation(&mut *tx, lease).await?;
                 Ok(Some("page budget used; a continuation job goes on".into()))
             }
             Ok(Completion::Done) => {
-                if !leases::record_success(pool, lease, Some(&account_metadata(report))).await? {
+                if !leases::record_success(&mut *tx, lease, Some(&account_metadata(report))).await? {
                     tracing::warn!(account_id = %id, "lease lost before recording success");
                 }
                 tracing::info!(account_id = %id, products = report.products, orders = report.orders, "sync finished");
@@ -256,7 +262,8 @@ impl Run<'_> {
             Err(error) => {
                 let message = error.to_string();
                 tracing::warn!(account_id = %id, error.message = %message, "sync failed");
-                if leases::record_failure(pool, lease, &message, self.ctx.pause_after_failures).await? == Some(true) {
+                if leases::record_failure(&mut *tx, lease, &message, self.ctx.pause_after_failures).await? == Some(true)
+                {
                     tracing::warn!(account_id = %id, "account paused after repeated failures");
                 }
                 Ok(Some(message))
