@@ -118,7 +118,7 @@ impl Tokens {
 pub(crate) struct State {
     pub registry: Registry,
     pub tokens: Tokens,
-    pub limiter: RateLimiter,
+    pub limiter: RateLimiter<u64>,
     pub stats: SimStats,
     /// Planned outages: (shop, endpoint name) → calls that still succeed before every call fails.
     pub outages: HashMap<(u64, String), u64>,
