@@ -64,6 +64,24 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// Per-endpoint limits of a config, keyed by endpoint name, for the endpoints
+/// `from_name` knows; other names are logged and left out.
+pub(crate) fn endpoint_overrides<E: Eq + Hash>(
+    limits: &HashMap<String, RateLimit>,
+    from_name: impl Fn(&str) -> Option<E>,
+) -> HashMap<E, RateLimit> {
+    let mut overrides = HashMap::new();
+    for (name, limit) in limits {
+        match from_name(name) {
+            Some(endpoint) => {
+                overrides.insert(endpoint, *limit);
+            }
+            None => tracing::warn!(endpoint = %name, "ignoring limit for unknown endpoint"),
+        }
+    }
+    overrides
+}
+
 /// Slowest refill used when a configured rate is not a positive number.
 const MIN_RATE: f64 = 0.001;
 
