@@ -304,7 +304,7 @@ impl Call {
                 let name = self.endpoint.map_or("unknown", Endpoint::name);
                 state.stats.count_rate_limited(name);
             }
-            state.limiter.peek(self.fs_id, self.endpoint, Instant::now())
+            state.limiter.peek(self.fs_id.as_ref(), self.endpoint, Instant::now())
         };
         // Recorded through the `metrics` facade: served by `ocean-sim`'s exporter, a no-op in tests.
         let endpoint = self.endpoint.map_or("unknown", Endpoint::name);

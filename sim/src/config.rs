@@ -1,10 +1,18 @@
-//! Configuration of a simulated world: apps (fs_id + credentials), the shops
-//! linked to them, and the rate limits the gateway enforces.
+//! Configuration of a simulated world: Tokopedia apps (fs_id + credentials),
+//! the shops linked to them and the rate limits the gateway enforces, plus
+//! the TikTok Shop section (apps, shops, token lifetimes, hidden limits).
 //!
 //! Every type is `Serialize`/`Deserialize` with serde defaults for optional
 //! fields, so a JSON file (`ocean-sim --config world.json`) can describe a
 //! world as tersely as `{"apps":[{"fs_id":1,"client_id":"a","client_secret":"b",
 //! "shops":[{"shop_id":2}]}]}`.
+//!
+//! One listener serves both marketplaces. With the sim at `{sim}` (e.g.
+//! `http://127.0.0.1:8090`), a Tokopedia client uses `{sim}` as its API base
+//! and `{sim}/token` as its token URL; a TikTok Shop client uses
+//! `{sim}/tiktok-shop/api` for `open-api.tiktokglobalshop.com` and
+//! `{sim}/tiktok-shop/auth` for `auth.tiktok-shops.com` (consent page at
+//! `{sim}/tiktok-shop/auth/open/authorize`). See [`crate::tiktok_shop`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,6 +34,8 @@ pub struct SimConfig {
     pub endpoint_limits: HashMap<String, RateLimit>,
     /// A page past the end answers `data: null` instead of `data: []`.
     pub empty_page_null: bool,
+    /// The TikTok Shop world (default: no app).
+    pub tiktok_shop: crate::tiktok_shop::Config,
 }
 
 impl Default for SimConfig {
@@ -36,6 +46,7 @@ impl Default for SimConfig {
             rate_limit: RateLimit::default(),
             endpoint_limits: HashMap::new(),
             empty_page_null: false,
+            tiktok_shop: crate::tiktok_shop::Config::default(),
         }
     }
 }
@@ -47,7 +58,9 @@ impl SimConfig {
         serde_json::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
     }
 
-    /// The demo world: one app per city, each linked to one fashion shop.
+    /// The demo world: one Tokopedia app per city, each linked to one fashion
+    /// shop, and one TikTok Shop app with a Bandung shop (see
+    /// [`crate::tiktok_shop::Config::demo`]).
     pub fn demo() -> Self {
         let shop = |shop_id, name: &str, seed, products, orders| ShopConfig {
             shop_id,
@@ -74,6 +87,7 @@ impl SimConfig {
                     shops: vec![shop(12346, "Fashion Store Surabaya", 2, 160, 450)],
                 },
             ],
+            tiktok_shop: crate::tiktok_shop::Config::demo(),
             ..Self::default()
         }
     }
@@ -167,6 +181,7 @@ mod tests {
         assert_eq!(config.rate_limit, RateLimit::default());
         assert_eq!(config.apps[0].shops[0].shop_id, 2);
         assert_eq!(config.apps[0].shops[0].order_days, 30);
+        assert!(config.tiktok_shop.apps.is_empty());
     }
 
     #[test]

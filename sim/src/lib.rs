@@ -1,6 +1,8 @@
 //! Ocean Sync's marketplace simulator: serves the Tokopedia Open API
-//! (`fs.tokopedia.net` + the token endpoint) on a local port so the
-//! production HTTP client can be tested without the internet.
+//! (`fs.tokopedia.net` + the token endpoint) and the TikTok Shop Partner API
+//! (API and auth hosts, under `/tiktok-shop/api` and `/tiktok-shop/auth`, see
+//! [`tiktok_shop`]) on one local port so the production HTTP client can be
+//! tested without the internet.
 //!
 //! The world is deterministic: each shop's catalog and order history are
 //! generated from its seed. The gateway is faithful to the research notes in
@@ -30,6 +32,7 @@ mod registry;
 mod rng;
 mod routes;
 mod state;
+pub mod tiktok_shop;
 
 use std::future::Future;
 
@@ -40,7 +43,8 @@ pub use ratelimit::Endpoint;
 pub use state::{Sim, SimStats};
 
 impl Sim {
-    /// The HTTP surface: marketplace routes, `POST /token` and `/sim/*`.
+    /// The HTTP surface: Tokopedia routes, `POST /token`, the TikTok Shop
+    /// hosts under `/tiktok-shop/`, and `/sim/*`.
     pub fn router(&self) -> axum::Router {
         routes::router(self.clone())
     }

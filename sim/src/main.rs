@@ -1,4 +1,4 @@
-//! `ocean-sim`: runs the Tokopedia simulator as a standalone server.
+//! `ocean-sim`: runs the marketplace simulator (Tokopedia and TikTok Shop) as a standalone server.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use clap::Parser;
 use ocean_sim::{Sim, SimConfig};
 use tracing_subscriber::EnvFilter;
 
-/// Serves a simulated Tokopedia Open API.
+/// Serves a simulated Tokopedia Open API and TikTok Shop Partner API.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -47,7 +47,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
-    tracing::info!(addr = %listener.local_addr()?, apps = config.apps.len(), "ocean-sim listening");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        apps = config.apps.len(),
+        tiktok_shop_apps = config.tiktok_shop.apps.len(),
+        "ocean-sim listening"
+    );
     ocean_sim::serve(listener, Sim::new(config), ocean_sim::shutdown_signal()).await?;
     tracing::info!("ocean-sim stopped");
     Ok(())

@@ -23,6 +23,12 @@ impl Params {
         Self(pairs)
     }
 
+    /// Every pair as decoded, in request order, empty values included (what a
+    /// TikTok Shop signature covers).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// First value of `key`; an empty value counts as absent.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0

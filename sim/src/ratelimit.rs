@@ -1,8 +1,10 @@
-//! Token buckets per (app, endpoint), as Tokopedia's gateway keeps them, and
-//! the four `X-Ratelimit-*` headers that describe a bucket.
+//! Token buckets per (owner, endpoint): Tokopedia's gateway keeps one per
+//! (app, endpoint), TikTok Shop's one per (app, shop, endpoint). Also the four
+//! `X-Ratelimit-*` headers that describe a Tokopedia bucket.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::Hash;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +62,24 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// Per-endpoint limits of a config, keyed by endpoint name, for the endpoints
+/// `from_name` knows; other names are logged and left out.
+pub(crate) fn endpoint_overrides<E: Eq + Hash>(
+    limits: &HashMap<String, RateLimit>,
+    from_name: impl Fn(&str) -> Option<E>,
+) -> HashMap<E, RateLimit> {
+    let mut overrides = HashMap::new();
+    for (name, limit) in limits {
+        match from_name(name) {
+            Some(endpoint) => {
+                overrides.insert(endpoint, *limit);
+            }
+            None => tracing::warn!(endpoint = %name, "ignoring limit for unknown endpoint"),
+        }
+    }
+    overrides
 }
 
 /// Slowest refill used when a configured rate is not a positive number.
@@ -137,16 +157,17 @@ impl RateHeaders {
     }
 }
 
-/// All buckets plus the configured limits.
+/// All buckets plus the configured limits. `K` names a bucket's owner (an
+/// app, or an app and a shop), `E` the endpoint.
 #[derive(Debug)]
-pub(crate) struct RateLimiter {
+pub(crate) struct RateLimiter<K, E = Endpoint> {
     default: RateLimit,
-    overrides: HashMap<Endpoint, RateLimit>,
-    buckets: HashMap<(u64, Endpoint), Bucket>,
+    overrides: HashMap<E, RateLimit>,
+    buckets: HashMap<(K, E), Bucket>,
 }
 
-impl RateLimiter {
-    pub fn new(default: RateLimit, overrides: HashMap<Endpoint, RateLimit>) -> Self {
+impl<K: Clone + Eq + Hash, E: Copy + Eq + Hash> RateLimiter<K, E> {
+    pub fn new(default: RateLimit, overrides: HashMap<E, RateLimit>) -> Self {
         Self {
             default,
             overrides,
@@ -155,7 +176,7 @@ impl RateLimiter {
     }
 
     /// The limit in force for `endpoint` (`None`: the default limit).
-    pub fn limit(&self, endpoint: Option<Endpoint>) -> RateLimit {
+    pub fn limit(&self, endpoint: Option<E>) -> RateLimit {
         endpoint
             .and_then(|e| self.overrides.get(&e).copied())
             .unwrap_or(self.default)
@@ -163,7 +184,7 @@ impl RateLimiter {
 
     /// Changes a limit. Affected buckets restart full, so a test that lowers a
     /// limit gets exactly `burst` calls before the first 429.
-    pub fn set(&mut self, endpoint: Option<Endpoint>, limit: RateLimit) {
+    pub fn set(&mut self, endpoint: Option<E>, limit: RateLimit) {
         match endpoint {
             Some(e) => {
                 self.overrides.insert(e, limit);
@@ -178,11 +199,11 @@ impl RateLimiter {
     }
 
     /// Takes up to `wanted` tokens from the bucket and returns how many it got.
-    pub fn take(&mut self, fs_id: u64, endpoint: Endpoint, wanted: u32, now: Instant) -> u32 {
+    pub fn take(&mut self, owner: K, endpoint: E, wanted: u32, now: Instant) -> u32 {
         let limit = self.limit(Some(endpoint));
         let bucket = self
             .buckets
-            .entry((fs_id, endpoint))
+            .entry((owner, endpoint))
             .or_insert_with(|| Bucket::full(limit, now));
         bucket.refill(limit, now);
         let got = (bucket.tokens.floor().max(0.0) as u32).min(wanted);
@@ -192,10 +213,10 @@ impl RateLimiter {
 
     /// Header values for a bucket without taking from it. A bucket never
     /// used (or no app known yet) reports as full.
-    pub fn peek(&self, fs_id: Option<u64>, endpoint: Option<Endpoint>, now: Instant) -> RateHeaders {
+    pub fn peek(&self, owner: Option<&K>, endpoint: Option<E>, now: Instant) -> RateHeaders {
         let limit = self.limit(endpoint);
-        let tokens = match (fs_id, endpoint) {
-            (Some(fs), Some(e)) => self.buckets.get(&(fs, e)).map(|b| {
+        let tokens = match (owner, endpoint) {
+            (Some(owner), Some(e)) => self.buckets.get(&(owner.clone(), e)).map(|b| {
                 let mut b = b.clone();
                 b.refill(limit, now);
                 b.tokens
@@ -212,7 +233,7 @@ mod tests {
 
     use super::*;
 
-    fn limiter(rate: f64, burst: u32) -> RateLimiter {
+    fn limiter(rate: f64, burst: u32) -> RateLimiter<u64> {
         RateLimiter::new(
             RateLimit {
                 rate_per_sec: rate,
@@ -241,13 +262,13 @@ mod tests {
         let mut rl = limiter(5.0, 5);
         let t0 = Instant::now();
         rl.take(1, Endpoint::ShopInfo, 2, t0);
-        let pairs = rl.peek(Some(1), Some(Endpoint::ShopInfo), t0).pairs();
+        let pairs = rl.peek(Some(&1), Some(Endpoint::ShopInfo), t0).pairs();
         assert_eq!(pairs[0].1, "5 req/s (burst 5)");
         assert_eq!(pairs[1].1, "3");
         assert_eq!(pairs[2].1, "-0.000000");
         assert_eq!(pairs[3].1, "0.400000");
         rl.take(1, Endpoint::ShopInfo, 3, t0);
-        let pairs = rl.peek(Some(1), Some(Endpoint::ShopInfo), t0).pairs();
+        let pairs = rl.peek(Some(&1), Some(Endpoint::ShopInfo), t0).pairs();
         assert_eq!(pairs[1].1, "0");
         assert_eq!(pairs[2].1, "0.200000");
         assert_eq!(pairs[3].1, "1.000000");

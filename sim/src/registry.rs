@@ -64,16 +64,7 @@ impl Shop {
         let warehouse_id = config.shop_id.wrapping_mul(10).wrapping_add(1);
 
         let products = catalog::generate(config.shop_id, config.seed, config.products, &domain);
-        let couriers: Vec<Shipping> = shippers
-            .iter()
-            .flat_map(|s| {
-                s.services.iter().map(|&(_, service, _)| Shipping {
-                    shipper_id: s.id,
-                    agency: s.name.to_owned(),
-                    service: service.to_owned(),
-                })
-            })
-            .collect();
+        let couriers = couriers(&shippers);
         let orders = orders::generate(&OrderSource {
             shop_id: config.shop_id,
             warehouse_id,
@@ -116,6 +107,24 @@ impl Shop {
     pub fn product_mut(&mut self, product_id: u64) -> Option<&mut Product> {
         self.by_id.get(&product_id).map(|&i| &mut self.products[i])
     }
+
+    /// Every (courier, service) the shop ships with.
+    pub fn couriers(&self) -> Vec<Shipping> {
+        couriers(&self.shippers)
+    }
+}
+
+fn couriers(shippers: &[&'static Shipper]) -> Vec<Shipping> {
+    shippers
+        .iter()
+        .flat_map(|s| {
+            s.services.iter().map(|&(_, service, _)| Shipping {
+                shipper_id: s.id,
+                agency: s.name.to_owned(),
+                service: service.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// The first area whose town is named in the shop name.

@@ -1,10 +1,12 @@
-//! HTTP routes: the Tokopedia Open API surface plus `/sim/` controls.
+//! HTTP routes: the Tokopedia Open API surface, the TikTok Shop hosts under
+//! `/tiktok-shop/api` and `/tiktok-shop/auth` (see [`crate::tiktok_shop`]),
+//! and `/sim/` controls.
 //!
 //! Marketplace handlers are thin: they start a [`Call`], run the route's
 //! logic (`async fn run(..) -> ApiResult`) and let [`Call::finish`] render
 //! the envelope, so auth, rate limits, faults and headers are uniform.
 
-mod control;
+pub(crate) mod control;
 mod logistic;
 mod order;
 mod order_json;
@@ -32,6 +34,8 @@ pub(crate) fn router(sim: Sim) -> Router {
         .route("/v2/order/list", get(order::list))
         .route("/v2/fs/{fs_id}/order", get(order::single))
         .route("/v2/logistic/fs/{fs_id}/info", get(logistic::info))
+        .nest("/tiktok-shop/api", crate::tiktok_shop::api_router())
+        .nest("/tiktok-shop/auth", crate::tiktok_shop::auth_router())
         .nest("/sim", control::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

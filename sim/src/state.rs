@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Product;
 use crate::config::{AppConfig, RateLimit, SimConfig};
 use crate::orders::Order;
-use crate::ratelimit::{Endpoint, RateLimiter};
+use crate::ratelimit::{Endpoint, RateLimiter, endpoint_overrides};
 use crate::registry::Registry;
 
 /// Request counters, as served by `GET /sim/stats`.
@@ -36,7 +36,7 @@ pub struct SimStats {
     pub tokens_issued: u64,
 }
 
-fn bump(map: &mut BTreeMap<String, u64>, key: &str, by: u64) {
+pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str, by: u64) {
     *map.entry(key.to_owned()).or_default() += by;
 }
 
@@ -118,10 +118,12 @@ impl Tokens {
 pub(crate) struct State {
     pub registry: Registry,
     pub tokens: Tokens,
-    pub limiter: RateLimiter,
+    pub limiter: RateLimiter<u64>,
     pub stats: SimStats,
     /// Planned outages: (shop, endpoint name) → calls that still succeed before every call fails.
     pub outages: HashMap<(u64, String), u64>,
+    /// The TikTok Shop hosts' world, tokens, buckets and counters.
+    pub tiktok: crate::tiktok_shop::State,
 }
 
 struct Inner {
@@ -156,21 +158,14 @@ impl Sim {
     /// Like [`Sim::new`] with an explicit anchor (unix seconds), for tests
     /// that need identical order histories across runs.
     pub fn new_at(config: SimConfig, anchor: i64) -> Sim {
-        let mut overrides = HashMap::new();
-        for (name, limit) in &config.endpoint_limits {
-            match Endpoint::from_name(name) {
-                Some(endpoint) => {
-                    overrides.insert(endpoint, *limit);
-                }
-                None => tracing::warn!(endpoint = %name, "ignoring limit for unknown endpoint"),
-            }
-        }
+        let overrides = endpoint_overrides(&config.endpoint_limits, Endpoint::from_name);
         let state = State {
             registry: Registry::new(&config.apps, anchor),
             tokens: Tokens::default(),
             limiter: RateLimiter::new(config.rate_limit, overrides),
             stats: SimStats::default(),
             outages: HashMap::new(),
+            tiktok: crate::tiktok_shop::State::new(&config.tiktok_shop, anchor),
         };
         Sim {
             inner: Arc::new(Inner {

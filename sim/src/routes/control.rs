@@ -1,5 +1,6 @@
 //! `/sim/*`: runtime controls for tests and demos (not part of Tokopedia).
-//! Answers are plain JSON; errors are `{"error": "..."}`.
+//! Answers are plain JSON; errors are `{"error": "..."}`. The TikTok Shop
+//! controls are nested at `/sim/tiktok-shop`.
 
 use std::time::Duration;
 
@@ -24,14 +25,15 @@ pub(crate) fn router() -> Router<Sim> {
         .route("/shops/{shop_id}/products/{product_id}", get(product))
         .route("/rate-limit", put(rate_limit))
         .route("/tokens/expire", post(expire_tokens))
+        .nest("/tiktok-shop", crate::tiktok_shop::control_router())
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
 /// Parses a JSON body; the error is the 400 answer.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
+pub(crate) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
     serde_json::from_slice(bytes).map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, format!("invalid body: {e}"))))
 }
 
@@ -98,15 +100,27 @@ async fn product(State(sim): State<Sim>, Path((shop_id, product_id)): Path<(u64,
     }
 }
 
+async fn rate_limit(State(sim): State<Sim>, bytes: Bytes) -> Response {
+    let known: Vec<&str> = Endpoint::ALL.iter().map(|e| e.name()).collect();
+    update_rate_limit(&bytes, &known, |endpoint, limit| sim.set_rate_limit(endpoint, limit))
+}
+
 #[derive(Debug, Deserialize)]
 struct RateLimitUpdate {
+    #[serde(default)]
     endpoint: Option<String>,
     rate_per_sec: f64,
     burst: u32,
 }
 
-async fn rate_limit(State(sim): State<Sim>, bytes: Bytes) -> Response {
-    let update: RateLimitUpdate = match body(&bytes) {
+/// `{"endpoint"?: name, "rate_per_sec", "burst"}`: validates the new limit and
+/// hands it to `set`, which refuses names not in `known`.
+pub(crate) fn update_rate_limit(
+    bytes: &[u8],
+    known: &[&str],
+    set: impl FnOnce(Option<&str>, RateLimit) -> bool,
+) -> Response {
+    let update: RateLimitUpdate = match body(bytes) {
         Ok(update) => update,
         Err(response) => return *response,
     };
@@ -117,8 +131,7 @@ async fn rate_limit(State(sim): State<Sim>, bytes: Bytes) -> Response {
         rate_per_sec: update.rate_per_sec,
         burst: update.burst,
     };
-    if !sim.set_rate_limit(update.endpoint.as_deref(), limit) {
-        let known: Vec<&str> = Endpoint::ALL.iter().map(|e| e.name()).collect();
+    if !set(update.endpoint.as_deref(), limit) {
         return error(
             StatusCode::BAD_REQUEST,
             format!("unknown endpoint; expected one of {}", known.join(", ")),

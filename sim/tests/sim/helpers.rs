@@ -1,5 +1,7 @@
 //! A simulator on an ephemeral port and small helpers for its requests.
 
+use std::path::PathBuf;
+
 use ocean_sim::{RateLimit, Sim, SimConfig};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -107,4 +109,14 @@ pub fn products_path(page: usize, per_page: usize) -> String {
 
 pub fn orders_path(from: i64, to: i64, page: u32, per_page: u32) -> String {
     format!("/v2/order/list?fs_id={JAKARTA_FS}&from_date={from}&to_date={to}&page={page}&per_page={per_page}")
+}
+
+/// A body from the shared fixtures: `$<env_var>`, by default
+/// `../shared/fixtures/<folder>` from the project root, as for the client's fixture tests.
+pub fn shared_fixture(env_var: &str, folder: &str, name: &str) -> Value {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::var(env_var).unwrap_or_else(|_| format!("../shared/fixtures/{folder}"));
+    let path = root.join(dir).join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture json")
 }

@@ -3,3 +3,4 @@
 mod helpers;
 mod routes;
 mod shapes;
+mod tiktok_shop;

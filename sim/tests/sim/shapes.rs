@@ -1,7 +1,5 @@
 //! The simulator answers in the shapes of the real fixtures.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -31,14 +29,8 @@ fn assert_covers(fixture: &Value, ours: &Value, at: &str) {
     }
 }
 
-/// A body from the shared fixtures (`TOKOPEDIA_FIXTURES_DIR`, by default `../shared/fixtures/tokopedia`
-/// from the project root, as for the client's fixture test).
 fn fixture(name: &str) -> Value {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = std::env::var("TOKOPEDIA_FIXTURES_DIR").unwrap_or_else(|_| "../shared/fixtures/tokopedia".into());
-    let path = root.join(dir).join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("fixture json")
+    shared_fixture("TOKOPEDIA_FIXTURES_DIR", "tokopedia", name)
 }
 
 #[tokio::test]
