@@ -75,6 +75,7 @@ fn a_shop_call_signs_exactly_what_it_sends() {
     assert_eq!(get("shop_cipher"), Some("GCP_cipher"));
     assert_eq!(get("page_size"), Some("100"));
     assert_eq!(get("sort_field"), Some("update_time"));
+    assert_eq!(get("sort_order"), Some("ASC"));
 
     let body = request.body().and_then(|b| b.as_bytes()).expect("a body");
     assert_eq!(body, br#"{"update_time_ge":1700000000,"update_time_lt":1700003600}"#);
