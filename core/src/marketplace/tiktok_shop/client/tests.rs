@@ -218,3 +218,12 @@ fn the_client_verifies_webhooks_for_its_app() {
 fn a_client_needs_an_app() {
     assert!(TikTokShopClient::new(&settings("", "")).is_err());
 }
+
+#[test]
+fn an_inventory_search_names_its_products_in_the_body() {
+    let call = products::inventory_search(&["1".into(), "2".into()]).unwrap();
+    assert_eq!(call.path, "/product/202309/inventory/search");
+    assert_eq!(call.body.as_deref(), Some(&br#"{"product_ids":["1","2"]}"#[..]));
+    assert!(products::inventory_search(&[]).is_err());
+    assert!(products::inventory_search(&["1/2".into()]).is_err());
+}
