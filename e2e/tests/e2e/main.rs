@@ -10,3 +10,4 @@ mod pruning;
 mod scheduler;
 mod settings;
 mod sync_flow;
+mod tiktok_shop_client;

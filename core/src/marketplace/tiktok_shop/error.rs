@@ -100,6 +100,9 @@ pub fn classify_code(code: i64, message: &str) -> Option<ErrorClass> {
         36009003 | 36009007 => Transient,
         105002 => TokenExpired,
         105001 | 105003 | 105004 | 101000 => NeedsReauthorization,
+        // The token endpoints' "Invalid auth code." / invalid refresh token: spent, expired or retired.
+        // No retry brings it back; only the seller's new consent yields tokens again.
+        36004004 => NeedsReauthorization,
         // Missing scope, IP not allow-listed: a person must change the app's setup.
         105005 | 36009033 => Permanent,
         // Invalid sign, missing shop_cipher: our defect.
@@ -166,6 +169,15 @@ mod tests {
             assert_eq!(classify_code(code, ""), Some(class), "code {code}");
             assert_eq!(api(status.unwrap_or(400), code, "").class(), class, "code {code}");
         }
+    }
+
+    #[test]
+    fn a_refused_auth_code_or_refresh_token_needs_a_new_consent() {
+        assert_eq!(api(400, 36004004, "Invalid auth code.").class(), NeedsReauthorization);
+        assert_eq!(
+            api(400, 36004004, "Invalid refresh token.").class(),
+            NeedsReauthorization
+        );
     }
 
     #[test]

@@ -9,15 +9,17 @@ use crate::config::Validate;
 /// Where the TikTok Shop Partner API lives and which app Ocean Sync is there.
 #[derive(Args, Debug, Clone)]
 pub struct TikTokShopSettings {
-    /// Origin of the API host (every region, Indonesia included); requests are signed over their path,
-    /// so the URL carries no path of its own.
+    /// Base URL of the API host (every region, Indonesia included): the production origin, or a prefix
+    /// standing in for it (the simulator serves it under `/tiktok-shop/api`). A request is signed over
+    /// its path below this URL, which is what the API host sees.
     #[arg(
         long = "tiktok-shop-api-base-url",
         env = "OCEAN_TIKTOK_SHOP_API_BASE_URL",
         default_value = "https://open-api.tiktokglobalshop.com"
     )]
     pub api_base_url: String,
-    /// Origin of the token endpoints (`/api/v2/token/get` and `/refresh`).
+    /// Base URL of the token endpoints (`/api/v2/token/get` and `/refresh`): the production origin, or a
+    /// prefix standing in for it (the simulator's `/tiktok-shop/auth`).
     #[arg(
         long = "tiktok-shop-auth-base-url",
         env = "OCEAN_TIKTOK_SHOP_AUTH_BASE_URL",
@@ -70,11 +72,11 @@ impl Validate for TikTokShopSettings {
             ("OCEAN_TIKTOK_SHOP_API_BASE_URL", &self.api_base_url),
             ("OCEAN_TIKTOK_SHOP_AUTH_BASE_URL", &self.auth_base_url),
         ] {
-            let origin = reqwest::Url::parse(url)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none());
-            if !origin {
+            let base = reqwest::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none());
+            if !base {
                 problems.push(format!(
-                    "{variable} `{url}` is not an http(s) origin (scheme, host, port; no path)"
+                    "{variable} `{url}` is not an http(s) base URL (scheme, host, port, optional path; no query)"
                 ));
             }
         }
@@ -106,10 +108,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn base_urls_must_be_origins_and_the_app_complete() {
+    fn base_urls_must_be_http_and_the_app_complete() {
         assert!(settings("k", "s").problems().is_empty());
+        let mut prefixed = settings("k", "s");
+        prefixed.api_base_url = "http://127.0.0.1:9/tiktok-shop/api".into();
+        prefixed.auth_base_url = "http://127.0.0.1:9/tiktok-shop/auth/".into();
+        assert!(prefixed.problems().is_empty(), "{:?}", prefixed.problems());
         let mut bad = settings("k", "");
-        bad.api_base_url = "http://127.0.0.1:9/tiktok".into();
+        bad.api_base_url = "http://127.0.0.1:9/tiktok?x=1".into();
         bad.auth_base_url = "ftp://x".into();
         bad.order_detail_batch = 0;
         assert_eq!(bad.problems().len(), 4, "{:?}", bad.problems());

@@ -59,6 +59,8 @@ pub(super) fn order_search((from, to): (i64, i64), cursor: Option<&str>) -> Resu
     };
     Ok(ApiCall::post_json(ORDER_SEARCH, &body)?
         .with("sort_field", "update_time")
+        // The API sorts newest first unless told otherwise.
+        .with("sort_order", "ASC")
         .paged(cursor))
 }
 

@@ -1,14 +1,23 @@
-//! Products and their stock: cursor-paged search, one product's detail, and the per-warehouse
-//! inventory write.
+//! Products and their stock: cursor-paged search, one product's detail, the shop's warehouses, and the
+//! per-warehouse inventory read and write.
 
 use super::{ApiCall, ShopAuthorization, TikTokShopClient, collect_pages, plain_id};
 use crate::marketplace::tiktok_shop::envelope::decode_write;
 use crate::marketplace::tiktok_shop::error::TikTokShopError;
 use crate::marketplace::tiktok_shop::types::{
-    InventoryUpdate, Product, ProductFilter, ProductPage, SkuInventory, WriteResult,
+    InventoryLevels, InventoryUpdate, Product, ProductFilter, ProductInventory, ProductPage, SkuInventory, Warehouse,
+    Warehouses, WriteResult,
 };
 
 pub(super) const PRODUCT_SEARCH: &str = "/product/202502/products/search";
+pub(super) const INVENTORY_SEARCH: &str = "/product/202309/inventory/search";
+pub(super) const WAREHOUSES: &str = "/logistics/202309/warehouses";
+
+/// The inventory search body: the products whose stock to read.
+#[derive(serde::Serialize)]
+struct InventoryLookup<'a> {
+    product_ids: &'a [String],
+}
 
 impl TikTokShopClient {
     /// One page of the shop's products matching `filter`; `cursor` is the previous page's
@@ -38,6 +47,22 @@ impl TikTokShopClient {
         self.shop_call(&call, shop).await
     }
 
+    /// The shop's warehouses; stock is read and written per warehouse.
+    pub async fn warehouses(&self, shop: &ShopAuthorization) -> Result<Vec<Warehouse>, TikTokShopError> {
+        let warehouses: Warehouses = self.shop_call(&ApiCall::get(WAREHOUSES), shop).await?;
+        Ok(warehouses.warehouses)
+    }
+
+    /// The stock of the products' SKUs, per warehouse.
+    pub async fn inventory(
+        &self,
+        shop: &ShopAuthorization,
+        product_ids: &[String],
+    ) -> Result<Vec<ProductInventory>, TikTokShopError> {
+        let levels: InventoryLevels = self.shop_call(&inventory_search(product_ids)?, shop).await?;
+        Ok(levels.inventory)
+    }
+
     /// Sets the stock of a product's SKUs, per warehouse, to absolute values. The call succeeds as a whole
     /// while single SKUs or warehouses can be refused: check [`WriteResult::errors`].
     pub async fn update_inventory(
@@ -54,6 +79,18 @@ impl TikTokShopClient {
 
 fn product_search(filter: &ProductFilter, cursor: Option<&str>) -> Result<ApiCall, TikTokShopError> {
     Ok(ApiCall::post_json(PRODUCT_SEARCH, filter)?.paged(cursor))
+}
+
+pub(super) fn inventory_search(product_ids: &[String]) -> Result<ApiCall, TikTokShopError> {
+    if product_ids.is_empty() {
+        return Err(TikTokShopError::InvalidRequest(
+            "an inventory search needs product ids".into(),
+        ));
+    }
+    for id in product_ids {
+        plain_id(id)?;
+    }
+    ApiCall::post_json(INVENTORY_SEARCH, &InventoryLookup { product_ids })
 }
 
 pub(super) fn inventory_update(product_id: &str, skus: &[SkuInventory]) -> Result<ApiCall, TikTokShopError> {

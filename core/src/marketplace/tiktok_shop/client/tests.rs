@@ -75,6 +75,7 @@ fn a_shop_call_signs_exactly_what_it_sends() {
     assert_eq!(get("shop_cipher"), Some("GCP_cipher"));
     assert_eq!(get("page_size"), Some("100"));
     assert_eq!(get("sort_field"), Some("update_time"));
+    assert_eq!(get("sort_order"), Some("ASC"));
 
     let body = request.body().and_then(|b| b.as_bytes()).expect("a body");
     assert_eq!(body, br#"{"update_time_ge":1700000000,"update_time_lt":1700003600}"#);
@@ -216,4 +217,13 @@ fn the_client_verifies_webhooks_for_its_app() {
 #[test]
 fn a_client_needs_an_app() {
     assert!(TikTokShopClient::new(&settings("", "")).is_err());
+}
+
+#[test]
+fn an_inventory_search_names_its_products_in_the_body() {
+    let call = products::inventory_search(&["1".into(), "2".into()]).unwrap();
+    assert_eq!(call.path, "/product/202309/inventory/search");
+    assert_eq!(call.body.as_deref(), Some(&br#"{"product_ids":["1","2"]}"#[..]));
+    assert!(products::inventory_search(&[]).is_err());
+    assert!(products::inventory_search(&["1/2".into()]).is_err());
 }
