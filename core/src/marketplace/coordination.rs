@@ -40,19 +40,32 @@ impl Limit {
     }
 }
 
-/// GCRA with reservations: each call books the next free slot of the (app, endpoint) schedule and returns
-/// how long to wait for it. Booking instead of polling keeps waiting callers in arrival order and makes
-/// Redis the one clock (its `TIME`), so pods' clock skew does not matter.
+/// Lua shared by the fleet's limiter scripts. `now_ms()` reads Redis `TIME`, the one clock of the fleet,
+/// so pods' clock skew does not matter. `book` is GCRA with reservations: it books the next free slot of
+/// a schedule whose theoretical arrival time is `tat` (ms), `interval` ms apart with `tolerance` ms of
+/// burst, and returns the wait before that slot and the schedule's next `tat`. Booking instead of polling
+/// keeps waiting callers in arrival order. No slot is earlier than `not_before` (a marketplace's
+/// `Retry-After`), and the first slots after it come one `interval` apart, not as a burst.
+pub(crate) const GCRA_LUA: &str = r#"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local function book(tat, now, interval, tolerance, not_before)
+  if tat < now then tat = now end
+  if tat < not_before + tolerance then tat = not_before + tolerance end
+  local wait = tat - tolerance - now
+  if wait < 0 then wait = 0 end
+  return wait, tat + interval
+end
+"#;
+
+/// The schedule of one (app, endpoint) under its announced or configured limit.
 const RESERVE: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local now = now_ms()
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - tolerance - now
-if wait < 0 then wait = 0 end
-local next_tat = tat + interval
+local wait, next_tat = book(tonumber(redis.call('GET', KEYS[1]) or '0'), now, interval, tolerance, 0)
 redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now) + 1000)
 return tostring(wait)
 "#;
@@ -73,7 +86,7 @@ impl Coordination {
             conn,
             prefix: format!("{prefix}:market"),
             keyring,
-            reserve: redis::Script::new(RESERVE),
+            reserve: redis::Script::new(&format!("{GCRA_LUA}{RESERVE}")),
         }
     }
 
