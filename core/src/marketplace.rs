@@ -3,6 +3,7 @@
 //! neutral catalog. The TikTok Shop Partner API, which Tokopedia shops are moving onto, has its own
 //! self-contained client in [`tiktok_shop`].
 
+pub mod adaptive;
 pub mod catalog;
 pub mod client;
 pub mod coordination;

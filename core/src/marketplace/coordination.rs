@@ -1,6 +1,7 @@
-//! State the whole worker fleet shares in Redis: request budgets per (app, endpoint) and one access token
-//! per app. Without it, every pod would spend the marketplace's per-app budget on its own (adding pods
-//! would add 429s) and ask for its own token.
+//! State the whole worker fleet shares in Redis: request budgets per (app, endpoint), adaptive budgets
+//! where the marketplace publishes no limit, and one access token per app. Without it, every pod would
+//! spend the marketplace's per-app budget on its own (adding pods would add 429s) and ask for its own
+//! token.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use redis::aio::ConnectionManager;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::adaptive::{AdaptiveKey, AdaptivePolicy, AdaptiveScripts, Adjustment};
 use crate::crypto::Keyring;
 
 /// A marketplace rate limit: a bucket of `burst` requests refilled at `rate_per_sec`.
@@ -78,6 +80,7 @@ pub struct Coordination {
     prefix: String,
     keyring: Keyring,
     reserve: redis::Script,
+    adaptive: AdaptiveScripts,
 }
 
 impl Coordination {
@@ -87,6 +90,7 @@ impl Coordination {
             prefix: format!("{prefix}:market"),
             keyring,
             reserve: redis::Script::new(&format!("{GCRA_LUA}{RESERVE}")),
+            adaptive: AdaptiveScripts::new(),
         }
     }
 
@@ -105,6 +109,40 @@ impl Coordination {
         Ok(Duration::from_secs_f64(
             wait.parse::<f64>().unwrap_or(0.0).max(0.0) / 1000.0,
         ))
+    }
+
+    /// Books the next request slot of `key` at its current adaptive rate (see [`super::adaptive`]), never
+    /// before a `Retry-After` the marketplace gave for it; returns the wait before sending.
+    pub async fn reserve_adaptive(&self, key: &AdaptiveKey, policy: &AdaptivePolicy) -> redis::RedisResult<Duration> {
+        let mut conn = self.conn.clone();
+        self.adaptive.reserve(&mut conn, &self.prefix, key, policy).await
+    }
+
+    /// The marketplace refused a request of `key` as over its limit: lowers the key's rate for the fleet
+    /// (once per cooldown) and holds every caller of the key until `retry_after`, when given.
+    pub async fn report_throttled(
+        &self,
+        key: &AdaptiveKey,
+        retry_after: Option<Duration>,
+        policy: &AdaptivePolicy,
+    ) -> redis::RedisResult<Adjustment> {
+        let mut conn = self.conn.clone();
+        self.adaptive
+            .throttled(&mut conn, &self.prefix, key, retry_after, policy)
+            .await
+    }
+
+    /// The marketplace answered a request of `key` within its limit: probes the key's rate upward (once per
+    /// probe interval, up to the ceiling).
+    pub async fn report_success(&self, key: &AdaptiveKey, policy: &AdaptivePolicy) -> redis::RedisResult<Adjustment> {
+        let mut conn = self.conn.clone();
+        self.adaptive.succeeded(&mut conn, &self.prefix, key, policy).await
+    }
+
+    /// The rate `key` is booked at now, in req/s: the ceiling while the fleet has learnt nothing lower.
+    pub async fn adaptive_rate(&self, key: &AdaptiveKey, policy: &AdaptivePolicy) -> redis::RedisResult<f64> {
+        let mut conn = self.conn.clone();
+        AdaptiveScripts::rate(&mut conn, &self.prefix, key, policy).await
     }
 
     fn token_key(&self, client_id: &str) -> String {
