@@ -2,7 +2,7 @@
 //! tokens and request statistics.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -139,6 +139,18 @@ pub struct Sim {
     inner: Arc<Inner>,
 }
 
+/// A [`Sim`] that does not keep it alive (for its background tasks).
+#[derive(Clone)]
+pub(crate) struct WeakSim {
+    inner: Weak<Inner>,
+}
+
+impl WeakSim {
+    pub(crate) fn upgrade(&self) -> Option<Sim> {
+        self.inner.upgrade().map(|inner| Sim { inner })
+    }
+}
+
 impl std::fmt::Debug for Sim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sim")
@@ -184,6 +196,12 @@ impl Sim {
 
     pub(crate) fn empty_page_null(&self) -> bool {
         self.inner.empty_page_null
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakSim {
+        WeakSim {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -27,6 +27,7 @@
 //! - `POST /order/202309/orders/search`
 //! - `GET /order/202309/orders?ids=…` (also `202507`)
 //! - `GET /logistics/202309/warehouses`
+//! - `GET`, `PUT` and `DELETE /event/202309/webhooks` (`{address, event_type}`)
 //!
 //! Auth (unsigned):
 //! - `GET /oauth/authorize?app_key&state[&redirect_uri]` and
@@ -42,7 +43,17 @@
 //! Controls (`/sim/tiktok-shop/*`, plain JSON, mirrored by [`Controls`]):
 //! `GET stats`, `GET clock`, `POST clock/advance`, `PUT consent`,
 //! `POST shops/{shop_id}/revoke`, `POST tokens/expire`,
-//! `POST shops/{shop_id}/orders/{order_id}/advance`, `PUT rate-limit`.
+//! `POST shops/{shop_id}/orders/{order_id}/advance`, `PUT rate-limit`,
+//! `GET webhooks/deliveries`, `GET|PUT webhooks/faults`, `POST webhooks/release`.
+//!
+//! # Webhooks
+//!
+//! Addresses registered per (app, shop, event type) receive signed POSTs
+//! (see `webhooks`): `ORDER_STATUS_CHANGE` (1) when an order is created or
+//! reaches a status as the world clock passes, or by the advance control;
+//! `SELLER_DEAUTHORIZATION` (6) on revocation; `PRODUCT_INFORMATION_CHANGE`
+//! (15) when an inventory write changes a product. Failed deliveries are
+//! retried after 2 min, 30 min, 3 h and 12 h of world time.
 //!
 //! # Time
 //!
@@ -63,6 +74,7 @@ mod paging;
 mod routes;
 pub mod signing;
 mod stats;
+mod webhooks;
 mod world;
 
 use std::collections::BTreeSet;
@@ -71,6 +83,7 @@ pub use config::{AppConfig, Config, ShopConfig, WarehouseConfig};
 pub use controls::Controls;
 pub use endpoint::Endpoint;
 pub use stats::Stats;
+pub use webhooks::{Acknowledged, Delivery, DeliveryLog, Faults, RETRY_SCHEDULE_SECS};
 
 pub(crate) use routes::{api_router, auth_router, control_router};
 
@@ -92,6 +105,7 @@ pub(crate) struct State {
     pub refuse_all: bool,
     /// Consents to these apps are refused.
     pub refusing: BTreeSet<String>,
+    pub webhooks: webhooks::Webhooks,
 }
 
 impl State {
@@ -115,6 +129,7 @@ impl State {
             product_search_cap: config.product_search_cap,
             refuse_all: false,
             refusing: BTreeSet::new(),
+            webhooks: webhooks::Webhooks::new(anchor),
         }
     }
 }

@@ -209,13 +209,16 @@ impl Auth {
     }
 
     /// Revokes the shop in every grant (of `app_key` only, when given).
-    /// Returns how many grants lost it.
-    pub fn revoke(&mut self, shop_id: u64, app_key: Option<&str>) -> usize {
+    /// Returns the app of each grant that lost it.
+    pub fn revoke(&mut self, shop_id: u64, app_key: Option<&str>) -> Vec<String> {
         self.grants
             .iter_mut()
             .filter(|g| app_key.is_none_or(|k| g.app_key == k) && g.is_live_for(shop_id))
-            .map(|g| g.revoked.insert(shop_id))
-            .count()
+            .map(|g| {
+                g.revoked.insert(shop_id);
+                g.app_key.clone()
+            })
+            .collect()
     }
 
     /// Makes access tokens (and refresh tokens too when `refresh`) of grants
@@ -287,7 +290,7 @@ mod tests {
         assert_eq!(auth.access(&first.access_token, "app", 99).map(|(_, e)| e), Some(false));
         assert_eq!(auth.access(&first.access_token, "app", 100).map(|(_, e)| e), Some(true));
 
-        assert_eq!(auth.revoke(7, None), 1);
+        assert_eq!(auth.revoke(7, None).len(), 1);
         assert!(auth.refresh("app", &second.refresh_token, 60, LIFE).is_ok());
         let third = auth.refresh("app", &second.refresh_token, 60, LIFE);
         assert!(third.is_err(), "rotated away");

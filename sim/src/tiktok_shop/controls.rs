@@ -5,6 +5,7 @@ use std::sync::MutexGuard;
 
 use super::Endpoint;
 use super::Stats;
+use super::webhooks::{self, DeliveryLog, EventType, Faults};
 use super::world::Shop;
 use crate::Sim;
 use crate::config::RateLimit;
@@ -38,9 +39,17 @@ impl Controls<'_> {
         self.lock().tiktok.clock.frozen()
     }
 
-    /// Moves the world clock forward and returns the new time.
+    /// Moves the world clock forward and returns the new time. Order steps
+    /// and webhook retries it passes come due.
     pub fn advance_clock(&self, secs: u64) -> i64 {
-        self.lock().tiktok.clock.advance(secs)
+        let now = {
+            let mut state = self.lock();
+            let now = state.tiktok.clock.advance(secs);
+            state.tiktok.sweep_webhooks();
+            now
+        };
+        webhooks::kick(self.sim);
+        now
     }
 
     /// Refuses (or grants again) consents to `app_key`, or to every app when
@@ -68,8 +77,22 @@ impl Controls<'_> {
 
     /// The seller revokes the shop's authorization (for `app_key` only, when
     /// given): its tokens then answer 105001. Returns how many grants lost it.
+    /// Each app that lost it is sent a `SELLER_DEAUTHORIZATION` webhook.
     pub fn revoke(&self, shop_id: u64, app_key: Option<&str>) -> usize {
-        self.lock().tiktok.auth.revoke(shop_id, app_key)
+        let grants = {
+            let mut state = self.lock();
+            let tiktok = &mut state.tiktok;
+            tiktok.sweep_webhooks();
+            let now = tiktok.clock.now();
+            let losing = tiktok.auth.revoke(shop_id, app_key);
+            let data = webhooks::deauthorization_data(shop_id);
+            let to = |app: &str| losing.iter().any(|a| a == app);
+            let (apps, event) = (&tiktok.world.apps, EventType::SellerDeauthorization);
+            tiktok.webhooks.emit_to(apps, to, shop_id, event, &data, now);
+            losing.len()
+        };
+        webhooks::kick(self.sim);
+        grants
     }
 
     /// Expires now the access tokens (and the refresh tokens too when
@@ -84,12 +107,25 @@ impl Controls<'_> {
     /// Moves an order to its next status now. Returns the new status and
     /// `update_time`; `None` for an unknown order, one not created yet, or one
     /// with no status left.
+    /// Sends an `ORDER_STATUS_CHANGE` webhook.
     pub fn advance_order(&self, shop_id: u64, order_id: u64) -> Option<(String, i64)> {
-        let mut state = self.lock();
-        let now = state.tiktok.clock.now();
-        let order = state.tiktok.world.shops.get_mut(&shop_id)?.order_mut(order_id)?;
-        let status = order.advance(now)?;
-        Some((status.as_str().to_owned(), now))
+        let advanced = {
+            let mut state = self.lock();
+            let tiktok = &mut state.tiktok;
+            // Steps already due are notified first, so the moved one is not twice.
+            tiktok.sweep_webhooks();
+            let now = tiktok.clock.now();
+            let order = tiktok.world.shops.get_mut(&shop_id)?.order_mut(order_id)?;
+            let status = order.advance(now)?;
+            let data = webhooks::order_data(order_id, status, now);
+            let apps = &tiktok.world.apps;
+            tiktok
+                .webhooks
+                .emit(apps, shop_id, EventType::OrderStatusChange, &data, now);
+            (status.as_str().to_owned(), now)
+        };
+        webhooks::kick(self.sim);
+        Some(advanced)
     }
 
     /// An order's status and `update_time` now; `None` if it does not exist (yet).
@@ -166,6 +202,93 @@ impl Controls<'_> {
         };
         self.lock().tiktok.limiter.set(endpoint, limit);
         true
+    }
+
+    /// Registers `address` for `app_key`'s webhooks of `event_type` (a
+    /// documented name such as `ORDER_STATUS_CHANGE`) from the shop, as
+    /// `PUT /event/202309/webhooks` does. Returns false for an unknown app,
+    /// shop or event type.
+    pub fn subscribe_webhook(&self, app_key: &str, shop_id: u64, event_type: &str, address: &str) -> bool {
+        let Some(event) = EventType::parse(event_type) else {
+            return false;
+        };
+        {
+            let mut state = self.lock();
+            let tiktok = &mut state.tiktok;
+            if !tiktok
+                .world
+                .apps
+                .get(app_key)
+                .is_some_and(|a| a.shop_ids.contains(&shop_id))
+            {
+                return false;
+            }
+            tiktok.sweep_webhooks();
+            let now = tiktok.clock.now();
+            tiktok.webhooks.subscribe(app_key, shop_id, event, address, now);
+        }
+        webhooks::kick(self.sim);
+        true
+    }
+
+    /// `app_key`'s webhook addresses for the shop: `(event type, address)`.
+    pub fn webhook_subscriptions(&self, app_key: &str, shop_id: u64) -> Vec<(String, String)> {
+        let state = self.lock();
+        let subscriptions = state.tiktok.webhooks.of(app_key, shop_id);
+        subscriptions
+            .map(|(event, s)| (event.name().to_owned(), s.address.clone()))
+            .collect()
+    }
+
+    /// The faults applied to webhook deliveries now.
+    pub fn webhook_faults(&self) -> Faults {
+        self.lock().tiktok.webhooks.faults
+    }
+
+    /// Replaces the webhook faults. Turning `reorder` off releases what it held.
+    pub fn set_webhook_faults(&self, faults: Faults) {
+        self.lock().tiktok.webhooks.set_faults(faults);
+        webhooks::kick(self.sim);
+    }
+
+    /// Loses the next `n` delivery attempts (they are retried on schedule).
+    pub fn drop_webhooks(&self, n: u32) {
+        let faults = Faults {
+            drop_next: n,
+            ..self.webhook_faults()
+        };
+        self.set_webhook_faults(faults);
+    }
+
+    /// POSTs every delivery twice (or once again).
+    pub fn duplicate_webhooks(&self, on: bool) {
+        let faults = Faults {
+            duplicate: on,
+            ..self.webhook_faults()
+        };
+        self.set_webhook_faults(faults);
+    }
+
+    /// Holds new deliveries until [`Controls::release_webhooks`] (or until
+    /// turned off), which sends them newest first.
+    pub fn reorder_webhooks(&self, on: bool) {
+        let faults = Faults {
+            reorder: on,
+            ..self.webhook_faults()
+        };
+        self.set_webhook_faults(faults);
+    }
+
+    /// Sends the held deliveries, newest first; returns how many.
+    pub fn release_webhooks(&self) -> usize {
+        let released = self.lock().tiktok.webhooks.release();
+        webhooks::kick(self.sim);
+        released
+    }
+
+    /// What was delivered, is pending, held or given up.
+    pub fn webhook_log(&self) -> DeliveryLog {
+        self.lock().tiktok.webhooks.log()
     }
 
     /// A snapshot of the counters.

@@ -22,11 +22,13 @@ pub enum Endpoint {
     OrderDetail,
     /// `GET /logistics/202309/warehouses`
     Warehouses,
+    /// `GET`, `PUT` and `DELETE /event/202309/webhooks`
+    Webhooks,
 }
 
 impl Endpoint {
     /// Every limited endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::AuthorizedShops,
         Endpoint::ProductSearch,
         Endpoint::ProductDetail,
@@ -35,6 +37,7 @@ impl Endpoint {
         Endpoint::OrderSearch,
         Endpoint::OrderDetail,
         Endpoint::Warehouses,
+        Endpoint::Webhooks,
     ];
 
     /// Name used in configs, counters and `/sim/tiktok-shop/rate-limit`.
@@ -48,6 +51,7 @@ impl Endpoint {
             Endpoint::OrderSearch => "order-search",
             Endpoint::OrderDetail => "order-detail",
             Endpoint::Warehouses => "warehouses",
+            Endpoint::Webhooks => "webhooks",
         }
     }
 

@@ -13,6 +13,7 @@ mod orders;
 mod product_json;
 mod products;
 mod shops;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::State;
@@ -42,6 +43,10 @@ pub(crate) fn api_router() -> Router<Sim> {
         .route("/order/202309/orders", get(orders::detail))
         .route("/order/202507/orders", get(orders::detail))
         .route("/logistics/202309/warehouses", get(shops::warehouses))
+        .route(
+            "/event/202309/webhooks",
+            get(webhooks::list).put(webhooks::update).delete(webhooks::delete),
+        )
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
 }

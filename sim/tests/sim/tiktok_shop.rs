@@ -1,6 +1,6 @@
 //! The TikTok Shop hosts over real HTTP: signatures, consent and tokens,
 //! cursor paging, orders moving on the world clock, revocation, the hidden
-//! rate limit, and answers in the shapes of the documentation's samples.
+//! rate limit, webhooks, and answers in the shapes of the documentation's samples.
 //!
 //! The world clock is frozen in these tests and moved only by the tests, so
 //! nothing depends on how fast the machine is.
@@ -11,3 +11,4 @@ mod client;
 mod gateway;
 mod orders;
 mod shapes;
+mod webhooks;

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::Sim;
 use crate::routes::control::{body, error, update_rate_limit};
-use crate::tiktok_shop::Endpoint;
+use crate::tiktok_shop::{Endpoint, Faults};
 
 pub(super) fn router() -> Router<Sim> {
     Router::new()
@@ -25,6 +25,9 @@ pub(super) fn router() -> Router<Sim> {
         .route("/tokens/expire", post(expire_tokens))
         .route("/shops/{shop_id}/orders/{order_id}/advance", post(advance_order))
         .route("/rate-limit", put(rate_limit))
+        .route("/webhooks/deliveries", get(webhook_deliveries))
+        .route("/webhooks/faults", get(webhook_faults).put(set_webhook_faults))
+        .route("/webhooks/release", post(release_webhooks))
 }
 
 async fn stats(State(sim): State<Sim>) -> Response {
@@ -133,6 +136,48 @@ async fn rate_limit(State(sim): State<Sim>, bytes: Bytes) -> Response {
     update_rate_limit(&bytes, &known, |endpoint, limit| {
         sim.tiktok_shop().set_rate_limit(endpoint, limit)
     })
+}
+
+/// `{delivered, pending, held, failed, dropped}`: what became of every webhook.
+async fn webhook_deliveries(State(sim): State<Sim>) -> Response {
+    Json(sim.tiktok_shop().webhook_log()).into_response()
+}
+
+async fn webhook_faults(State(sim): State<Sim>) -> Response {
+    Json(sim.tiktok_shop().webhook_faults()).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FaultChange {
+    #[serde(default)]
+    drop_next: Option<u32>,
+    #[serde(default)]
+    duplicate: Option<bool>,
+    #[serde(default)]
+    reorder: Option<bool>,
+}
+
+/// `{"drop_next"?: N, "duplicate"?: bool, "reorder"?: bool}`: changes the
+/// given faults; answers all of them.
+async fn set_webhook_faults(State(sim): State<Sim>, bytes: Bytes) -> Response {
+    let change: FaultChange = match body(&bytes) {
+        Ok(change) => change,
+        Err(response) => return *response,
+    };
+    let controls = sim.tiktok_shop();
+    let now = controls.webhook_faults();
+    let faults = Faults {
+        drop_next: change.drop_next.unwrap_or(now.drop_next),
+        duplicate: change.duplicate.unwrap_or(now.duplicate),
+        reorder: change.reorder.unwrap_or(now.reorder),
+    };
+    controls.set_webhook_faults(faults);
+    Json(faults).into_response()
+}
+
+/// Sends the deliveries the reorder fault holds, newest first.
+async fn release_webhooks(State(sim): State<Sim>) -> Response {
+    Json(json!({"released": sim.tiktok_shop().release_webhooks()})).into_response()
 }
 
 /// Like [`body`], but an empty body means every field's default.
