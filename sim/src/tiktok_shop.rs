@@ -51,8 +51,8 @@
 //! Addresses registered per (app, shop, event type) receive signed POSTs
 //! (see `webhooks`): `ORDER_STATUS_CHANGE` (1) when an order is created or
 //! reaches a status as the world clock passes, or by the advance control;
-//! `SELLER_DEAUTHORIZATION` (6) on revocation; `PRODUCT_INFORMATION_CHANGE`
-//! (15) when an inventory write changes a product. Failed deliveries are
+//! `SELLER_DEAUTHORIZATION` (6) on revocation; none for stock writes, as on the
+//! platform (other event types can be registered). Failed deliveries are
 //! retried after 2 min, 30 min, 3 h and 12 h of world time.
 //!
 //! # Time

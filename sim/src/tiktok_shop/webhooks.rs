@@ -408,16 +408,6 @@ pub(crate) fn deauthorization_data(shop_id: u64) -> Value {
     json!({"message": format!("Shop_id {shop_id} is deauthorized from your APP by merchant.")})
 }
 
-/// `data` of a `PRODUCT_INFORMATION_CHANGE` made through the API.
-pub(crate) fn product_change_data(product_id: u64, update_time: i64) -> Value {
-    json!({
-        "product_id": product_id.to_string(),
-        "change_source": "OPEN_API",
-        "changed_fields": ["others"],
-        "update_time": update_time,
-    })
-}
-
 impl super::State {
     /// Turns order steps reached since the last sweep into notifications.
     pub(crate) fn sweep_webhooks(&mut self) {

@@ -1,8 +1,7 @@
 //! `POST /product/202309/inventory/search` (stock per warehouse) and
 //! `POST /product/202309/products/{product_id}/inventory/update` (absolute
 //! quantities per warehouse; a SKU stocked in several warehouses must list
-//! every one of them). A write that changes the stock sends a
-//! `PRODUCT_INFORMATION_CHANGE` webhook.
+//! every one of them). Like the platform, a stock write sends no webhook.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -16,7 +15,6 @@ use crate::tiktok_shop::endpoint::Endpoint;
 use crate::tiktok_shop::envelope::TtsError;
 use crate::tiktok_shop::gateway::{Caller, Scope, SignedRequest};
 use crate::tiktok_shop::ids;
-use crate::tiktok_shop::webhooks::{self, EventType};
 use crate::tiktok_shop::world::Shop;
 
 /// Most ids of one kind per inventory search.
@@ -109,16 +107,14 @@ struct Quantity {
 }
 
 pub(super) async fn update(State(sim): State<Sim>, Path(product_id): Path<String>, request: SignedRequest) -> Response {
-    let response = serve(
+    serve(
         &sim,
         Endpoint::InventoryUpdate,
         Scope::Shop,
         &request,
         |state, caller| run_update(state, caller, &product_id, &request.body),
     )
-    .await;
-    webhooks::kick(&sim);
-    response
+    .await
 }
 
 /// Checks every row first (a request-level error changes nothing), then
@@ -185,15 +181,8 @@ fn run_update(
         }
         writes.extend(rows);
     }
-    let before = shop.stock[index].clone();
     for (warehouse, quantity) in writes {
         shop.stock[index][warehouse] = quantity;
-    }
-    if shop.stock[index] != before {
-        let now = state.clock.now();
-        let data = webhooks::product_change_data(ids::product(shop.generated.products[index].product_id), now);
-        let (apps, event) = (&state.world.apps, EventType::ProductInformationChange);
-        state.webhooks.emit(apps, caller.shop_id(), event, &data, now);
     }
     Ok(json!({"errors": errors}))
 }
