@@ -24,6 +24,7 @@ pub const MARKETPLACE_DURATION: &str = "ocean_marketplace_request_duration_secon
 pub const MARKETPLACE_RATE_LIMITED: &str = "ocean_marketplace_rate_limited_total";
 pub const MARKETPLACE_RETRIES: &str = "ocean_marketplace_retries_total";
 pub const RATE_LIMITER_WAIT: &str = "ocean_rate_limiter_wait_seconds";
+pub const ADAPTIVE_RATE_CHANGES: &str = "ocean_marketplace_adaptive_rate_changes_total";
 pub const TOKEN_REFRESHES: &str = "ocean_token_refreshes_total";
 pub const QUEUE_DEPTH: &str = "ocean_queue_depth";
 pub const QUEUE_INFLIGHT: &str = "ocean_queue_inflight";
@@ -122,6 +123,10 @@ fn describe() {
         "Time spent waiting for the fleet rate limiter, by endpoint."
     );
     describe_counter!(
+        ADAPTIVE_RATE_CHANGES,
+        "Changes of the fleet's learnt TikTok Shop rate of a (shop, endpoint), by endpoint and direction (decrease on a 429, increase on probing)."
+    );
+    describe_counter!(
         TOKEN_REFRESHES,
         "Access tokens requested from the marketplace, by result."
     );
@@ -172,7 +177,7 @@ fn build_info() {
 fn start_at_zero(process: Process) {
     use crate::{
         domain::{Outcome, SyncTrigger},
-        marketplace::Endpoint,
+        marketplace::{Endpoint, tiktok_shop::ApiEndpoint},
     };
     let zero = |name: &'static str, labels: &[(&'static str, &'static str)]| {
         let labels: Vec<metrics::Label> = labels.iter().map(|(k, v)| metrics::Label::new(*k, *v)).collect();
@@ -182,6 +187,14 @@ fn start_at_zero(process: Process) {
         for endpoint in Endpoint::ALL {
             zero(MARKETPLACE_RATE_LIMITED, &[("endpoint", endpoint.as_str())]);
             zero(MARKETPLACE_RETRIES, &[("endpoint", endpoint.as_str())]);
+        }
+        for endpoint in ApiEndpoint::ALL {
+            for direction in ["decrease", "increase"] {
+                zero(
+                    ADAPTIVE_RATE_CHANGES,
+                    &[("endpoint", endpoint.as_str()), ("direction", direction)],
+                );
+            }
         }
         for result in ["ok", "error"] {
             zero(TOKEN_REFRESHES, &[("result", result)]);

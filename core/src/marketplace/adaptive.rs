@@ -376,6 +376,23 @@ impl AdaptiveLimitSettings {
     }
 }
 
+/// The documented policy ([`AdaptivePolicy::default`]), for settings built in code rather than parsed.
+impl Default for AdaptiveLimitSettings {
+    fn default() -> Self {
+        let policy = AdaptivePolicy::default();
+        Self {
+            ceiling: policy.ceiling,
+            floor: policy.floor,
+            decrease: policy.decrease,
+            cooldown_ms: millis(policy.cooldown),
+            increase: policy.increase,
+            probe_interval_ms: millis(policy.probe_interval),
+            burst: policy.burst,
+            idle_secs: policy.idle_ttl.as_secs(),
+        }
+    }
+}
+
 impl Validate for AdaptiveLimitSettings {
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -418,6 +435,7 @@ mod tests {
         let settings = Cli::parse_from(["ocean"]).adaptive;
         assert!(settings.problems().is_empty());
         assert_eq!(settings.policy(), AdaptivePolicy::default());
+        assert_eq!(AdaptiveLimitSettings::default().policy(), AdaptivePolicy::default());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod settings;
 pub mod sign;
 pub mod types;
 
+pub(crate) use client::ApiEndpoint;
 pub use client::{PAGE_SIZE, ShopAuthorization, TikTokShopClient};
 pub use error::{ErrorClass, TikTokShopError};
 pub use settings::TikTokShopSettings;

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use ocean_core::config::Validate;
+use ocean_core::marketplace::adaptive::AdaptiveLimitSettings;
 use ocean_core::marketplace::tiktok_shop::types::{
     OrderStatus, ProductFilter, ProductPage, SkuInventory, TokenGrant, WarehouseStock,
 };
@@ -52,6 +53,8 @@ fn settings(sim: &SimServer, app_secret: &str) -> TikTokShopSettings {
         timeout_secs: 10,
         retries: 0,
         order_detail_batch: DETAIL_BATCH,
+        max_429_retries: 5,
+        adaptive: AdaptiveLimitSettings::default(),
     };
     assert!(settings.problems().is_empty(), "{:?}", settings.problems());
     settings

@@ -1,7 +1,10 @@
 //! The TikTok Shop HTTP client. It signs every call to the API host, retries passing failures
 //! ([`ErrorClass::Transient`]) with backoff, follows page cursors, and leaves the rest to the caller:
-//! a rate limit, an expired token or a revoked authorization comes back as a classified error, since
-//! waiting, refreshing and asking the seller to consent again need state this client does not hold.
+//! an expired token or a revoked authorization comes back as a classified error, since refreshing and
+//! asking the seller to consent again need state this client does not hold. With the fleet's shared
+//! state ([`TikTokShopClient::with_coordination`]) every call also keeps to the adaptive limit of its
+//! (app, shop, endpoint) and a refusal as over the limit is sent again after the limit's wait, up to
+//! `OCEAN_TIKTOK_SHOP_MAX_429_RETRIES` times; without it a rate limit goes to the caller at once.
 //!
 //! Secrets stay out of logs and errors: the access token travels in a header marked sensitive, the
 //! app secret only inside signatures and the token URLs, and transport errors are stripped of URLs.
@@ -21,8 +24,13 @@ use super::error::{ErrorClass, TikTokShopError};
 use super::settings::TikTokShopSettings;
 use super::sign::sign_request;
 use super::types::{Order, OrderPage, Product, ProductPage};
+use crate::marketplace::adaptive::{AdaptiveKey, AdaptivePolicy};
+use crate::marketplace::coordination::Coordination;
+pub(crate) use limits::ApiEndpoint;
+use limits::FleetLimit;
 
 mod auth;
+mod limits;
 mod orders;
 mod products;
 
@@ -51,33 +59,43 @@ pub struct TikTokShopClient {
     app_secret: SecretString,
     order_detail_batch: usize,
     retry: backon::ExponentialBuilder,
+    adaptive_policy: AdaptivePolicy,
+    max_429_retries: u32,
+    fleet: Option<FleetLimit>,
 }
 
 /// One call to the API host, before it is signed.
 #[derive(Debug, Clone)]
 struct ApiCall {
     method: Method,
+    /// What the call's rate is limited as: the path without its ids.
+    endpoint: ApiEndpoint,
     path: String,
     query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
 }
 
 impl ApiCall {
-    fn get(path: impl Into<String>) -> Self {
+    fn get(endpoint: ApiEndpoint, path: impl Into<String>) -> Self {
         Self {
             method: Method::GET,
+            endpoint,
             path: path.into(),
             query: Vec::new(),
             body: None,
         }
     }
 
-    fn post_json(path: impl Into<String>, body: &impl Serialize) -> Result<Self, TikTokShopError> {
+    fn post_json(
+        endpoint: ApiEndpoint,
+        path: impl Into<String>,
+        body: &impl Serialize,
+    ) -> Result<Self, TikTokShopError> {
         let body = serde_json::to_vec(body).map_err(|e| TikTokShopError::InvalidRequest(e.to_string()))?;
         Ok(Self {
             method: Method::POST,
             body: Some(body),
-            ..Self::get(path)
+            ..Self::get(endpoint, path)
         })
     }
 
@@ -120,7 +138,18 @@ impl TikTokShopClient {
                 .with_max_delay(Duration::from_secs(5))
                 .with_max_times(settings.retries)
                 .with_jitter(),
+            adaptive_policy: settings.adaptive.policy(),
+            max_429_retries: settings.max_429_retries,
+            fleet: None,
         })
+    }
+
+    /// Keeps every signed call to the fleet's adaptive limit of its (app, shop, endpoint), shared through
+    /// `coordination` with every other process, and sends a call refused as over the limit again after
+    /// the limit's wait (up to the configured number of times). The token endpoints are not limited.
+    pub fn with_coordination(mut self, coordination: Coordination) -> Self {
+        self.fleet = Some(FleetLimit::new(coordination, self.adaptive_policy));
+        self
     }
 
     /// The app key.
@@ -144,8 +173,9 @@ impl TikTokShopClient {
             .await
     }
 
-    /// Signs and sends `call`, reads the answer with `read`, and retries transient failures. Every attempt
-    /// is signed afresh, so a retry never carries a stale `timestamp`.
+    /// Signs and sends `call`, reads the answer with `read`, and retries transient failures; with the
+    /// fleet's limit, also refusals as over the limit (see [`Self::with_coordination`]). Every attempt
+    /// waits for its slot and is signed afresh, so a retry never carries a stale `timestamp`.
     #[tracing::instrument(name = "tiktok_shop.call", skip_all, fields(method = %call.method, path = %call.path))]
     async fn call<T>(
         &self,
@@ -154,8 +184,46 @@ impl TikTokShopClient {
         shop_cipher: Option<&str>,
         read: fn(u16, &[u8]) -> Result<T, TikTokShopError>,
     ) -> Result<T, TikTokShopError> {
+        let Some(fleet) = &self.fleet else {
+            return self.attempts(call, access_token, shop_cipher, read, None).await;
+        };
+        let key = FleetLimit::key(&self.app_key, shop_cipher, call.endpoint);
+        let mut refusals = 0;
+        loop {
+            let result = self
+                .attempts(call, access_token, shop_cipher, read, Some((fleet, &key)))
+                .await;
+            match &result {
+                Ok(_) => fleet.succeeded(&key).await,
+                Err(e) if e.class() == ErrorClass::RateLimited => {
+                    fleet.throttled(&key, e.retry_after()).await;
+                    if refusals < self.max_429_retries {
+                        refusals += 1;
+                        tracing::debug!(error.message = %e, refusals, "over the limit, sending again");
+                        continue;
+                    }
+                }
+                Err(_) => {}
+            }
+            return result;
+        }
+    }
+
+    /// Sends `call` until it succeeds or fails for other than a passing reason, each attempt in a slot of
+    /// the fleet's limit when given.
+    async fn attempts<T>(
+        &self,
+        call: &ApiCall,
+        access_token: &SecretString,
+        shop_cipher: Option<&str>,
+        read: fn(u16, &[u8]) -> Result<T, TikTokShopError>,
+        limit: Option<(&FleetLimit, &AdaptiveKey)>,
+    ) -> Result<T, TikTokShopError> {
         use backon::Retryable;
         let attempt = || async {
+            if let Some((fleet, key)) = limit {
+                fleet.wait(key).await;
+            }
             let request = self.signed(call, access_token, shop_cipher, Utc::now().timestamp())?;
             let (status, retry_after, body) = self.send(request, &call.path).await?;
             read(status, &body).map_err(|e| e.with_retry_after(retry_after))

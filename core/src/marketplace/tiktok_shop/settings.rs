@@ -5,6 +5,7 @@ use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Validate;
+use crate::marketplace::adaptive::AdaptiveLimitSettings;
 
 /// Where the TikTok Shop Partner API lives and which app Ocean Sync is there.
 #[derive(Args, Debug, Clone)]
@@ -56,6 +57,18 @@ pub struct TikTokShopSettings {
         default_value_t = 50
     )]
     pub order_detail_batch: usize,
+    /// How many times a call refused as over the limit (HTTP 429, code 36009002) is sent again, each after
+    /// the wait the fleet's adaptive limit books for it, before the refusal goes to the caller. Only with
+    /// a shared limiter (Redis); without one every refusal goes to the caller at once.
+    #[arg(
+        long = "tiktok-shop-max-429-retries",
+        env = "OCEAN_TIKTOK_SHOP_MAX_429_RETRIES",
+        default_value_t = 5
+    )]
+    pub max_429_retries: u32,
+    /// The fleet's adaptive limit per (app, shop, endpoint).
+    #[command(flatten)]
+    pub adaptive: AdaptiveLimitSettings,
 }
 
 impl TikTokShopSettings {
@@ -86,6 +99,7 @@ impl Validate for TikTokShopSettings {
         if self.order_detail_batch == 0 {
             problems.push("OCEAN_TIKTOK_SHOP_ORDER_DETAIL_BATCH must be at least 1".into());
         }
+        problems.extend(self.adaptive.problems());
         problems
     }
 }
@@ -104,6 +118,8 @@ pub(crate) mod tests {
             timeout_secs: 5,
             retries: 0,
             order_detail_batch: 50,
+            max_429_retries: 5,
+            adaptive: AdaptiveLimitSettings::default(),
         }
     }
 
@@ -118,6 +134,7 @@ pub(crate) mod tests {
         bad.api_base_url = "http://127.0.0.1:9/tiktok?x=1".into();
         bad.auth_base_url = "ftp://x".into();
         bad.order_detail_batch = 0;
-        assert_eq!(bad.problems().len(), 4, "{:?}", bad.problems());
+        bad.adaptive.burst = 0;
+        assert_eq!(bad.problems().len(), 5, "{:?}", bad.problems());
     }
 }

@@ -8,7 +8,7 @@
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{ApiCall, TikTokShopClient, join};
+use super::{ApiCall, ApiEndpoint, TikTokShopClient, join};
 use crate::marketplace::tiktok_shop::envelope::decode;
 use crate::marketplace::tiktok_shop::error::TikTokShopError;
 use crate::marketplace::tiktok_shop::types::{AuthorizedShop, AuthorizedShops, TokenGrant};
@@ -36,7 +36,7 @@ impl TikTokShopClient {
 
     /// The shops a consent covers, each with the `cipher` that later calls for it carry.
     pub async fn authorized_shops(&self, access_token: &SecretString) -> Result<Vec<AuthorizedShop>, TikTokShopError> {
-        let call = ApiCall::get(AUTHORIZED_SHOPS);
+        let call = ApiCall::get(ApiEndpoint::AuthorizedShops, AUTHORIZED_SHOPS);
         let shops: AuthorizedShops = self.call(&call, access_token, None, decode).await?;
         Ok(shops.shops)
     }

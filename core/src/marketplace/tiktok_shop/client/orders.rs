@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{ApiCall, ShopAuthorization, TikTokShopClient, collect_pages, plain_id};
+use super::{ApiCall, ApiEndpoint, ShopAuthorization, TikTokShopClient, collect_pages, plain_id};
 use crate::marketplace::tiktok_shop::error::TikTokShopError;
 use crate::marketplace::tiktok_shop::types::{Order, OrderDetails, OrderPage};
 
@@ -57,7 +57,7 @@ pub(super) fn order_search((from, to): (i64, i64), cursor: Option<&str>) -> Resu
         update_time_ge: from,
         update_time_lt: to,
     };
-    Ok(ApiCall::post_json(ORDER_SEARCH, &body)?
+    Ok(ApiCall::post_json(ApiEndpoint::OrderSearch, ORDER_SEARCH, &body)?
         .with("sort_field", "update_time")
         // The API sorts newest first unless told otherwise.
         .with("sort_order", "ASC")
@@ -70,6 +70,6 @@ pub(super) fn order_detail_calls(ids: &[String], batch: usize) -> Result<Vec<Api
     }
     Ok(ids
         .chunks(batch.max(1))
-        .map(|batch| ApiCall::get(ORDER_DETAIL).with("ids", batch.join(",")))
+        .map(|batch| ApiCall::get(ApiEndpoint::OrderDetail, ORDER_DETAIL).with("ids", batch.join(",")))
         .collect())
 }

@@ -1,7 +1,7 @@
 //! Products and their stock: cursor-paged search, one product's detail, the shop's warehouses, and the
 //! per-warehouse inventory read and write.
 
-use super::{ApiCall, ShopAuthorization, TikTokShopClient, collect_pages, plain_id};
+use super::{ApiCall, ApiEndpoint, ShopAuthorization, TikTokShopClient, collect_pages, plain_id};
 use crate::marketplace::tiktok_shop::envelope::decode_write;
 use crate::marketplace::tiktok_shop::error::TikTokShopError;
 use crate::marketplace::tiktok_shop::types::{
@@ -43,13 +43,18 @@ impl TikTokShopClient {
 
     /// One product with its SKUs, prices and per-warehouse stock.
     pub async fn product(&self, shop: &ShopAuthorization, product_id: &str) -> Result<Product, TikTokShopError> {
-        let call = ApiCall::get(format!("/product/202309/products/{}", plain_id(product_id)?));
+        let call = ApiCall::get(
+            ApiEndpoint::ProductDetail,
+            format!("/product/202309/products/{}", plain_id(product_id)?),
+        );
         self.shop_call(&call, shop).await
     }
 
     /// The shop's warehouses; stock is read and written per warehouse.
     pub async fn warehouses(&self, shop: &ShopAuthorization) -> Result<Vec<Warehouse>, TikTokShopError> {
-        let warehouses: Warehouses = self.shop_call(&ApiCall::get(WAREHOUSES), shop).await?;
+        let warehouses: Warehouses = self
+            .shop_call(&ApiCall::get(ApiEndpoint::Warehouses, WAREHOUSES), shop)
+            .await?;
         Ok(warehouses.warehouses)
     }
 
@@ -78,7 +83,7 @@ impl TikTokShopClient {
 }
 
 fn product_search(filter: &ProductFilter, cursor: Option<&str>) -> Result<ApiCall, TikTokShopError> {
-    Ok(ApiCall::post_json(PRODUCT_SEARCH, filter)?.paged(cursor))
+    Ok(ApiCall::post_json(ApiEndpoint::ProductSearch, PRODUCT_SEARCH, filter)?.paged(cursor))
 }
 
 pub(super) fn inventory_search(product_ids: &[String]) -> Result<ApiCall, TikTokShopError> {
@@ -90,7 +95,11 @@ pub(super) fn inventory_search(product_ids: &[String]) -> Result<ApiCall, TikTok
     for id in product_ids {
         plain_id(id)?;
     }
-    ApiCall::post_json(INVENTORY_SEARCH, &InventoryLookup { product_ids })
+    ApiCall::post_json(
+        ApiEndpoint::InventorySearch,
+        INVENTORY_SEARCH,
+        &InventoryLookup { product_ids },
+    )
 }
 
 pub(super) fn inventory_update(product_id: &str, skus: &[SkuInventory]) -> Result<ApiCall, TikTokShopError> {
@@ -105,5 +114,5 @@ pub(super) fn inventory_update(product_id: &str, skus: &[SkuInventory]) -> Resul
         plain_id(&sku.id)?;
     }
     let path = format!("/product/202309/products/{}/inventory/update", plain_id(product_id)?);
-    ApiCall::post_json(path, &InventoryUpdate { skus })
+    ApiCall::post_json(ApiEndpoint::InventoryUpdate, path, &InventoryUpdate { skus })
 }

@@ -40,7 +40,7 @@ fn the_documented_example_request_carries_the_published_signature() {
     let client = client("29a39d", "e59af819cc");
     let request = build(
         &client,
-        &ApiCall::get(auth::AUTHORIZED_SHOPS),
+        &ApiCall::get(ApiEndpoint::AuthorizedShops, auth::AUTHORIZED_SHOPS),
         Some("GCP_cipher"),
         1623812664,
     );
@@ -226,4 +226,20 @@ fn an_inventory_search_names_its_products_in_the_body() {
     assert_eq!(call.body.as_deref(), Some(&br#"{"product_ids":["1","2"]}"#[..]));
     assert!(products::inventory_search(&[]).is_err());
     assert!(products::inventory_search(&["1/2".into()]).is_err());
+}
+
+#[test]
+fn the_adaptive_key_names_the_endpoint_without_ids() {
+    let detail = |id: &str| ApiCall::get(ApiEndpoint::ProductDetail, format!("/product/202309/products/{id}"));
+    let (a, b) = (detail("1729"), detail("1730"));
+    let key = |call: &ApiCall, cipher| FleetLimit::key("app", cipher, call.endpoint);
+    assert_eq!(key(&a, Some("GCP_cipher")), key(&b, Some("GCP_cipher")));
+    assert_eq!(
+        key(&a, Some("GCP_cipher")),
+        AdaptiveKey::new("app", "GCP_cipher", "product-detail")
+    );
+    assert_ne!(key(&a, Some("GCP_cipher")), key(&a, Some("GCP_other")));
+    let shops = ApiCall::get(ApiEndpoint::AuthorizedShops, auth::AUTHORIZED_SHOPS);
+    assert_eq!(key(&shops, None), AdaptiveKey::new("app", "app", "authorized-shops"));
+    assert_eq!(key(&a, Some("a:b")).shop, "a_b", "no `:` inside a key part");
 }
