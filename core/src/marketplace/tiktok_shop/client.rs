@@ -49,6 +49,10 @@ pub struct ShopAuthorization {
     pub shop_cipher: String,
 }
 
+/// First wait before resending a call refused without `Retry-After`; it doubles with each refusal (0.5 s,
+/// 1 s, 2 s, 4 s, 8 s: about 15 s over the default five retries).
+const REFUSAL_BACKOFF: Duration = Duration::from_millis(500);
+
 /// Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
 pub struct TikTokShopClient {
@@ -200,6 +204,12 @@ impl TikTokShopClient {
                     if refusals < self.max_429_retries {
                         refusals += 1;
                         tracing::debug!(error.message = %e, refusals, "over the limit, sending again");
+                        // With `Retry-After` the fleet holds the key until then. Without it, the rate is cut
+                        // once per cooldown, so back off too: retries spaced only by the lowered rate would
+                        // all land inside the marketplace's refusal.
+                        if e.retry_after().is_none() {
+                            tokio::time::sleep(REFUSAL_BACKOFF * 2u32.pow(refusals.min(5) - 1)).await;
+                        }
                         continue;
                     }
                 }
