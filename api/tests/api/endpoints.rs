@@ -1,11 +1,32 @@
 //! Every account, integration, access and user endpoint: happy path, validation, 404/409/422, paging.
 
+use std::time::Duration;
+
 use ocean_core::domain::OrderStatus;
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::helpers::{ACCOUNTS, SECRET, TestApp, account_body, fields};
+
+/// Inserts order `n` of account `id` with Tokopedia status `code`, created at the SQL expression `created`
+/// of `$6` (`at`).
+async fn insert_order(pool: &PgPool, id: i64, n: usize, code: i32, amount: i64, created: &str, at: f64) {
+    sqlx::query(&format!(
+        r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status, total_amount,
+                                           order_created_at, raw)
+           VALUES ($1, $2, 'INV', $3, $4, $5, {created}, '{{}}')"#
+    ))
+    .bind(id)
+    .bind(n.to_string())
+    .bind(OrderStatus::from_tokopedia(code).as_str())
+    .bind(code.to_string())
+    .bind(amount)
+    .bind(at)
+    .execute(pool)
+    .await
+    .unwrap();
+}
 
 fn names(list: &serde_json::Value) -> Vec<String> {
     list["data"]["accounts"]
@@ -227,29 +248,16 @@ async fn set_primary_is_exclusive_and_deleting_the_primary_promotes_the_oldest(p
 async fn stats_compare_today_with_yesterday(pool: PgPool) {
     let api = TestApp::start(&pool).await;
     let id = api.create_account("Main", 1).await;
-    for (n, (age, amount, status)) in [
-        ("0", 100_000, 700),
-        ("0", 50_000, 220),
-        ("1 day", 100_000, 700),
-        ("0", 999_999, 0),
+    for (n, (age_days, amount, status)) in [
+        (0.0, 100_000, 700),
+        (0.0, 50_000, 220),
+        (1.0, 100_000, 700),
+        (0.0, 999_999, 0),
     ]
-    .iter()
+    .into_iter()
     .enumerate()
     {
-        sqlx::query(
-            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status, total_amount,
-                                               order_created_at, raw)
-               VALUES ($1, $2, 'INV', $3, $4, $5, now() - $6::interval, '{}')"#,
-        )
-        .bind(id)
-        .bind(n.to_string())
-        .bind(OrderStatus::from_tokopedia(*status).as_str())
-        .bind(status.to_string())
-        .bind(amount)
-        .bind(age)
-        .execute(&pool)
-        .await
-        .unwrap();
+        insert_order(&pool, id, n, status, amount, "now() - $6 * interval '1 day'", age_days).await;
     }
     let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/stats")).await;
     assert_eq!(status, StatusCode::OK);
@@ -287,38 +295,24 @@ async fn stats_and_dashboard_compare_the_same_hours_of_yesterday(pool: PgPool) {
         .await
         .unwrap()
     };
-    // Keep clear of midnight, where "today" turns into "yesterday" between inserting and asking.
-    let mut since_midnight = elapsed().await;
-    if !(10.0..=DAY - 70.0).contains(&since_midnight) {
-        let wait = if since_midnight < 10.0 {
-            10.0 - since_midnight
-        } else {
-            DAY - since_midnight
-        } + 11.0;
-        tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
-        since_midnight = elapsed().await;
-    }
+    // Keep clear of midnight, where "today" turns into "yesterday" between inserting and asking: near it,
+    // wait (by the database's clock) until the new day is 10 s old.
+    let since_midnight =
+        ocean_testkit::wait_for("a time of day clear of midnight", Duration::from_secs(120), || async {
+            let since_midnight = elapsed().await;
+            (10.0..=DAY - 70.0).contains(&since_midnight).then_some(since_midnight)
+        })
+        .await;
     // Seconds from the start of today (Jakarta), and the amount.
     let orders = [
         (since_midnight / 2.0, 150_000),
         (-DAY + since_midnight / 2.0, 100_000),
         (-(DAY - since_midnight) / 2.0, 200_000),
     ];
-    for (n, (offset, amount)) in orders.iter().enumerate() {
-        sqlx::query(
-            r#"INSERT INTO marketplace_orders (account_id, external_id, invoice, status, marketplace_status, total_amount,
-                                               order_created_at, raw)
-               VALUES ($1, $2, 'INV', 'completed', '700', $3,
-                       date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta') AT TIME ZONE 'Asia/Jakarta'
-                         + $4 * interval '1 second', '{}')"#,
-        )
-        .bind(id)
-        .bind(n.to_string())
-        .bind(amount)
-        .bind(offset)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let start_of_today = "date_trunc('day', now() AT TIME ZONE 'Asia/Jakarta') AT TIME ZONE 'Asia/Jakarta'";
+    for (n, (offset, amount)) in orders.into_iter().enumerate() {
+        let created = format!("{start_of_today} + $6 * interval '1 second'");
+        insert_order(&pool, id, n, 700, amount, &created, offset).await;
     }
     let (status, body) = api.get(&format!("{ACCOUNTS}/{id}/stats")).await;
     assert_eq!(status, StatusCode::OK);

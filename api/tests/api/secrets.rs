@@ -153,7 +153,7 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
     let worker = api.spawn_worker().await;
     let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
-    wait_for_outcome(&pool, id, 1, 0).await;
+    api.wait_for_outcome(ocean_core::domain::AccountId(id), 1, 0).await;
 
     // A secret the marketplace rejects. The token the fleet shares stays valid until it expires; expiring
     // it makes the next sync ask for a new one with the wrong secret.
@@ -171,7 +171,7 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
     assert_eq!(report["data"]["ok"], false, "{report}");
     let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
-    wait_for_outcome(&pool, id, 1, 1).await;
+    api.wait_for_outcome(ocean_core::domain::AccountId(id), 1, 1).await;
     let (status, failed) = call(&api, Method::GET, &account, None).await;
     assert_eq!(status, StatusCode::OK, "{failed}");
     assert!(
@@ -245,21 +245,4 @@ async fn call(api: &TestApp, method: Method, path: &str, body: Option<Value>) ->
         "an answer leaked the wrong secret: {answer}"
     );
     (status, answer)
-}
-
-async fn wait_for_outcome(pool: &PgPool, id: i64, syncs: i32, errors: i32) {
-    ocean_testkit::wait_for(
-        &format!("account {id} to reach {syncs} syncs and {errors} errors"),
-        Duration::from_secs(60),
-        || async {
-            let (sync_count, error_count): (i32, i32) =
-                sqlx::query_as("SELECT sync_count, error_count FROM integration_accounts WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(pool)
-                    .await
-                    .ok()?;
-            (sync_count >= syncs && error_count >= errors).then_some(())
-        },
-    )
-    .await;
 }

@@ -76,30 +76,27 @@ impl Receiver {
 
     /// Waits until `done` holds for what was received, and returns it.
     async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let received = self.received();
-            if done(&received) {
-                return received;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "waited for {what}; received {received:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        poll(what, || self.received(), |r| done(r)).await
     }
 }
 
 /// Waits until `done` holds for the sim's delivery log, and returns it.
 async fn wait_for_log(h: &Harness, what: &str, done: impl Fn(&DeliveryLog) -> bool) -> DeliveryLog {
+    poll(what, || h.tts().webhook_log(), done).await
+}
+
+/// Reads `read` until `done` holds for it (deliveries run on their own task), failing after `PATIENCE`.
+async fn poll<T: std::fmt::Debug>(what: &str, read: impl Fn() -> T, done: impl Fn(&T) -> bool) -> T {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let log = h.tts().webhook_log();
-        if done(&log) {
-            return log;
+        let value = read();
+        if done(&value) {
+            return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "waited for {what}; log {log:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited for {what}; saw {value:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
