@@ -9,6 +9,10 @@ use ocean_core::{
     config::{self, CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     connect::Connected,
     db::users,
+    marketplace::{
+        Marketplaces,
+        tiktok_shop::{self, TikTokShopSettings},
+    },
     monitoring::MetricsSettings,
     queue::QueueTiming,
 };
@@ -27,9 +31,11 @@ pub struct Settings {
     pub redis: RedisSettings,
     #[command(flatten)]
     pub crypto: CryptoSettings,
-    /// The api calls the marketplace only to test connections.
+    /// The api calls the marketplaces to test connections and to connect shops.
     #[command(flatten)]
     pub marketplace: MarketplaceSettings,
+    #[command(flatten)]
+    pub tiktok_shop: TikTokShopSettings,
     /// Installed by `main` (one exporter per process), not by [`Application::build`].
     #[command(flatten)]
     pub metrics: MetricsSettings,
@@ -51,6 +57,7 @@ impl Application {
             &settings.redis,
             &settings.crypto,
             &settings.marketplace,
+            &settings.tiktok_shop,
         ])?;
         let keyring = settings.crypto.keyring()?;
         let connected = Connected::open(&settings.database, &settings.redis, &keyring, QueueTiming::default()).await?;
@@ -60,8 +67,11 @@ impl Application {
                 .context("Failed to ensure the admin user")?;
         }
         // Connection tests spend the same per-app budgets and share the same tokens as the workers.
-        let marketplace =
-            crate::connection_test_client(&settings.marketplace)?.with_coordination(connected.coordination);
+        let coordination = connected.coordination;
+        let marketplaces = Marketplaces::new(
+            crate::connection_test_client(&settings.marketplace)?.with_coordination(coordination.clone()),
+            tiktok_shop::Adapter::new(&settings.tiktok_shop, Some(coordination))?,
+        );
         let listener = TcpListener::bind(&settings.api.addr)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.api.addr))?;
@@ -69,7 +79,7 @@ impl Application {
             pool: connected.pool,
             queue: connected.queue,
             keyring: Arc::new(keyring),
-            marketplace,
+            marketplaces,
             sync_all_spread: Duration::from_secs(settings.api.sync_all_spread_secs),
             auth_throttle: Arc::new(settings.api.auth_throttle()),
         };

@@ -7,6 +7,7 @@
 
 mod account_form;
 mod accounts;
+mod connect;
 mod form;
 mod layout;
 mod pages;
@@ -37,6 +38,8 @@ pub fn router() -> Router<AppState> {
             get(pages::settings).post(pages::save_settings),
         )
         .route("/integrations/{integration_id}/sync-all", post(accounts::sync_all))
+        .route("/integrations/{integration_id}/connect", post(connect::connect))
+        .route("/integrations/{integration_id}/callback", get(connect::callback))
         .route(accounts, get(accounts::manage).post(account_form::create))
         .route(&format!("{accounts}/live"), get(accounts::live))
         .route(&format!("{accounts}/new"), get(account_form::new_form))
@@ -49,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{accounts}/{{id}}/test"), post(account_form::test_stored))
         .route(&format!("{accounts}/{{id}}/sync"), post(accounts::sync_now))
         .route(&format!("{accounts}/{{id}}/resume"), post(accounts::resume))
+        .route(&format!("{accounts}/{{id}}/reconnect"), post(connect::reconnect))
         .route(&format!("{accounts}/{{id}}/set-primary"), post(accounts::set_primary))
         .route(
             &format!("{accounts}/{{id}}/remove"),

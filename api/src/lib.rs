@@ -25,7 +25,7 @@ use clap::Args;
 use ocean_core::{
     config::{MarketplaceSettings, Validate},
     crypto::Keyring,
-    marketplace::TokopediaClient,
+    marketplace::{Marketplaces, TokopediaClient},
     monitoring,
     queue::SyncQueue,
 };
@@ -102,8 +102,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub queue: SyncQueue,
     pub keyring: Arc<Keyring>,
-    /// Used by connection tests only (syncs run in workers).
-    pub marketplace: TokopediaClient,
+    /// Connection tests and connecting shops (syncs run in workers).
+    pub marketplaces: Marketplaces,
     pub sync_all_spread: Duration,
     /// Shared by bearer authentication and console sign-in, so both spend one budget per address.
     pub auth_throttle: Arc<throttle::AuthThrottle>,
@@ -123,6 +123,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::health::router())
         .routes(routes!(openapi_json))
         .merge(routes::accounts::router())
+        .merge(routes::authorizations::router())
         .merge(routes::grants::router())
         .merge(routes::integrations::router())
         .merge(routes::users::router())

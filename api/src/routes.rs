@@ -2,6 +2,7 @@
 //! the routes that are served.
 
 pub mod accounts;
+pub mod authorizations;
 pub mod grants;
 pub mod health;
 pub mod integrations;

@@ -14,8 +14,8 @@ pub struct Cli {
     /// API bearer token.
     #[arg(long, env = "OCEAN_API_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<secrecy::SecretString>,
-    /// Integration whose accounts to manage.
-    #[arg(long, default_value = "tokopedia", global = true)]
+    /// Integration whose accounts to manage (`GET /api/integrations` lists them).
+    #[arg(long, default_value = ocean_core::marketplace::tokopedia::ID, global = true)]
     pub integration: String,
     #[command(subcommand)]
     pub command: Command,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod consent;
 pub mod integrations;
 pub mod intents;
 pub mod inventory;

@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 mod account;
 mod catalog;
 
+pub use crate::marketplace::adapter::{AccountCredentials, AccountSecrets};
 pub use account::{Account, Freshness};
 pub use catalog::{CatalogOrder, CatalogProduct, OrderStatus, ProductStatus, WarehouseStock};
 
@@ -152,32 +152,5 @@ impl Feature {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-}
-
-/// The public half of an account's credentials, stored as plain JSONB: identifiers, not secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountCredentials {
-    /// Tokopedia app id (Fulfillment Service id).
-    pub fs_id: u64,
-    /// The shop this account syncs.
-    pub shop_id: u64,
-    /// OAuth client id of the app.
-    pub client_id: String,
-}
-
-/// The secret half, sealed with [`crate::crypto::Keyring`] before it reaches Postgres.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AccountSecrets {
-    pub client_secret: SecretString,
-}
-
-impl AccountSecrets {
-    /// The plaintext to seal. Only [`crate::db::accounts`] calls this, right before sealing.
-    pub fn to_plaintext(&self) -> Vec<u8> {
-        use secrecy::ExposeSecret;
-        serde_json::json!({ "client_secret": self.client_secret.expose_secret() })
-            .to_string()
-            .into_bytes()
     }
 }

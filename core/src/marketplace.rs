@@ -3,6 +3,7 @@
 //! neutral catalog. The TikTok Shop Partner API, which Tokopedia shops are moving onto, has its own
 //! self-contained client in [`tiktok_shop`].
 
+pub mod adapter;
 pub mod adaptive;
 pub mod catalog;
 pub mod client;
@@ -11,8 +12,10 @@ pub mod endpoint;
 pub mod envelope;
 pub mod error;
 pub mod tiktok_shop;
+pub mod tokopedia;
 pub mod types;
 
+pub use adapter::{AccountCredentials, AccountSecrets, AdapterError, ErrorClass, Marketplace, Marketplaces, Session};
 pub use client::{AppCredentials, TokopediaClient, order_windows};
 pub use endpoint::Endpoint;
 pub use error::MarketplaceError;

@@ -49,15 +49,15 @@ fn shops(body: &[u8]) -> Result<Vec<String>, TikTokShopError> {
 }
 
 fn order_search(body: &[u8]) -> Result<Vec<String>, TikTokShopError> {
-    decode::<OrderPage>(200, body).map(|d| d.orders.into_iter().map(|o| o.id).collect())
+    decode::<OrderPage>(200, body).map(|d| d.orders.into_iter().map(|o| o.item.id).collect())
 }
 
 fn order_detail(body: &[u8]) -> Result<Vec<String>, TikTokShopError> {
-    decode::<OrderDetails>(200, body).map(|d| d.orders.into_iter().map(|o| o.id).collect())
+    decode::<OrderDetails>(200, body).map(|d| d.orders.into_iter().map(|o| o.item.id).collect())
 }
 
 fn product_search(body: &[u8]) -> Result<Vec<String>, TikTokShopError> {
-    decode::<ProductPage>(200, body).map(|d| d.products.into_iter().map(|p| p.id).collect())
+    decode::<ProductPage>(200, body).map(|d| d.products.into_iter().map(|p| p.item.id).collect())
 }
 
 fn product_detail(body: &[u8]) -> Result<Vec<String>, TikTokShopError> {

@@ -114,6 +114,7 @@ impl<'a> TestAppBuilder<'a> {
                 encryption_keys: keys.clone(),
             },
             marketplace: sim.marketplace_settings(),
+            tiktok_shop: sim.tiktok_shop_settings(),
             metrics: MetricsSettings::default(),
         };
         let api = ocean_api::Application::build(settings).await.expect("build the api");
@@ -278,6 +279,7 @@ impl TestApp {
             database: database_settings(&self.database_url),
             redis: self.queue.settings(),
             marketplace: self.sim.marketplace_settings(),
+            tiktok_shop: self.sim.tiktok_shop_settings(),
             crypto: CryptoSettings {
                 encryption_keys: self.keys.clone(),
             },

@@ -10,6 +10,7 @@ use ocean_core::{
     crypto::Keyring,
     db::accounts::{self, NewAccount},
     domain::{Account, AccountCredentials, AccountSecrets, Feature},
+    marketplace::{tiktok_shop::TikTokShopSettings, tokopedia},
     queue::{self, QueueTiming, SyncQueue},
 };
 use ocean_sim::{AppConfig, ShopConfig, Sim, SimConfig};
@@ -86,6 +87,26 @@ impl SimServer {
             headroom: 0.9,
             retries: 2,
             max_rate_limit_retries: 20,
+        }
+    }
+
+    /// TikTok Shop settings pointing at this simulator, with its first TikTok Shop app (none: no app).
+    pub fn tiktok_shop_settings(&self) -> TikTokShopSettings {
+        let app = self.config.tiktok_shop.apps.first();
+        TikTokShopSettings {
+            api_base_url: format!("{}/tiktok-shop/api", self.base_url),
+            auth_base_url: format!("{}/tiktok-shop/auth", self.base_url),
+            authorize_url: format!("{}/tiktok-shop/auth/oauth/authorize", self.base_url),
+            service_id: String::new(),
+            redirect_url: String::new(),
+            app_key: app.map(|a| a.app_key.clone()).unwrap_or_default(),
+            app_secret: SecretString::from(app.map(|a| a.app_secret.clone()).unwrap_or_default()),
+            timeout_secs: 10,
+            retries: 2,
+            order_detail_batch: 50,
+            max_429_retries: 20,
+            refresh_margin_secs: 3600,
+            adaptive: Default::default(),
         }
     }
 }
@@ -332,15 +353,15 @@ pub fn keyring() -> Keyring {
 /// tests and benchmarks create it directly in Postgres.
 pub fn new_account(app: &AppConfig, shop: &ShopConfig, name: &str, interval: i32) -> NewAccount {
     NewAccount {
-        integration_id: "tokopedia".into(),
+        integration_id: tokopedia::ID.into(),
         account_name: name.into(),
         account_identifier: format!("shop_{}", shop.shop_id),
-        credentials: AccountCredentials {
+        credentials: AccountCredentials::Tokopedia(tokopedia::TokopediaCredentials {
             fs_id: app.fs_id,
             shop_id: shop.shop_id,
             client_id: app.client_id.clone(),
-        },
-        secrets: AccountSecrets {
+        }),
+        secrets: AccountSecrets::Tokopedia {
             client_secret: SecretString::from(app.client_secret.clone()),
         },
         enabled: true,

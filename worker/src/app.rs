@@ -5,7 +5,7 @@ use clap::Args;
 use ocean_core::{
     config::{self, CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     connect::Connected,
-    marketplace::TokopediaClient,
+    marketplace::{Marketplaces, TokopediaClient, tiktok_shop},
     monitoring::MetricsSettings,
     queue::SyncQueue,
 };
@@ -22,6 +22,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     #[command(flatten)]
     pub marketplace: MarketplaceSettings,
+    #[command(flatten)]
+    pub tiktok_shop: tiktok_shop::TikTokShopSettings,
     #[command(flatten)]
     pub crypto: CryptoSettings,
     #[command(flatten)]
@@ -47,13 +49,18 @@ impl Application {
             &settings.redis,
             &settings.crypto,
             &settings.marketplace,
+            &settings.tiktok_shop,
         ])?;
         let keyring = settings.crypto.keyring()?;
         let timing = settings.worker.queue_timing();
         let connected = Connected::open(&settings.database, &settings.redis, &keyring, timing).await?;
-        let client = TokopediaClient::new(&settings.marketplace)?.with_coordination(connected.coordination);
+        let coordination = connected.coordination;
+        let marketplaces = Marketplaces::new(
+            TokopediaClient::new(&settings.marketplace)?.with_coordination(coordination.clone()),
+            tiktok_shop::Adapter::new(&settings.tiktok_shop, Some(coordination))?,
+        );
         let queue = connected.queue;
-        let ctx = SyncContext::new(connected.pool, keyring, client, queue.clone(), &settings.worker);
+        let ctx = SyncContext::new(connected.pool, keyring, marketplaces, queue.clone(), &settings.worker);
         Ok(Self {
             ctx,
             queue,

@@ -6,14 +6,13 @@ use std::time::{Duration, Instant};
 use ocean_core::{
     crypto::Keyring,
     db::{
-        accounts::{self, SecretsError},
-        intents,
+        accounts, intents,
         leases::{self, Lease},
         logs::{self, SyncLog},
     },
     domain::{Account, Outcome},
     feed,
-    marketplace::{MarketplaceError, TokopediaClient},
+    marketplace::{AdapterError, ErrorClass, Marketplaces},
     monitoring,
     queue::{SyncJob, SyncQueue},
 };
@@ -27,7 +26,8 @@ use crate::streams::{Completion, Report, count_records, sync_streams};
 pub struct SyncContext {
     pub pool: PgPool,
     pub keyring: Keyring,
-    pub client: TokopediaClient,
+    /// Every marketplace adapter; each account syncs through its own.
+    pub marketplaces: Marketplaces,
     /// For follow-up jobs (a request that arrived while the account was syncing, or a continuation).
     pub queue: SyncQueue,
     /// Written into the lease so operators can see who syncs what.
@@ -47,14 +47,14 @@ impl SyncContext {
     pub fn new(
         pool: PgPool,
         keyring: Keyring,
-        client: TokopediaClient,
+        marketplaces: Marketplaces,
         queue: SyncQueue,
         settings: &crate::WorkerSettings,
     ) -> Self {
         Self {
             pool,
             keyring,
-            client,
+            marketplaces,
             queue,
             worker_name: crate::unique_worker_name(),
             lease_ttl: settings.lease_ttl(),
@@ -70,11 +70,9 @@ impl SyncContext {
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
-    Marketplace(#[from] MarketplaceError),
-    #[error("no client secret is stored for this account")]
-    MissingSecret,
-    #[error("stored credentials could not be opened: {0}")]
-    Secrets(#[from] SecretsError),
+    Marketplace(#[from] AdapterError),
+    #[error("the marketplace kept refusing {0} stock rows for lack of budget; they go out next sync")]
+    StockThrottled(usize),
     #[error("another sync of this account took over (lease lost)")]
     LeaseLost,
     #[error("database error while saving results")]
@@ -259,6 +257,12 @@ impl Run<'_> {
                 tracing::info!(account_id = %id, products = report.products, orders = report.orders, "sync finished");
                 Ok(None)
             }
+            Err(SyncError::Marketplace(error)) if error.class() == ErrorClass::NeedsReauthorization => {
+                let message = error.to_string();
+                tracing::warn!(account_id = %id, error.message = %message, "shop authorization lapsed; waiting for the seller");
+                leases::record_needs_reauthorization(&mut *tx, lease, &message).await?;
+                Ok(Some(message))
+            }
             Err(error) => {
                 let message = error.to_string();
                 tracing::warn!(account_id = %id, error.message = %message, "sync failed");
@@ -284,7 +288,7 @@ impl Run<'_> {
             details: json!({
                 "worker": self.ctx.worker_name,
                 "order_windows": report.order_windows,
-                "couriers": report.couriers.as_ref().and_then(Value::as_array).map(Vec::len),
+                "couriers": report.logistics.as_ref().and_then(|l| l["couriers"].as_array()).map(Vec::len),
                 "stock_pushed": report.stock_pushed,
                 "stock_refused": report.stock_refused,
                 "request": self.job.seq,
@@ -307,8 +311,8 @@ impl Run<'_> {
 /// What a finished sync merges into the account's metadata: shop info, and couriers when read.
 fn account_metadata(report: &Report) -> Value {
     let mut metadata = json!({ "shop_info": report.shop });
-    if let Some(couriers) = &report.couriers {
-        metadata["logistics"] = json!({ "couriers": couriers });
+    if let Some(logistics) = &report.logistics {
+        metadata["logistics"] = logistics.clone();
     }
     metadata
 }

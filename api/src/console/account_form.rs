@@ -26,7 +26,7 @@ use crate::{
     error::ApiError,
     extract::AppJson,
     routes::accounts::{
-        AccountView,
+        AccountView, CredentialsView,
         input::{CreateAccount, CredentialsInput, TestConnection, UpdateAccount},
         sync, write,
     },
@@ -90,11 +90,12 @@ impl AccountForm {
             ..Self::default()
         };
         form.values.insert("account_name", a.account_name.clone());
-        form.values.insert("credentials.fs_id", a.credentials.fs_id.to_string());
-        form.values
-            .insert("credentials.shop_id", a.credentials.shop_id.to_string());
-        form.values
-            .insert("credentials.client_id", a.credentials.client_id.clone());
+        // Only form-connected shops have credentials to edit; the others renew theirs by Reconnect.
+        if let CredentialsView::Tokopedia(c) = &a.credentials {
+            form.values.insert("credentials.fs_id", c.fs_id.to_string());
+            form.values.insert("credentials.shop_id", c.shop_id.to_string());
+            form.values.insert("credentials.client_id", c.client_id.clone());
+        }
         form.values
             .insert("sync_interval_minutes", a.sync_interval_minutes.to_string());
         form

@@ -160,7 +160,7 @@ fn account_card(user: &ConsoleUser, integration_id: &str, a: &AccountView, now: 
                 " " a href=(url) { (a.account_name) }
                 @if a.is_primary { " " span.primary-marker { "(Primary)" } }
             }
-            p.meta { "Shop ID: " (a.credentials.shop_id) " · " (layout::interval(a.sync_interval_minutes)) }
+            p.meta { "Shop ID: " (a.credentials.shop_id()) " · " (layout::interval(a.sync_interval_minutes)) }
             p.status {
                 "Status: " span.state.badge.(status_class(a)) { (status_text(a)) }
                 " | Last sync: " span.last-sync { (ago(a.last_sync_at, now)) }
@@ -175,7 +175,10 @@ fn account_card(user: &ConsoleUser, integration_id: &str, a: &AccountView, now: 
                 form.inline method="get" action=(format!("{url}/edit")) {
                     button type="submit" disabled[!editor] title=[(!editor).then_some(EDITOR_NEEDED)] { "Edit" }
                 }
-                @if a.paused_at.is_some() {
+                @if a.status == "needs_reauthorization" {
+                    (action_button(user, &format!("{url}/reconnect"), "Reconnect", admin,
+                        "Needs the admin role on this account: the seller consents again", back))
+                } @else if a.paused_at.is_some() {
                     (action_button(user, &format!("{url}/resume"), "Resume", editor, EDITOR_NEEDED, back))
                 } @else {
                     (action_button(user, &format!("{url}/sync"), "Sync Now", editor && a.enabled,
@@ -205,6 +208,9 @@ fn status_class(a: &AccountView) -> &'static str {
 fn status_text(a: &AccountView) -> String {
     if a.sync_running_since.is_some() {
         return "Syncing…".into();
+    }
+    if a.status == "needs_reauthorization" {
+        return "Needs reauthorization: reconnect the shop".into();
     }
     if a.paused_at.is_some() {
         return "Paused after repeated failures".into();
@@ -455,7 +461,7 @@ pub async fn remove_page(
     let content = html! {
         h1 { "Remove " (account.account_name) "?" }
         div.card {
-            p { "This disconnects shop " (account.credentials.shop_id) " from Ocean ERP and deletes its synced
+            p { "This disconnects shop " (account.credentials.shop_id()) " from Ocean ERP and deletes its synced
                  products, orders and mappings. Its sync history is kept. This cannot be undone." }
             @if account.is_primary { p { "Another account becomes primary." } }
             div.actions {

@@ -8,7 +8,10 @@ use axum::{
 };
 use chrono::Utc;
 use maud::{Markup, html};
-use ocean_core::db::reports;
+use ocean_core::{
+    db::reports,
+    marketplace::{Marketplace, adapter::Connect},
+};
 use serde::Deserialize;
 
 use super::{
@@ -100,9 +103,27 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, _form: 
     }
 }
 
-/// The Integrations page: the Tokopedia card as the design draws it.
+/// The Integrations page: one card per marketplace, as the design draws the first.
 pub async fn integrations(State(state): State<AppState>, user: ConsoleUser) -> Result<Markup, ConsoleError> {
-    let integration_id = "tokopedia";
+    let mut cards = Vec::new();
+    for marketplace in Marketplace::ALL {
+        cards.push(integration_card(&state, &user, marketplace).await?);
+    }
+    let content = html! {
+        h1 { "Integrations" }
+        @for card in cards { (card) }
+    };
+    Ok(page("Integrations", &user, Nav::Integrations, content))
+}
+
+/// One integration's card: its accounts, their state, and what the user may do.
+async fn integration_card(
+    state: &AppState,
+    user: &ConsoleUser,
+    marketplace: Marketplace,
+) -> Result<Markup, ConsoleError> {
+    let (state, user) = (state.clone(), user);
+    let integration_id = marketplace.id();
     let integration = integration_view(&state, &user, integration_id).await?;
     let list = view_list(&state, &user.auth(), integration_id, 1).await?;
     let summary = reports::totals(&state.pool, integration_id, list.visible.as_deref()).await?;
@@ -115,14 +136,14 @@ pub async fn integrations(State(state): State<AppState>, user: ConsoleUser) -> R
         _ => format!("{} of {total} active", summary.active_accounts),
     };
     let base = format!("/integrations/{integration_id}");
-    let can_sync = total > 0 && super::accounts::can_sync_any(&state, &user, integration_id).await?;
-    let content = html! {
-        h1 { "Integrations" }
-        section.card.integration aria-labelledby="tokopedia-title" {
-            h2 #tokopedia-title { (integration.name) }
+    let can_sync = total > 0 && super::accounts::can_sync_any(&state, user, integration_id).await?;
+    let card = html! {
+        section.card.integration aria-labelledby=(format!("{integration_id}-title")) {
+            h2 id=(format!("{integration_id}-title")) { (integration.name) }
             @if let Some(description) = &integration.description { p.muted { (description) } }
             p { "Connected: " strong { (total) " account" @if total != 1 { "s" } } }
-            p { "Status: " span #integration-status { (status) } " | Last sync: " (ago(last_sync, now)) }
+            p { "Status: " span.integration-status id=(format!("{integration_id}-status")) { (status) }
+                " | Last sync: " (ago(last_sync, now)) }
             @if !list.accounts.is_empty() {
                 h3 { "Accounts:" }
                 ul.accounts-summary {
@@ -140,14 +161,18 @@ pub async fn integrations(State(state): State<AppState>, user: ConsoleUser) -> R
             }
             div.actions {
                 a.button href=(format!("{base}/accounts")) { "Manage Accounts" }
-                (layout::action_button(&user, &format!("{base}/sync-all"), "Sync All", can_sync,
+                @if marketplace.connect() == Connect::Consent {
+                    (layout::action_button(user, &format!("{base}/connect"), &format!("Connect {}", integration.name),
+                        user.user.is_admin, "Only global admins connect shops", &format!("{base}/accounts")))
+                }
+                (layout::action_button(user, &format!("{base}/sync-all"), "Sync All", can_sync,
                     "Needs the editor role on at least one account", &format!("{base}/accounts")))
                 a.button href=(format!("{base}/settings")) { "Settings" }
                 a.button href=(format!("{base}/dashboard")) { "Dashboard" }
             }
         }
     };
-    Ok(page("Integrations", &user, Nav::Integrations, content))
+    Ok(card)
 }
 
 #[derive(Debug, Default, Deserialize)]

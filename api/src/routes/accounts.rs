@@ -6,10 +6,13 @@ pub(crate) mod sync;
 mod view;
 pub(crate) mod write;
 
-use ocean_core::db::integrations::{self, Integration};
+use ocean_core::{
+    db::integrations::{self, Integration},
+    marketplace::{Marketplace, adapter::Connect},
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use view::{AccountList, AccountView, LogPage, LogView, Summary};
+pub use view::{AccountList, AccountView, CredentialsView, LogPage, LogView, Summary};
 
 use crate::{
     AppState,
@@ -30,16 +33,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(read::logs))
 }
 
-/// The integration, if it is one with an implemented marketplace (only `tokopedia` today).
+/// The integration, if the `integrations` table lists it and a marketplace adapter implements it.
 pub async fn known_integration(state: &AppState, integration_id: &str) -> Result<Integration> {
     integrations::get(&state.pool, integration_id)
         .await?
-        .filter(|i| i.integration_id == "tokopedia")
+        .filter(|i| Marketplace::of(&i.integration_id).is_some())
         .ok_or_else(|| {
+            let known: Vec<String> = Marketplace::ALL.iter().map(|m| format!("`{}`", m.id())).collect();
             ApiError::NotFound(format!(
-                "unknown integration `{integration_id}`; the implemented one is `tokopedia`"
+                "unknown integration `{integration_id}`; the implemented ones are {}",
+                known.join(", ")
             ))
         })
+}
+
+/// Refuses credentials typed in for an integration whose shops connect through the marketplace's
+/// consent page.
+pub fn form_integration(integration_id: &str) -> Result<()> {
+    match Marketplace::of(integration_id).map(Marketplace::connect) {
+        Some(Connect::Consent) => Err(ApiError::Validation(vec![crate::error::FieldError {
+            field: "credentials".into(),
+            reason: format!(
+                "shops of `{integration_id}` connect through the marketplace's consent page: \
+                 POST /api/integrations/{integration_id}/authorizations"
+            ),
+        }])),
+        _ => Ok(()),
+    }
 }
 
 /// One page of the accounts the caller can see, each with its figures, without the list's summary (for

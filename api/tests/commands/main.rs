@@ -9,6 +9,7 @@ use ocean_core::{
     crypto::Keyring,
     db::accounts::{self, NewAccount},
     domain::{AccountCredentials, AccountId, AccountSecrets, Feature},
+    marketplace::tokopedia::TokopediaCredentials,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -95,7 +96,10 @@ async fn secret_of(pool: &PgPool, keyring: &Keyring, id: AccountId) -> String {
         .await
         .expect("open secret")
         .expect("sealed secret");
-    secrets.client_secret.expose_secret().to_owned()
+    match secrets {
+        AccountSecrets::Tokopedia { client_secret } => client_secret.expose_secret().to_owned(),
+        other => panic!("not a client secret: {other:?}"),
+    }
 }
 
 /// An enabled account under `tokopedia` for `shop_<shop_id>`, its secret sealed with `keys`.
@@ -104,12 +108,12 @@ async fn account_with_secret(pool: &PgPool, keys: &Keyring, shop_id: u64, secret
         integration_id: "tokopedia".into(),
         account_name: format!("Shop {shop_id}"),
         account_identifier: format!("shop_{shop_id}"),
-        credentials: AccountCredentials {
+        credentials: AccountCredentials::Tokopedia(TokopediaCredentials {
             fs_id: 1,
             shop_id,
             client_id: "client".into(),
-        },
-        secrets: AccountSecrets {
+        }),
+        secrets: AccountSecrets::Tokopedia {
             client_secret: SecretString::from(secret.to_owned()),
         },
         enabled: true,

@@ -4,6 +4,7 @@ use ocean_api::commands::legacy::{self, FieldProblem, RowOutcome};
 use ocean_core::{
     db::accounts,
     domain::{AccountCredentials, AccountId},
+    marketplace::tokopedia::TokopediaCredentials,
 };
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -76,11 +77,11 @@ async fn migration_converts_option_a_rows_once_and_seals_their_secrets(pool: PgP
     assert_eq!(jkt.account_identifier, "shop_67890");
     assert_eq!(
         jkt.credentials.0,
-        AccountCredentials {
+        AccountCredentials::Tokopedia(TokopediaCredentials {
             fs_id: 12345,
             shop_id: 67890,
             client_id: "client-jkt".into()
-        }
+        })
     );
     assert!(jkt.enabled && jkt.auto_sync && jkt.is_primary);
     assert_eq!(jkt.sync_interval_minutes, 30);

@@ -105,6 +105,8 @@ pub async fn update(
             secret_key_id = COALESCE($6, secret_key_id),
             status = CASE WHEN $7 = false THEN 'inactive'
                           WHEN $7 = true AND NOT enabled THEN 'pending'
+                          -- New secrets are the seller's answer to a lapsed authorization.
+                          WHEN $5::bytea IS NOT NULL AND status = 'needs_reauthorization' THEN 'pending'
                           ELSE status END,
             next_sync_at = CASE WHEN $7 = true AND NOT enabled THEN now()
                                 WHEN $9::int IS NOT NULL
@@ -286,6 +288,46 @@ pub async fn list(db: impl PgExecutor<'_>, integration_id: &str) -> Result<Vec<A
 pub async fn get(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE id = $1");
     sqlx::query_as(&sql).bind(id).fetch_optional(db).await
+}
+
+/// Replaces an account's tokens and their expiries in one write (a refresh may rotate both tokens:
+/// storing one without the other would lose the account). Status and pause are left alone.
+pub async fn store_tokens(
+    db: impl PgExecutor<'_>,
+    keyring: &Keyring,
+    id: AccountId,
+    credentials: &AccountCredentials,
+    secrets: &AccountSecrets,
+) -> Result<(), sqlx::Error> {
+    let sealed = keyring.seal(&secrets.to_plaintext());
+    sqlx::query(
+        r#"UPDATE integration_accounts
+           SET credentials = $2, secret_ciphertext = $3, secret_key_id = $4, updated_at = now()
+           WHERE id = $1"#,
+    )
+    .bind(id)
+    .bind(Json(credentials))
+    .bind(&sealed.bytes)
+    .bind(&sealed.key_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The integration's account with `identifier`, if any.
+pub async fn find_by_identifier(
+    db: impl PgExecutor<'_>,
+    integration_id: &str,
+    identifier: &str,
+) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM integration_accounts WHERE integration_id = $1 AND account_identifier = $2"
+    );
+    sqlx::query_as(&sql)
+        .bind(integration_id)
+        .bind(identifier)
+        .fetch_optional(db)
+        .await
 }
 
 /// Opens the account's sealed secrets.

@@ -164,7 +164,7 @@ pub async fn upsert_shop_mapping(
     conn: &mut PgConnection,
     integration_id: &str,
     account_id: AccountId,
-    shop_id: u64,
+    shop_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         r#"INSERT INTO integration_mappings (integration_id, account_id, entity_type, external_id)
@@ -173,7 +173,7 @@ pub async fn upsert_shop_mapping(
     )
     .bind(integration_id)
     .bind(account_id)
-    .bind(shop_id.to_string())
+    .bind(shop_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -198,7 +198,32 @@ pub async fn counts(db: impl sqlx::PgExecutor<'_>, account_id: AccountId) -> Res
     .await
 }
 
-/// Shop info as stored in the account's metadata.
-pub fn shop_metadata(shop: &crate::marketplace::types::ShopInfo) -> Value {
-    serde_json::to_value(shop).unwrap_or(Value::Null)
+/// Where a seller SKU lives in a shop whose stock is kept per warehouse: its product, the
+/// marketplace's SKU id and the first warehouse that stocks it, from the synced catalog.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SkuPlace {
+    pub seller_sku: String,
+    pub product_id: String,
+    pub sku_id: String,
+    pub warehouse_id: String,
+}
+
+pub async fn sku_places(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: AccountId,
+    seller_skus: &[String],
+) -> Result<Vec<SkuPlace>, sqlx::Error> {
+    sqlx::query_as(
+        r#"SELECT DISTINCT ON (s->>'seller_sku')
+                  s->>'seller_sku' AS seller_sku, p.external_id AS product_id, s->>'id' AS sku_id,
+                  s->'inventory'->0->>'warehouse_id' AS warehouse_id
+           FROM marketplace_products p, jsonb_array_elements(p.raw->'skus') s
+           WHERE p.account_id = $1 AND s->>'seller_sku' = ANY($2)
+             AND s->>'id' IS NOT NULL AND s->'inventory'->0->>'warehouse_id' IS NOT NULL
+           ORDER BY s->>'seller_sku', p.external_id"#,
+    )
+    .bind(account_id)
+    .bind(seller_skus)
+    .fetch_all(db)
+    .await
 }

@@ -159,6 +159,33 @@ pub async fn record_failure(
     .await
 }
 
+/// Marks a sync that failed because the marketplace no longer accepts the shop's authorization (revoked,
+/// or expired past refreshing), and releases the lease. The account waits for the seller: it is paused,
+/// so the scheduler leaves it alone, until new credentials (Reconnect) lift the pause. False if the lease
+/// was lost.
+pub async fn record_needs_reauthorization(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        r#"UPDATE integration_accounts
+           SET status = 'needs_reauthorization', error_count = error_count + 1, last_error = $3,
+               last_sync_finished_at = now(), consecutive_failures = consecutive_failures + 1,
+               paused_at = COALESCE(paused_at, now()),
+               paused_reason = 'the shop''s authorization lapsed: reconnect it to sync again',
+               sync_served_seq = sync_started_seq,
+               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+           WHERE id = $1 AND lease_token = $2"#,
+    )
+    .bind(lease.account_id)
+    .bind(lease.token)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Saves how far orders have been read, fenced by the lease.
 pub async fn save_orders_cursor(
     conn: &mut PgConnection,
@@ -174,11 +201,12 @@ pub async fn save_orders_cursor(
     Ok(result.rows_affected() == 1)
 }
 
-/// Saves (or, with `None`, clears) the next product page of an unfinished catalog pass, fenced.
+/// Saves (or, with `None`, clears) the cursor of the next product page of an unfinished catalog pass
+/// (the marketplace's page number or page token), fenced.
 pub async fn save_products_cursor(
     conn: &mut PgConnection,
     lease: Lease,
-    next_page: Option<i32>,
+    next_page: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("UPDATE integration_accounts SET products_cursor = $3 WHERE id = $1 AND lease_token = $2")
         .bind(lease.account_id)
@@ -189,7 +217,7 @@ pub async fn save_products_cursor(
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn products_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<i32>, sqlx::Error> {
+pub async fn products_cursor(db: impl PgExecutor<'_>, id: AccountId) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT products_cursor FROM integration_accounts WHERE id = $1")
         .bind(id)
         .fetch_one(db)

@@ -304,6 +304,7 @@ pub struct AdaptiveLimitSettings {
     /// Requests per second a (shop, endpoint) starts from and never exceeds; the reported limit is
     /// 50 per store.
     #[arg(
+        id = "tiktok-shop-rate-ceiling",
         long = "tiktok-shop-rate-ceiling",
         env = "OCEAN_TIKTOK_SHOP_RATE_CEILING",
         default_value_t = 50.0
@@ -311,6 +312,7 @@ pub struct AdaptiveLimitSettings {
     pub ceiling: f64,
     /// Requests per second a 429 never lowers a (shop, endpoint) below.
     #[arg(
+        id = "tiktok-shop-rate-floor",
         long = "tiktok-shop-rate-floor",
         env = "OCEAN_TIKTOK_SHOP_RATE_FLOOR",
         default_value_t = 1.0
@@ -318,6 +320,7 @@ pub struct AdaptiveLimitSettings {
     pub floor: f64,
     /// Factor a 429 multiplies the rate by (above 0, below 1).
     #[arg(
+        id = "tiktok-shop-rate-decrease",
         long = "tiktok-shop-rate-decrease",
         env = "OCEAN_TIKTOK_SHOP_RATE_DECREASE",
         default_value_t = 0.5
@@ -326,6 +329,7 @@ pub struct AdaptiveLimitSettings {
     /// Milliseconds after a decrease during which further 429s of the same key (echoes of one burst, from
     /// any pod) do not lower the rate again.
     #[arg(
+        id = "tiktok-shop-rate-cooldown-ms",
         long = "tiktok-shop-rate-cooldown-ms",
         env = "OCEAN_TIKTOK_SHOP_RATE_COOLDOWN_MS",
         default_value_t = 2000
@@ -333,6 +337,7 @@ pub struct AdaptiveLimitSettings {
     pub cooldown_ms: u64,
     /// Requests per second a success adds to the rate, at most once per probe interval.
     #[arg(
+        id = "tiktok-shop-rate-increase",
         long = "tiktok-shop-rate-increase",
         env = "OCEAN_TIKTOK_SHOP_RATE_INCREASE",
         default_value_t = 1.0
@@ -340,6 +345,7 @@ pub struct AdaptiveLimitSettings {
     pub increase: f64,
     /// Milliseconds between two increases of one key, fleet-wide.
     #[arg(
+        id = "tiktok-shop-rate-probe-interval-ms",
         long = "tiktok-shop-rate-probe-interval-ms",
         env = "OCEAN_TIKTOK_SHOP_RATE_PROBE_INTERVAL_MS",
         default_value_t = 1000
@@ -347,6 +353,7 @@ pub struct AdaptiveLimitSettings {
     pub probe_interval_ms: u64,
     /// Requests a (shop, endpoint) may send at once.
     #[arg(
+        id = "tiktok-shop-rate-burst",
         long = "tiktok-shop-rate-burst",
         env = "OCEAN_TIKTOK_SHOP_RATE_BURST",
         default_value_t = 1
@@ -354,6 +361,7 @@ pub struct AdaptiveLimitSettings {
     pub burst: u32,
     /// Seconds an untouched key keeps its learnt rate before it starts again from the ceiling.
     #[arg(
+        id = "tiktok-shop-rate-idle-secs",
         long = "tiktok-shop-rate-idle-secs",
         env = "OCEAN_TIKTOK_SHOP_RATE_IDLE_SECS",
         default_value_t = 600

@@ -9,6 +9,7 @@
 //! This module stands alone: it shares no type with the Tokopedia client, so the adapter that puts both
 //! marketplaces behind one boundary can wrap it as it is.
 
+mod adapter;
 mod client;
 pub mod envelope;
 pub mod error;
@@ -16,6 +17,7 @@ mod settings;
 pub mod sign;
 pub mod types;
 
+pub use adapter::{Adapter, Connection, ID, STOCK_ROWS_PER_CALL, Session, TikTokShopCredentials};
 pub(crate) use client::ApiEndpoint;
 pub use client::{PAGE_SIZE, ShopAuthorization, TikTokShopClient};
 pub use error::{ErrorClass, TikTokShopError};

@@ -13,6 +13,14 @@ pub struct WithRaw<T> {
     pub raw: Value,
 }
 
+impl<T> std::ops::Deref for WithRaw<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.item
+    }
+}
+
 impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Value::deserialize(d)?;

@@ -10,7 +10,7 @@ mod rate_limits;
 use std::collections::BTreeSet;
 
 use ocean_core::config::Validate;
-use ocean_core::marketplace::adaptive::{AdaptiveKey, AdaptiveLimitSettings};
+use ocean_core::marketplace::adaptive::AdaptiveKey;
 use ocean_core::marketplace::coordination::Coordination;
 use ocean_core::marketplace::tiktok_shop::types::{
     OrderStatus, ProductFilter, ProductPage, SkuInventory, TokenGrant, WarehouseStock,
@@ -49,15 +49,12 @@ fn world() -> SimConfig {
 
 fn settings(sim: &SimServer, app_secret: &str) -> TikTokShopSettings {
     let settings = TikTokShopSettings {
-        api_base_url: format!("{}/tiktok-shop/api", sim.base_url),
-        auth_base_url: format!("{}/tiktok-shop/auth", sim.base_url),
         app_key: APP_KEY.into(),
         app_secret: SecretString::from(app_secret.to_owned()),
-        timeout_secs: 10,
         retries: 0,
         order_detail_batch: DETAIL_BATCH,
         max_429_retries: 5,
-        adaptive: AdaptiveLimitSettings::default(),
+        ..sim.tiktok_shop_settings()
     };
     assert!(settings.problems().is_empty(), "{:?}", settings.problems());
     settings

@@ -6,6 +6,7 @@ use std::fmt;
 use ocean_core::{
     db::{accounts::NewAccount, legacy::LegacyIntegration},
     domain::{AccountCredentials, AccountSecrets, Feature},
+    marketplace::tokopedia::{self, TokopediaCredentials},
 };
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -13,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::validation;
 
 /// The platform Option A rows are converted to.
-pub const PLATFORM: &str = "tokopedia";
+pub const PLATFORM: &str = tokopedia::ID;
 
 const DEFAULT_FEATURES: [Feature; 3] = [
     Feature::ProductManagement,
@@ -119,12 +120,12 @@ pub fn new_account(row: &LegacyIntegration) -> Result<NewAccount, Vec<FieldProbl
                 integration_id: PLATFORM.to_owned(),
                 account_name,
                 account_identifier: format!("shop_{shop_id}"),
-                credentials: AccountCredentials {
+                credentials: AccountCredentials::Tokopedia(TokopediaCredentials {
                     fs_id,
                     shop_id,
                     client_id,
-                },
-                secrets: AccountSecrets { client_secret },
+                }),
+                secrets: AccountSecrets::Tokopedia { client_secret },
                 enabled,
                 auto_sync,
                 sync_interval_minutes: interval,

@@ -4,6 +4,7 @@
 use ocean_core::{
     db::accounts::{AccountUpdate, ListQuery, NewAccount, SortKey},
     domain::{AccountCredentials, AccountSecrets, Feature},
+    marketplace::tokopedia::TokopediaCredentials,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -179,7 +180,7 @@ impl Check {
 
 /// Validated credentials: identifiers plus the secret when one was given.
 pub struct ParsedCredentials {
-    pub public: AccountCredentials,
+    pub public: TokopediaCredentials,
     pub secret: Option<SecretString>,
 }
 
@@ -199,7 +200,7 @@ fn credentials(
         None
     };
     Some(ParsedCredentials {
-        public: AccountCredentials {
+        public: TokopediaCredentials {
             fs_id: fs_id?,
             shop_id: shop_id?,
             client_id: client_id?,
@@ -230,8 +231,8 @@ impl CreateAccount {
                 integration_id: integration_id.to_owned(),
                 account_name: account_name?,
                 account_identifier: account_identifier?,
-                credentials: creds.public,
-                secrets: AccountSecrets {
+                credentials: AccountCredentials::Tokopedia(creds.public),
+                secrets: AccountSecrets::Tokopedia {
                     client_secret: creds.secret?,
                 },
                 enabled: self.enabled.unwrap_or(true),
@@ -275,7 +276,7 @@ impl UpdateAccount {
             let (credentials, secret) = match creds {
                 Some(c) => {
                     let c = c?;
-                    (Some(c.public), c.secret)
+                    (Some(AccountCredentials::Tokopedia(c.public)), c.secret)
                 }
                 None => (None, None),
             };
@@ -283,7 +284,7 @@ impl UpdateAccount {
                 account_name: account_name.flatten(),
                 account_identifier: account_identifier.flatten(),
                 credentials,
-                secrets: secret.map(|client_secret| AccountSecrets { client_secret }),
+                secrets: secret.map(|client_secret| AccountSecrets::Tokopedia { client_secret }),
                 enabled: self.enabled,
                 auto_sync: self.auto_sync,
                 sync_interval_minutes: interval,
@@ -295,7 +296,7 @@ impl UpdateAccount {
 }
 
 impl TestConnection {
-    pub fn validate(self) -> Result<(AccountCredentials, SecretString), ApiError> {
+    pub fn validate(self) -> Result<(TokopediaCredentials, SecretString), ApiError> {
         let mut check = Check::default();
         let creds = credentials(&mut check, self.credentials.as_ref(), true);
         check.finish(|| {

@@ -13,16 +13,15 @@ use ocean_core::{
         accounts, intents, logs,
         roles::{self, Role},
     },
-    domain::{AccountCredentials, AccountId, SyncTrigger},
+    domain::{AccountId, SyncTrigger},
     feed,
-    marketplace::{AppCredentials, MarketplaceError, TokopediaClient},
+    marketplace::{adapter, tokopedia},
 };
-use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{input::TestConnection, known_integration};
+use super::{form_integration, input::TestConnection, known_integration};
 use crate::{
     AppState,
     auth::AuthUser,
@@ -228,6 +227,26 @@ pub struct ConnectionReport {
     pub shop_name: Option<String>,
 }
 
+impl From<adapter::Check> for Check {
+    fn from(c: adapter::Check) -> Self {
+        Self {
+            ok: c.ok,
+            message: c.message,
+        }
+    }
+}
+
+impl From<adapter::ConnectionReport> for ConnectionReport {
+    fn from(r: adapter::ConnectionReport) -> Self {
+        Self {
+            ok: r.ok,
+            token: r.token.into(),
+            shop: r.shop.into(),
+            shop_name: r.shop_name,
+        }
+    }
+}
+
 /// Tests credentials without saving anything (global admins, who add accounts).
 #[utoipa::path(post, path = "/api/integrations/{integration_id}/accounts/test-connection", tag = "sync",
     params(("integration_id" = String, Path)),
@@ -244,8 +263,15 @@ pub async fn test_connection(
 ) -> Result<Json<ApiResponse<ConnectionReport>>> {
     known_integration(&state, &integration_id).await?;
     require_global_admin(&user)?;
+    form_integration(&integration_id)?;
     let (creds, secret) = body.validate()?;
-    Ok(ok(check_connection(&state.marketplace, &creds, secret).await))
+    Ok(ok(tokopedia::test_connection(
+        &state.marketplaces.tokopedia,
+        &creds,
+        secret,
+    )
+    .await
+    .into()))
 }
 
 /// Tests the account's stored credentials (editor).
@@ -262,24 +288,11 @@ pub async fn test_account(
 ) -> Result<Json<ApiResponse<ConnectionReport>>> {
     known_integration(&state, &integration_id).await?;
     let (account, _) = account_for(&state, &user, &integration_id, &id, Role::Editor).await?;
-    let secrets = accounts::secrets(&state.pool, &state.keyring, account.id)
+    let report: ConnectionReport = state
+        .marketplaces
+        .test(&state.pool, &state.keyring, &account)
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening stored credentials: {e}")))?;
-    let report = match secrets {
-        Some(s) => check_connection(&state.marketplace, &account.credentials.0, s.client_secret).await,
-        None => ConnectionReport {
-            ok: false,
-            token: Check {
-                ok: false,
-                message: "no client secret is stored for this account".into(),
-            },
-            shop: Check {
-                ok: false,
-                message: "not tried".into(),
-            },
-            shop_name: None,
-        },
-    };
+        .into();
     let details = json!({ "ok": report.ok });
     logs::insert_audit(
         &state.pool,
@@ -291,85 +304,4 @@ pub async fn test_account(
     )
     .await?;
     Ok(ok(report))
-}
-
-/// Token, then shop info; each step says in plain words what went wrong.
-async fn check_connection(
-    client: &TokopediaClient,
-    creds: &AccountCredentials,
-    secret: SecretString,
-) -> ConnectionReport {
-    let app = AppCredentials {
-        fs_id: creds.fs_id,
-        client_id: creds.client_id.clone(),
-        client_secret: secret,
-    };
-    let not_tried = || Check {
-        ok: false,
-        message: "not tried: no token".into(),
-    };
-    if let Err(e) = client.request_token(&app).await {
-        return ConnectionReport {
-            ok: false,
-            token: Check {
-                ok: false,
-                message: explain(&e, creds),
-            },
-            shop: not_tried(),
-            shop_name: None,
-        };
-    }
-    let token = Check {
-        ok: true,
-        message: "the marketplace issued an access token".into(),
-    };
-    match client.shop_info(&app, creds.shop_id).await {
-        Ok(shops) => match shops.into_iter().find(|s| s.shop_id == creds.shop_id) {
-            Some(shop) => ConnectionReport {
-                ok: true,
-                token,
-                shop: Check {
-                    ok: true,
-                    message: format!("shop {} is linked to app {}", creds.shop_id, creds.fs_id),
-                },
-                shop_name: Some(shop.shop_name),
-            },
-            None => ConnectionReport {
-                ok: false,
-                token,
-                shop: Check {
-                    ok: false,
-                    message: format!("shop {} is not linked to app {}", creds.shop_id, creds.fs_id),
-                },
-                shop_name: None,
-            },
-        },
-        Err(e) => ConnectionReport {
-            ok: false,
-            token,
-            shop: Check {
-                ok: false,
-                message: explain(&e, creds),
-            },
-            shop_name: None,
-        },
-    }
-}
-
-fn explain(e: &MarketplaceError, creds: &AccountCredentials) -> String {
-    match e {
-        MarketplaceError::InvalidCredentials => "the marketplace rejected the client id or secret".into(),
-        MarketplaceError::Api {
-            http_status: 403,
-            error_code,
-            ..
-        } => {
-            format!(
-                "shop {} is not linked to app {} ({error_code})",
-                creds.shop_id, creds.fs_id
-            )
-        }
-        MarketplaceError::Transport(why) => format!("the marketplace is unreachable: {why}"),
-        other => other.to_string(),
-    }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use ocean_core::{
     db::reports::{AccountStats, Totals, change_percent},
-    domain::Account,
+    domain::{Account, AccountCredentials},
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -11,14 +11,68 @@ use utoipa::ToSchema;
 
 use crate::openapi::Pagination;
 
-/// An account's credentials as shown: identifiers, and whether a secret is stored.
+/// An account's credentials as shown: identifiers, and whether its secrets are stored. The shape is
+/// the integration's.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CredentialsView {
+#[serde(untagged)]
+pub enum CredentialsView {
+    Tokopedia(TokopediaCredentialsView),
+    TikTokShop(TikTokShopCredentialsView),
+}
+
+/// Tokopedia: the app and the shop, typed into the account form.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokopediaCredentialsView {
     pub fs_id: u64,
     pub shop_id: u64,
     pub client_id: String,
     /// The client secret itself is never returned.
     pub client_secret_set: bool,
+}
+
+/// TikTok Shop: the shop the seller authorized on the consent page, and when its tokens expire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TikTokShopCredentialsView {
+    pub shop_id: String,
+    pub shop_cipher: String,
+    pub app_key: String,
+    pub shop_name: String,
+    pub region: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token_expires_at: DateTime<Utc>,
+    /// The tokens themselves are never returned.
+    pub tokens_set: bool,
+}
+
+impl CredentialsView {
+    /// The marketplace's id of the shop.
+    pub fn shop_id(&self) -> String {
+        match self {
+            Self::Tokopedia(c) => c.shop_id.to_string(),
+            Self::TikTokShop(c) => c.shop_id.clone(),
+        }
+    }
+
+    fn new(account: &Account) -> Self {
+        match &account.credentials.0 {
+            AccountCredentials::Tokopedia(c) => Self::Tokopedia(TokopediaCredentialsView {
+                fs_id: c.fs_id,
+                shop_id: c.shop_id,
+                client_id: c.client_id.clone(),
+                client_secret_set: account.has_secret,
+            }),
+            AccountCredentials::TikTokShop(c) => Self::TikTokShop(TikTokShopCredentialsView {
+                shop_id: c.shop_id.clone(),
+                shop_cipher: c.shop_cipher.clone(),
+                app_key: c.app_key.clone(),
+                shop_name: c.shop_name.clone(),
+                region: c.region.clone(),
+                access_token_expires_at: c.access_token_expires_at,
+                refresh_token_expires_at: c.refresh_token_expires_at,
+                tokens_set: account.has_secret,
+            }),
+        }
+    }
 }
 
 /// Figures of one account (today is the Asia/Jakarta day).
@@ -121,7 +175,6 @@ pub struct AccountView {
 
 impl AccountView {
     pub fn new(account: &Account, stats: Option<&AccountStats>, role: &str) -> Self {
-        let creds = &account.credentials.0;
         Self {
             id: account.id.0,
             integration_id: account.integration_id.clone(),
@@ -133,12 +186,7 @@ impl AccountView {
             sync_interval_minutes: account.sync_interval_minutes,
             features: account.features.clone(),
             is_primary: account.is_primary,
-            credentials: CredentialsView {
-                fs_id: creds.fs_id,
-                shop_id: creds.shop_id,
-                client_id: creds.client_id.clone(),
-                client_secret_set: account.has_secret,
-            },
+            credentials: CredentialsView::new(account),
             last_sync_at: account.last_sync_at,
             next_sync_at: account.next_sync_at,
             sync_requested_at: account.sync_requested_at,

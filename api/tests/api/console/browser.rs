@@ -55,7 +55,7 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     b.screenshot("sign-in").await;
     b.type_into("#token", ADMIN_TOKEN).await;
     b.click("form[action='/sign-in'] button").await;
-    assert_eq!(b.text("#integration-status").await, "Not connected");
+    assert_eq!(b.text("#tokopedia-status").await, "Not connected");
     b.screenshot("integrations-empty").await;
 
     // Add an account: empty Connect shows the errors by the fields; Test Connection; Connect.
@@ -192,7 +192,7 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     assert!(chart.contains("syncs"), "{chart}");
     b.screenshot("dashboard").await;
     b.open("/integrations").await;
-    assert_eq!(b.text("#integration-status").await, "Active");
+    assert_eq!(b.text("#tokopedia-status").await, "Active");
     assert!(b.text("ul.accounts-summary").await.contains("orders/day"));
     b.screenshot("integrations").await;
 
@@ -220,7 +220,7 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     b.wait_for_text("p.notice", "signed out").await;
     b.type_into("#token", &token).await;
     b.click("form[action='/sign-in'] button").await;
-    b.find("#integration-status").await;
+    b.find("#tokopedia-status").await;
     b.open("/integrations/tokopedia/accounts").await;
     for label in ["Edit", "Sync Now", "Remove"] {
         let button = b.button(&card(main), label).await;

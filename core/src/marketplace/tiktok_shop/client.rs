@@ -26,6 +26,7 @@ use super::sign::sign_request;
 use super::types::{Order, OrderPage, Product, ProductPage};
 use crate::marketplace::adaptive::{AdaptiveKey, AdaptivePolicy};
 use crate::marketplace::coordination::Coordination;
+use crate::marketplace::types::WithRaw;
 pub(crate) use limits::ApiEndpoint;
 use limits::FleetLimit;
 
@@ -353,16 +354,16 @@ trait Page {
 }
 
 impl Page for ProductPage {
-    type Item = Product;
-    fn into_parts(self) -> (Vec<Product>, Option<String>) {
+    type Item = WithRaw<Product>;
+    fn into_parts(self) -> (Vec<WithRaw<Product>>, Option<String>) {
         let next = self.next_cursor().map(str::to_owned);
         (self.products, next)
     }
 }
 
 impl Page for OrderPage {
-    type Item = Order;
-    fn into_parts(self) -> (Vec<Order>, Option<String>) {
+    type Item = WithRaw<Order>;
+    fn into_parts(self) -> (Vec<WithRaw<Order>>, Option<String>) {
         let next = self.next_cursor().map(str::to_owned);
         (self.orders, next)
     }

@@ -8,21 +8,7 @@
 
 use std::time::Duration;
 
-/// What to do after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Passing trouble (internal error, timeout, unreachable host): retry with backoff.
-    Transient,
-    /// Too many requests (`36009002`, HTTP 429): wait (`Retry-After` when sent), then retry slower.
-    RateLimited,
-    /// The access token expired (`105002`): refresh it once and retry.
-    TokenExpired,
-    /// The shop's authorization is invalid or revoked: the seller must consent again.
-    NeedsReauthorization,
-    /// Retrying will not help: a defect on our side (bad sign, missing cipher), a setting a person must
-    /// change (scope, IP allow list, app key), or an answer we cannot read.
-    Permanent,
-}
+pub use crate::marketplace::adapter::ErrorClass;
 
 /// Everything a TikTok Shop call can fail with. Display texts never contain the app secret, tokens,
 /// auth codes or URLs (the token URL carries the secret), so they are safe to log and to store.

@@ -14,6 +14,7 @@ pub struct TikTokShopSettings {
     /// standing in for it (the simulator serves it under `/tiktok-shop/api`). A request is signed over
     /// its path below this URL, which is what the API host sees.
     #[arg(
+        id = "tiktok-shop-api-base-url",
         long = "tiktok-shop-api-base-url",
         env = "OCEAN_TIKTOK_SHOP_API_BASE_URL",
         default_value = "https://open-api.tiktokglobalshop.com"
@@ -22,16 +23,23 @@ pub struct TikTokShopSettings {
     /// Base URL of the token endpoints (`/api/v2/token/get` and `/refresh`): the production origin, or a
     /// prefix standing in for it (the simulator's `/tiktok-shop/auth`).
     #[arg(
+        id = "tiktok-shop-auth-base-url",
         long = "tiktok-shop-auth-base-url",
         env = "OCEAN_TIKTOK_SHOP_AUTH_BASE_URL",
         default_value = "https://auth.tiktok-shops.com"
     )]
     pub auth_base_url: String,
     /// The app's key, from the TikTok Shop Partner Center. Empty: no TikTok Shop client.
-    #[arg(long = "tiktok-shop-app-key", env = "OCEAN_TIKTOK_SHOP_APP_KEY", default_value = "")]
+    #[arg(
+        id = "tiktok-shop-app-key",
+        long = "tiktok-shop-app-key",
+        env = "OCEAN_TIKTOK_SHOP_APP_KEY",
+        default_value = ""
+    )]
     pub app_key: String,
     /// The app's secret; it signs every request and travels in the token URLs.
     #[arg(
+        id = "tiktok-shop-app-secret",
         long = "tiktok-shop-app-secret",
         env = "OCEAN_TIKTOK_SHOP_APP_SECRET",
         default_value = "",
@@ -41,6 +49,7 @@ pub struct TikTokShopSettings {
     pub app_secret: SecretString,
     /// Timeout of one TikTok Shop HTTP request, in seconds.
     #[arg(
+        id = "tiktok-shop-timeout-secs",
         long = "tiktok-shop-timeout-secs",
         env = "OCEAN_TIKTOK_SHOP_TIMEOUT_SECS",
         default_value_t = 30
@@ -48,10 +57,16 @@ pub struct TikTokShopSettings {
     pub timeout_secs: u64,
     /// How many times a request that failed for a passing reason (internal error, timeout, connection
     /// error, 5xx) is retried, with exponential backoff and jitter from 200 ms up to 5 s.
-    #[arg(long = "tiktok-shop-retries", env = "OCEAN_TIKTOK_SHOP_RETRIES", default_value_t = 3)]
+    #[arg(
+        id = "tiktok-shop-retries",
+        long = "tiktok-shop-retries",
+        env = "OCEAN_TIKTOK_SHOP_RETRIES",
+        default_value_t = 3
+    )]
     pub retries: usize,
     /// Order ids per order detail request; reported as at most 50, not confirmed.
     #[arg(
+        id = "tiktok-shop-order-detail-batch",
         long = "tiktok-shop-order-detail-batch",
         env = "OCEAN_TIKTOK_SHOP_ORDER_DETAIL_BATCH",
         default_value_t = 50
@@ -61,11 +76,48 @@ pub struct TikTokShopSettings {
     /// the wait the fleet's adaptive limit books for it, before the refusal goes to the caller. Only with
     /// a shared limiter (Redis); without one every refusal goes to the caller at once.
     #[arg(
+        id = "tiktok-shop-max-429-retries",
         long = "tiktok-shop-max-429-retries",
         env = "OCEAN_TIKTOK_SHOP_MAX_429_RETRIES",
         default_value_t = 5
     )]
     pub max_429_retries: u32,
+    /// The seller's consent page: production `https://services.tiktokshop.com/open/authorize` (asked
+    /// with the app's service id), or the legacy `…/oauth/authorize` (asked with the app key, used when no
+    /// service id is set).
+    #[arg(
+        id = "tiktok-shop-authorize-url",
+        long = "tiktok-shop-authorize-url",
+        env = "OCEAN_TIKTOK_SHOP_AUTHORIZE_URL",
+        default_value = "https://services.tiktokshop.com/open/authorize"
+    )]
+    pub authorize_url: String,
+    /// The app's service id from the Partner Center (consent page parameter).
+    #[arg(
+        id = "tiktok-shop-service-id",
+        long = "tiktok-shop-service-id",
+        env = "OCEAN_TIKTOK_SHOP_SERVICE_ID",
+        default_value = ""
+    )]
+    pub service_id: String,
+    /// Where the consent page sends the seller back: `https://{console host}/integrations/tiktok-shop/callback`
+    /// of this deployment, as registered for the app. Empty: the console's own callback, from the host the
+    /// browser used.
+    #[arg(
+        id = "tiktok-shop-redirect-url",
+        long = "tiktok-shop-redirect-url",
+        env = "OCEAN_TIKTOK_SHOP_REDIRECT_URL",
+        default_value = ""
+    )]
+    pub redirect_url: String,
+    /// Renew a shop's access token when it expires within this many seconds (tokens live about 7 days).
+    #[arg(
+        id = "tiktok-shop-refresh-margin-secs",
+        long = "tiktok-shop-refresh-margin-secs",
+        env = "OCEAN_TIKTOK_SHOP_REFRESH_MARGIN_SECS",
+        default_value_t = 86_400
+    )]
+    pub refresh_margin_secs: u64,
     /// The fleet's adaptive limit per (app, shop, endpoint).
     #[command(flatten)]
     pub adaptive: AdaptiveLimitSettings,
@@ -84,6 +136,7 @@ impl Validate for TikTokShopSettings {
         for (variable, url) in [
             ("OCEAN_TIKTOK_SHOP_API_BASE_URL", &self.api_base_url),
             ("OCEAN_TIKTOK_SHOP_AUTH_BASE_URL", &self.auth_base_url),
+            ("OCEAN_TIKTOK_SHOP_AUTHORIZE_URL", &self.authorize_url),
         ] {
             let base = reqwest::Url::parse(url)
                 .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none());
@@ -95,6 +148,14 @@ impl Validate for TikTokShopSettings {
         }
         if self.app_key.trim().is_empty() != self.app_secret.expose_secret().trim().is_empty() {
             problems.push("OCEAN_TIKTOK_SHOP_APP_KEY and OCEAN_TIKTOK_SHOP_APP_SECRET must be set together".into());
+        }
+        if !self.redirect_url.is_empty()
+            && !reqwest::Url::parse(&self.redirect_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            problems.push(format!(
+                "OCEAN_TIKTOK_SHOP_REDIRECT_URL `{}` is not an http(s) URL",
+                self.redirect_url
+            ));
         }
         if self.order_detail_batch == 0 {
             problems.push("OCEAN_TIKTOK_SHOP_ORDER_DETAIL_BATCH must be at least 1".into());
@@ -119,6 +180,10 @@ pub(crate) mod tests {
             retries: 0,
             order_detail_batch: 50,
             max_429_retries: 5,
+            authorize_url: "http://127.0.0.1:9/open/authorize".into(),
+            service_id: String::new(),
+            redirect_url: String::new(),
+            refresh_margin_secs: 86_400,
             adaptive: AdaptiveLimitSettings::default(),
         }
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{ApiCall, ApiEndpoint, ShopAuthorization, TikTokShopClient, collect_pages, plain_id};
 use crate::marketplace::tiktok_shop::error::TikTokShopError;
 use crate::marketplace::tiktok_shop::types::{Order, OrderDetails, OrderPage};
+use crate::marketplace::types::WithRaw;
 
 pub(super) const ORDER_SEARCH: &str = "/order/202309/orders/search";
 pub(super) const ORDER_DETAIL: &str = "/order/202309/orders";
@@ -36,13 +37,17 @@ impl TikTokShopClient {
         &self,
         shop: &ShopAuthorization,
         window: (i64, i64),
-    ) -> Result<Vec<Order>, TikTokShopError> {
+    ) -> Result<Vec<WithRaw<Order>>, TikTokShopError> {
         collect_pages(|cursor| async move { self.orders_page(shop, window, cursor.as_deref()).await }).await
     }
 
     /// The orders `ids`, asked for in batches of the configured size (at most 50 ids per request is the
     /// reported limit).
-    pub async fn order_details(&self, shop: &ShopAuthorization, ids: &[String]) -> Result<Vec<Order>, TikTokShopError> {
+    pub async fn order_details(
+        &self,
+        shop: &ShopAuthorization,
+        ids: &[String],
+    ) -> Result<Vec<WithRaw<Order>>, TikTokShopError> {
         let mut orders = Vec::with_capacity(ids.len());
         for call in order_detail_calls(ids, self.order_detail_batch)? {
             let details: OrderDetails = self.shop_call(&call, shop).await?;

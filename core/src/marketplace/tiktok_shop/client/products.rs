@@ -8,6 +8,7 @@ use crate::marketplace::tiktok_shop::types::{
     InventoryLevels, InventoryUpdate, Product, ProductFilter, ProductInventory, ProductPage, SkuInventory, Warehouse,
     Warehouses, WriteResult,
 };
+use crate::marketplace::types::WithRaw;
 
 pub(super) const PRODUCT_SEARCH: &str = "/product/202502/products/search";
 pub(super) const INVENTORY_SEARCH: &str = "/product/202309/inventory/search";
@@ -37,7 +38,7 @@ impl TikTokShopClient {
         &self,
         shop: &ShopAuthorization,
         filter: &ProductFilter,
-    ) -> Result<Vec<Product>, TikTokShopError> {
+    ) -> Result<Vec<WithRaw<Product>>, TikTokShopError> {
         collect_pages(|cursor| async move { self.products_page(shop, filter, cursor.as_deref()).await }).await
     }
 

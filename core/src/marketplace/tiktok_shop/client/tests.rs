@@ -198,7 +198,7 @@ async fn paging_stops_at_an_empty_cursor_and_refuses_a_repeated_one() {
         .await
         .unwrap()
         .into_iter()
-        .map(|p| p.id)
+        .map(|p| p.item.id)
         .collect();
     assert_eq!(ids, ["a", "b", ""]);
     assert!(matches!(pages(vec!["a", "a"]).await, Err(TikTokShopError::Decode(_))));

@@ -4,12 +4,13 @@
 use serde::Deserialize;
 
 use super::{money, next_token, optional_money};
+use crate::marketplace::types::WithRaw;
 
 /// One page of the order search.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderPage {
     #[serde(default)]
-    pub orders: Vec<Order>,
+    pub orders: Vec<WithRaw<Order>>,
     /// Orders matching the filter across all pages.
     #[serde(default)]
     pub total_count: u64,
@@ -28,7 +29,7 @@ impl OrderPage {
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderDetails {
     #[serde(default)]
-    pub orders: Vec<Order>,
+    pub orders: Vec<WithRaw<Order>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

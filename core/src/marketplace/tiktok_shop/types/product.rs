@@ -5,12 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{next_token, optional_money};
+use crate::marketplace::types::WithRaw;
 
 /// One page of the product search.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProductPage {
     #[serde(default)]
-    pub products: Vec<Product>,
+    pub products: Vec<WithRaw<Product>>,
     #[serde(default)]
     pub total_count: u64,
     #[serde(default)]
