@@ -56,7 +56,10 @@ async fn redirect_to_consent(
 
 /// This console's callback for the integration, as the browser reaches it.
 fn callback_url(headers: &HeaderMap, integration_id: &str) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     let https = headers
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));

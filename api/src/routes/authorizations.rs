@@ -14,10 +14,11 @@ use chrono::{DateTime, Utc};
 use ocean_core::{
     db::{
         accounts::{self, AccountUpdate, NewAccount},
-        consent, logs,
+        consent, intents, logs,
         roles::Role,
     },
-    domain::{AccountCredentials, AccountId, Feature},
+    domain::{AccountCredentials, AccountId, Feature, SyncTrigger},
+    feed,
     marketplace::{ErrorClass, Marketplace, adapter::Connect, tiktok_shop},
 };
 use secrecy::SecretString;
@@ -53,6 +54,9 @@ pub struct AuthorizationStarted {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct StartAuthorization {
     pub account_id: Option<i64>,
+    /// Where the consent page returns the seller with `code` and `state` (it must be registered for the
+    /// app); default: the configured redirect URL.
+    pub redirect_url: Option<String>,
 }
 
 /// What the consent page sent back to the redirect URL.
@@ -91,8 +95,13 @@ pub async fn start(
     AppJson(body): AppJson<StartAuthorization>,
 ) -> Result<(StatusCode, Json<ApiResponse<AuthorizationStarted>>)> {
     let account = body.account_id.map(|id| id.to_string());
+    let redirect = body.redirect_url.unwrap_or_default();
+    let web_url = |u: axum::http::Uri| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some();
+    if !redirect.is_empty() && !redirect.parse().is_ok_and(web_url) {
+        return Err(refused("redirect_url", "must be an http(s) URL".into()));
+    }
     let binding = api_binding(&user);
-    let url = begin(&state, &user, &integration_id, &binding, account.as_deref(), "").await?;
+    let url = begin(&state, &user, &integration_id, &binding, account.as_deref(), &redirect).await?;
     let started = AuthorizationStarted {
         authorize_url: url,
         expires_at: Utc::now() + chrono::Duration::minutes(consent::STATE_LIFETIME_MINUTES),
@@ -108,8 +117,7 @@ pub async fn start(
         (status = 201, description = "the shops connected", body = ApiResponse<Vec<ConnectedShop>>),
         (status = 400, description = "unknown, spent, expired or foreign state", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "consent refused, or the code rejected", body = ErrorBody),
-        (status = 503, description = "the marketplace is unreachable; start again", body = ErrorBody)))]
+        (status = 422, description = "consent refused, or the code rejected", body = ErrorBody)))]
 pub async fn finish(
     State(state): State<AppState>,
     user: AuthUser,
@@ -125,9 +133,10 @@ pub async fn finish(
 async fn consent_adapter<'a>(state: &'a AppState, integration_id: &str) -> Result<&'a tiktok_shop::Adapter> {
     known_integration(state, integration_id).await?;
     match Marketplace::of(integration_id) {
-        Some(Marketplace::TikTokShop) => state.marketplaces.tiktok_shop().map_err(|e| {
-            ApiError::Unavailable(format!("{e}; an operator must configure it before shops can connect"))
-        }),
+        Some(Marketplace::TikTokShop) => state
+            .marketplaces
+            .tiktok_shop()
+            .map_err(|e| ApiError::Unavailable(format!("{e}; an operator must configure it before shops can connect"))),
         Some(m) if m.connect() == Connect::Form => Err(ApiError::BadRequest(format!(
             "shops of `{integration_id}` connect with credentials: POST /api/integrations/{integration_id}/accounts"
         ))),
@@ -180,17 +189,28 @@ pub(crate) async fn complete(
         return Err(stale());
     };
     if let Some(error) = callback.error.filter(|e| !e.is_empty()) {
-        return Err(refused("error", format!("the seller did not consent ({error}); nothing was connected")));
+        return Err(refused(
+            "error",
+            format!("the seller did not consent ({error}); nothing was connected"),
+        ));
     }
-    let code = callback.code.ok_or_else(|| refused("code", "the marketplace sent no code".into()))?;
+    let code = callback
+        .code
+        .ok_or_else(|| refused("code", "the marketplace sent no code".into()))?;
     let connections = adapter.connect(&code).await.map_err(|e| match e.class() {
         ErrorClass::Transient | ErrorClass::RateLimited => {
             ApiError::Unavailable(format!("the marketplace could not be reached ({e}); start again"))
         }
-        _ => refused("code", format!("the marketplace rejected the authorization ({e}); nothing was connected")),
+        _ => refused(
+            "code",
+            format!("the marketplace rejected the authorization ({e}); nothing was connected"),
+        ),
     })?;
     if connections.is_empty() {
-        return Err(refused("code", "the consent authorized no shop; nothing was connected".into()));
+        return Err(refused(
+            "code",
+            "the consent authorized no shop; nothing was connected".into(),
+        ));
     }
     let mut tx = state.pool.begin().await?;
     let mut shops = Vec::with_capacity(connections.len());
@@ -198,6 +218,12 @@ pub(crate) async fn complete(
         shops.push(connect_shop(state, &mut tx, user, integration_id, flow.account_id, connection).await?);
     }
     tx.commit().await?;
+    for shop in &shops {
+        // Without Redis the request waits in Postgres and the scheduler feeds it.
+        if let Err(e) = feed::feed_account(&state.pool, &state.queue, AccountId(shop.account_id)).await {
+            tracing::warn!(account_id = shop.account_id, error.message = %e, "could not enqueue; the scheduler feeds the request");
+        }
+    }
     Ok(shops)
 }
 
@@ -258,9 +284,23 @@ async fn connect_shop(
             (accounts::insert(&mut *tx, &state.keyring, &new).await?, false)
         }
     };
-    let action = if renewed { "account.reconnect" } else { "account.connect" };
+    // A connected shop syncs now, not at its next interval.
+    intents::request_sync(&mut *tx, account.id, SyncTrigger::Manual).await?;
+    let action = if renewed {
+        "account.reconnect"
+    } else {
+        "account.connect"
+    };
     let details = json!({ "shop_id": shop_id, "reconnect_of": reconnecting.map(|a| a.0) });
-    logs::insert_audit(&mut *tx, Some(integration_id), Some(account.id), Some(user.0.id), action, details).await?;
+    logs::insert_audit(
+        &mut *tx,
+        Some(integration_id),
+        Some(account.id),
+        Some(user.0.id),
+        action,
+        details,
+    )
+    .await?;
     Ok(ConnectedShop {
         account_id: account.id.0,
         account_name: account.account_name,

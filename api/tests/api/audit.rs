@@ -17,8 +17,8 @@ use crate::{
     console::{CONSOLE_ACCOUNTS, ConsoleClient},
     helpers::{ADMIN_TOKEN, TestApp, account_body},
     routes::{
-        ACCESS, ACCESS_OF_USER, INTEGRATION, LIST, ONE, RESUME, SET_PRIMARY, SYNC, SYNC_ALL, TEST, TEST_CONNECTION,
-        TOKEN, TOKENS, USERS,
+        ACCESS, ACCESS_OF_USER, AUTHORIZATION_CALLBACK, AUTHORIZATIONS, INTEGRATION, LIST, ONE, RESUME, SET_PRIMARY,
+        SYNC, SYNC_ALL, TEST, TEST_CONNECTION, TOKEN, TOKENS, USERS,
     },
 };
 
@@ -143,6 +143,16 @@ fn table(f: &Fixture) -> Vec<Row> {
         Row::api(M::POST, SYNC_ALL, None, f, 0),
         Row::api(M::POST, TEST, None, f, f.main),
         Row::api(M::POST, TEST_CONNECTION, Some(probe), f, 0).writes_nothing(),
+        // Refused: the fixture's integration connects shops with credentials, not by consent.
+        Row::api(M::POST, AUTHORIZATIONS, Some(json!({})), f, 0).writes_nothing(),
+        Row::api(
+            M::POST,
+            AUTHORIZATION_CALLBACK,
+            Some(json!({ "state": "unknown", "code": "unknown" })),
+            f,
+            0,
+        )
+        .writes_nothing(),
         Row::api(
             M::PUT,
             ACCESS,

@@ -10,4 +10,5 @@ mod pruning;
 mod scheduler;
 mod settings;
 mod sync_flow;
+mod tiktok_shop;
 mod tiktok_shop_client;

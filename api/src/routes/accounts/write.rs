@@ -12,6 +12,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{
+    form_integration,
     input::{CreateAccount, UpdateAccount},
     known_integration,
     view::AccountView,
@@ -57,6 +58,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ApiResponse<AccountView>>)> {
     known_integration(&state, &integration_id).await?;
     require_global_admin(&user)?;
+    form_integration(&integration_id)?;
     let new = body.validate(&integration_id)?;
     let mut tx = state.pool.begin().await?;
     let account = accounts::insert(&mut tx, &state.keyring, &new)
@@ -95,6 +97,9 @@ pub async fn update(
     AppJson(body): AppJson<UpdateAccount>,
 ) -> Result<Json<ApiResponse<AccountView>>> {
     known_integration(&state, &integration_id).await?;
+    if body.changes_credentials() {
+        form_integration(&integration_id)?;
+    }
     let needed = if body.changes_credentials() {
         Role::Admin
     } else {

@@ -101,7 +101,11 @@ impl Adapter {
                 query.append_pair("service_id", &self.service_id);
             }
             query.append_pair("state", state);
-            let redirect = if self.redirect_url.is_empty() { callback } else { &self.redirect_url };
+            let redirect = if self.redirect_url.is_empty() {
+                callback
+            } else {
+                &self.redirect_url
+            };
             if !redirect.is_empty() {
                 query.append_pair("redirect_uri", redirect);
             }
