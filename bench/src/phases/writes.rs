@@ -10,7 +10,7 @@ use ocean_core::{
         catalog,
         leases::{self, Lease},
     },
-    marketplace::{AppCredentials, TokopediaClient, catalog as catalog_of, order_windows},
+    marketplace::{AppCredentials, TokopediaClient, catalog as catalog_of, order_windows, tokopedia},
 };
 use ocean_sim::ShopConfig;
 use secrecy::SecretString;
@@ -108,7 +108,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
             // As the worker does: each page read becomes the neutral catalog, then is written.
             let page = &catalog_of::products(page);
             fenced(&phase.pool, lease, async |conn| {
-                catalog::upsert_products(conn, "tokopedia", account, page, false).await
+                catalog::upsert_products(conn, tokopedia::ID, account, page, false).await
             })
             .await?;
         }
@@ -117,7 +117,7 @@ pub async fn run(phase: &Phase, settings: &Settings) -> anyhow::Result<WritesRes
         for page in orders.chunks(ORDER_PAGE) {
             let page = &catalog_of::orders(page);
             fenced(&phase.pool, lease, async |conn| {
-                catalog::upsert_orders(conn, "tokopedia", account, page).await
+                catalog::upsert_orders(conn, tokopedia::ID, account, page).await
             })
             .await?;
         }
