@@ -42,6 +42,21 @@ impl Write for Captured {
     }
 }
 
+/// Captures this thread's log lines at TRACE until the guard drops.
+fn capture() -> (Captured, (tracing::Dispatch, tracing::subscriber::DefaultGuard)) {
+    let every_dispatcher_is_asked = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    ocean_testkit::init_tracing();
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let guard = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish()
+        .set_default();
+    (logs, (every_dispatcher_is_asked, guard))
+}
+
 #[sqlx::test(migrator = "ocean_core::MIGRATOR")]
 async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPool) {
     // The capture is this thread's default subscriber, not the global one: `#[sqlx::test]` runs the test on
@@ -56,16 +71,8 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
     // subscriber), the callsite is switched off for good and our thread's events from it are lost
     // (tokio-rs/tracing#3611). An inert second dispatcher makes it ask every registered dispatcher.
     // The assertions on lines of the api, tower-http, sqlx and the worker below prove the capture works.
-    let _every_dispatcher_is_asked = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    ocean_testkit::init_tracing();
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let _capture = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish()
-        .set_default();
+    // [`capture`] does both.
+    let (logs, _capture) = capture();
 
     let api = TestApp::start(&pool).await;
     let app = api.sim.config.apps[0].clone();
@@ -245,4 +252,144 @@ async fn call(api: &TestApp, method: Method, path: &str, body: Option<Value>) ->
         "an answer leaked the wrong secret: {answer}"
     );
     (status, answer)
+}
+
+/// The TikTok Shop side: the app secret (it signs every call and travels in the token URLs), the auth
+/// code and every access and refresh token the shop is issued, along connect, sync, token expiry and
+/// refresh, connection test and revocation.
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
+async fn tiktok_shop_tokens_codes_and_the_app_secret_never_reach_answers_the_database_or_the_logs(pool: PgPool) {
+    let (logs, _capture) = capture();
+    let api = TestApp::start(&pool).await;
+    let controls = api.sim.sim.tiktok_shop();
+    controls.set_rate_limit(
+        None,
+        RateLimit {
+            rate_per_sec: 1000.0,
+            burst: 1000,
+        },
+    );
+    let tts = api.sim.config.tiktok_shop.apps[0].clone();
+    let shop_id = tts.shops[0].shop_id;
+    let callback = "https://erp.example.com/tiktok-shop/callback";
+    let (status, started) = call(
+        &api,
+        Method::POST,
+        "/api/integrations/tiktok-shop/authorizations",
+        Some(json!({ "redirect_url": callback })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let code = consent_code(started["data"]["authorize_url"].as_str().expect("consent URL")).await;
+    let (state, code) = code;
+    let (status, connected) = call(
+        &api,
+        Method::POST,
+        "/api/integrations/tiktok-shop/authorizations/callback",
+        Some(json!({ "state": state, "code": code })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{connected}");
+    let id = ocean_core::domain::AccountId(connected["data"][0]["account_id"].as_i64().expect("account id"));
+    let account = format!("/api/integrations/tiktok-shop/accounts/{id}");
+    let mut tokens = vec![tokens_of(&api, id).await];
+
+    let worker = api.spawn_worker().await;
+    let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
+    api.wait_for_outcome(id, 1, 0).await;
+
+    // The marketplace expires the access token early: the next sync refreshes both tokens and goes on.
+    assert!(controls.expire_tokens(Some(shop_id), false) > 0);
+    let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
+    api.wait_for_outcome(id, 2, 0).await;
+    tokens.push(tokens_of(&api, id).await);
+    assert_ne!(tokens[0].0, tokens[1].0, "the access token was renewed");
+    let (status, report) = call(&api, Method::POST, &format!("{account}/test"), None).await;
+    assert_eq!(
+        (status, report["data"]["ok"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{report}"
+    );
+
+    controls.revoke(shop_id, None);
+    let (status, body) = call(&api, Method::POST, &format!("{account}/sync"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "sync: {body}");
+    api.wait_for_outcome(id, 2, 1).await;
+    for path in [
+        account.clone(),
+        format!("{account}/logs"),
+        "/api/integrations/tiktok-shop/accounts".into(),
+    ] {
+        let (status, body) = call(&api, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        for needle in tokens.iter().flat_map(|(a, r)| [a, r]).chain([&code, &tts.app_secret]) {
+            assert!(!body.to_string().contains(needle.as_str()), "{path} leaks `{needle}`");
+        }
+    }
+    api.stop();
+    worker.await.expect("worker task").expect("worker shut down cleanly");
+
+    let mut needles: Vec<String> = tokens.into_iter().flat_map(|(a, r)| [a, r]).collect();
+    needles.extend([code, tts.app_secret.clone()]);
+    let mut database = dump_tables(&pool).await;
+    let sealed: Option<String> =
+        sqlx::query_scalar("SELECT string_agg(encode(secret_ciphertext, 'escape'), ' ') FROM integration_accounts")
+            .fetch_one(&pool)
+            .await
+            .expect("sealed secrets");
+    database.push_str(&sealed.expect("the account's sealed tokens"));
+    for needle in &needles {
+        assert!(
+            !database.contains(needle.as_str()),
+            "the database holds `{needle}` in plain text"
+        );
+    }
+    let captured = logs.text();
+    for line in [
+        "shop tokens renewed",
+        "sync finished",
+        "shop authorization lapsed",
+        "db.statement",
+    ] {
+        assert!(
+            captured.contains(line),
+            "the capture misses `{line}`; captured {} bytes",
+            captured.len()
+        );
+    }
+    for needle in &needles {
+        if let Some(line) = captured.lines().find(|l| l.contains(needle.as_str())) {
+            panic!("a log line carries `{needle}`: {line}");
+        }
+    }
+}
+
+/// Follows the consent page without following its redirect: the callback's `state` and `code`.
+async fn consent_code(url: &str) -> (String, String) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let answer = browser.get(url).send().await.expect("consent page");
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    let back = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).expect("callback URL");
+    let get = |key: &str| back.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+    (get("state").expect("state"), get("code").expect("code"))
+}
+
+/// The account's access and refresh tokens as sealed now.
+async fn tokens_of(api: &TestApp, id: ocean_core::domain::AccountId) -> (String, String) {
+    use secrecy::ExposeSecret;
+    match ocean_core::db::accounts::secrets(&api.pool, &api.keyring, id).await {
+        Ok(Some(ocean_core::domain::AccountSecrets::TikTokShop {
+            access_token,
+            refresh_token,
+        })) => (
+            access_token.expose_secret().to_owned(),
+            refresh_token.expose_secret().to_owned(),
+        ),
+        other => panic!("no TikTok Shop tokens: {other:?}"),
+    }
 }
