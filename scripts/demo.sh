@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: Postgres and Redis (started by the Makefile), then the simulator, api, scheduler and two
-# workers; creates the two demo accounts, syncs them, prints where to look, and runs until Ctrl-C.
+# workers; creates the two demo Tokopedia accounts, connects the demo TikTok Shop shop through the simulated
+# consent page, syncs them, prints where to look, and runs until Ctrl-C.
 # Every address and secret below can be overridden from the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +13,16 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/}"
 export OCEAN_QUEUE_NAME="${OCEAN_QUEUE_NAME:-ocean:demo:sync-accounts}"
 export OCEAN_TOKOPEDIA_BASE_URL="${OCEAN_TOKOPEDIA_BASE_URL:-http://$OCEAN_SIM_ADDR}"
 export OCEAN_TOKOPEDIA_AUTH_URL="${OCEAN_TOKOPEDIA_AUTH_URL:-http://$OCEAN_SIM_ADDR/token}"
+# The simulator's TikTok Shop hosts and its demo app (the consent page redirects back at once).
+export OCEAN_TIKTOK_SHOP_API_BASE_URL="${OCEAN_TIKTOK_SHOP_API_BASE_URL:-http://$OCEAN_SIM_ADDR/tiktok-shop/api}"
+export OCEAN_TIKTOK_SHOP_AUTH_BASE_URL="${OCEAN_TIKTOK_SHOP_AUTH_BASE_URL:-http://$OCEAN_SIM_ADDR/tiktok-shop/auth}"
+export OCEAN_TIKTOK_SHOP_AUTHORIZE_URL="${OCEAN_TIKTOK_SHOP_AUTHORIZE_URL:-http://$OCEAN_SIM_ADDR/tiktok-shop/auth/open/authorize}"
+export OCEAN_TIKTOK_SHOP_SERVICE_ID="${OCEAN_TIKTOK_SHOP_SERVICE_ID:-7312000000000000001}"
+export OCEAN_TIKTOK_SHOP_APP_KEY="${OCEAN_TIKTOK_SHOP_APP_KEY:-6demotiktokapp}"
 # Demo-only secrets: never use these outside a demo.
 export OCEAN_ADMIN_TOKEN="${OCEAN_ADMIN_TOKEN:-demo-admin-token-not-for-production}"
 export OCEAN_ENCRYPTION_KEYS="${OCEAN_ENCRYPTION_KEYS:-demo:ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=}"
+export OCEAN_TIKTOK_SHOP_APP_SECRET="${OCEAN_TIKTOK_SHOP_APP_SECRET:-demo-tiktok-secret}"
 export OCEAN_API_URL="http://$OCEAN_API_ADDR" OCEAN_API_TOKEN="$OCEAN_ADMIN_TOKEN"
 export RUST_LOG="${RUST_LOG:-info,sqlx=warn}"
 
@@ -89,6 +97,7 @@ cat <<INFO
 Ocean Sync is running (simulator, api, scheduler, 2 workers). Press Ctrl-C to stop.
   Console      http://$OCEAN_API_ADDR/   (sign in with the token below)
   API          http://$OCEAN_API_ADDR/api/integrations/tokopedia/accounts
+               http://$OCEAN_API_ADDR/api/integrations/tiktok-shop/accounts
   Token        $OCEAN_ADMIN_TOKEN   (demo only)
   Try          curl -H "Authorization: Bearer $OCEAN_ADMIN_TOKEN" http://$OCEAN_API_ADDR/api/integrations/tokopedia/accounts
   Accounts     OCEAN_API_TOKEN=$OCEAN_ADMIN_TOKEN $BIN/oceanctl accounts

@@ -7,6 +7,10 @@ use serde_json::Value;
 
 pub struct Client {
     http: reqwest::Client,
+    api_url: String,
+    /// `{api}/api/integrations/{integration}`.
+    integration: String,
+    /// The integration's accounts.
     base: String,
     token: SecretString,
 }
@@ -16,17 +20,71 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
-        let base = format!(
-            "{}/api/integrations/{integration}/accounts",
-            api_url.trim_end_matches('/')
-        );
-        Ok(Self { http, base, token })
+        let api_url = api_url.trim_end_matches('/').to_owned();
+        let integration = format!("{api_url}/api/integrations/{integration}");
+        let base = format!("{integration}/accounts");
+        Ok(Self {
+            http,
+            api_url,
+            integration,
+            base,
+            token,
+        })
     }
 
-    /// Sends a request; returns the status and the `data` of the envelope, or the API's error message.
+    /// The same API and token, for another integration.
+    pub fn for_integration(&self, integration: &str) -> Result<Self> {
+        Self::new(&self.api_url, self.token.clone(), integration)
+    }
+
+    /// Connects the shops of a consent integration as a seller's browser would: starts the flow, follows
+    /// the marketplace's consent page to its redirect, and hands the code and state back to the API.
+    /// Returns the connected shops.
+    pub async fn connect_by_consent(&self) -> Result<Value> {
+        let callback = format!("{}/callback", self.integration.replacen("/api/", "/", 1));
+        let start = serde_json::json!({ "redirect_url": callback });
+        let (_, started) = self
+            .send(
+                Method::POST,
+                &format!("{}/authorizations", self.integration),
+                Some(&start),
+            )
+            .await?;
+        let consent_url = started["authorize_url"]
+            .as_str()
+            .context("no consent URL in the answer")?;
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        let consent = browser
+            .get(consent_url)
+            .send()
+            .await
+            .context("cannot reach the consent page")?;
+        let location = consent
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .context("the consent page did not redirect back")?;
+        let back = reqwest::Url::parse(location).context("the consent page redirected to an invalid URL")?;
+        let param = |key: &str| back.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        if let Some(error) = param("error") {
+            bail!("the marketplace refused the consent: {error}");
+        }
+        let finish = serde_json::json!({ "state": param("state"), "code": param("code") });
+        let url = format!("{}/authorizations/callback", self.integration);
+        Ok(self.send(Method::POST, &url, Some(&finish)).await?.1)
+    }
+
+    /// Sends a request to a path under the integration's accounts; returns the status and the `data` of
+    /// the envelope, or the API's error message.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<(StatusCode, Value)> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self.http.request(method, &url).bearer_auth(self.token.expose_secret());
+        self.send(method, &format!("{}{path}", self.base), body).await
+    }
+
+    async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<(StatusCode, Value)> {
+        let mut request = self.http.request(method, url).bearer_auth(self.token.expose_secret());
         if let Some(body) = body {
             request = request.json(body);
         }

@@ -1,10 +1,13 @@
-//! `oceanctl demo-seed`: the design's two demo accounts, each on its own simulated shop.
+//! `oceanctl demo-seed`: the design's two demo Tokopedia accounts, each on its own simulated shop, and
+//! the demo TikTok Shop shop, connected through the simulated consent page.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use ocean_core::marketplace::tiktok_shop;
 
 use crate::{api::Client, table};
 
@@ -59,11 +62,34 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
             created["account_name"].as_str().unwrap_or("")
         );
     }
+    // The TikTok Shop shop connects the way a seller's does: through the marketplace's consent page.
+    let tiktok_shop = client.for_integration(tiktok_shop::ID)?;
+    for shop in tiktok_shop.connect_by_consent().await?.as_array().into_iter().flatten() {
+        let how = if shop["renewed"] == true {
+            "reconnected"
+        } else {
+            "connected"
+        };
+        println!(
+            "{how} TikTok Shop account {} \"{}\" through the consent page",
+            shop["account_id"],
+            shop["account_name"].as_str().unwrap_or("")
+        );
+    }
     let started = Instant::now();
-    println!("sync-all: {} account syncs queued", client.sync_all().await?);
+    let integrations = [client, &tiktok_shop];
+    for integration in integrations {
+        println!("sync-all: {} account syncs queued", integration.sync_all().await?);
+    }
     loop {
-        let list = client.list_accounts().await?;
-        let accounts: Vec<&Value> = list["accounts"].as_array().into_iter().flatten().collect();
+        let mut lists = Vec::new();
+        for integration in integrations {
+            lists.push(integration.list_accounts().await?);
+        }
+        let accounts: Vec<&Value> = lists
+            .iter()
+            .flat_map(|l| l["accounts"].as_array().into_iter().flatten())
+            .collect();
         // Settled: the sync-all's run has started and finished for every account (on a database from an
         // earlier demo, a last sync alone would be the old one).
         let settled = accounts.iter().all(|a| {
@@ -71,14 +97,18 @@ pub async fn seed(client: &Client, args: DemoArgs) -> Result<()> {
                 && a["sync_running_since"].is_null()
                 && (a["last_sync_at"].is_string() || a["status"] == "error")
         });
-        if settled && !accounts.is_empty() {
-            println!("synced in {:.1}s\n", started.elapsed().as_secs_f64());
-            table::print_accounts(&list);
+        let timed_out = started.elapsed() > Duration::from_secs(args.wait_secs);
+        if (settled && !accounts.is_empty()) || timed_out {
+            if settled {
+                println!("synced in {:.1}s\n", started.elapsed().as_secs_f64());
+            }
+            for list in &lists {
+                table::print_accounts(list);
+            }
+            if !settled {
+                bail!("accounts did not finish their first sync within {}s", args.wait_secs);
+            }
             return Ok(());
-        }
-        if started.elapsed() > Duration::from_secs(args.wait_secs) {
-            table::print_accounts(&list);
-            bail!("accounts did not finish their first sync within {}s", args.wait_secs);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
