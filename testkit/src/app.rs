@@ -10,6 +10,7 @@ use ocean_core::{
     crypto::Keyring,
     db::accounts,
     domain::{Account, AccountId},
+    marketplace::tiktok_shop::TikTokShopSettings,
     monitoring::MetricsSettings,
 };
 use ocean_scheduler::SchedulerSettings;
@@ -57,9 +58,16 @@ pub struct TestAppBuilder<'a> {
     database_url: Option<String>,
     sync_all_spread_secs: u64,
     auth_failures: (u32, u64),
+    tiktok_shop_redirect_url: String,
 }
 
 impl<'a> TestAppBuilder<'a> {
+    /// Where TikTok Shop's consent page sends sellers back (default: the console's callback).
+    pub fn tiktok_shop_redirect_url(mut self, url: &str) -> Self {
+        self.tiktok_shop_redirect_url = url.to_owned();
+        self
+    }
+
     /// The simulated marketplace (default: [`SimConfig::demo`]).
     pub fn sim(mut self, config: SimConfig) -> Self {
         self.sim = config;
@@ -114,7 +122,10 @@ impl<'a> TestAppBuilder<'a> {
                 encryption_keys: keys.clone(),
             },
             marketplace: sim.marketplace_settings(),
-            tiktok_shop: sim.tiktok_shop_settings(),
+            tiktok_shop: TikTokShopSettings {
+                redirect_url: self.tiktok_shop_redirect_url,
+                ..sim.tiktok_shop_settings()
+            },
             metrics: MetricsSettings::default(),
         };
         let api = ocean_api::Application::build(settings).await.expect("build the api");
@@ -158,6 +169,7 @@ impl TestApp {
             database_url: None,
             sync_all_spread_secs: 0,
             auth_failures: (10, 60),
+            tiktok_shop_redirect_url: String::new(),
         }
     }
 

@@ -5,8 +5,8 @@
 
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use maud::html;
 
@@ -51,7 +51,25 @@ async fn redirect_to_consent(
     let binding = session_id(headers).ok_or(ConsoleError::SignIn(None))?;
     let callback = callback_url(headers, integration_id);
     let url = authorizations::begin(state, &user.auth(), integration_id, binding, account, &callback).await?;
-    Ok(Redirect::to(&url).into_response())
+    // Not a redirect: the console's `form-action 'self'` policy forbids a form's redirect to another
+    // origin. The browser follows the Refresh header at once; the link is for those that do not.
+    let content = html! {
+        h1 { "Continue to the marketplace" }
+        div.card {
+            p { "The marketplace asks the seller to sign in and authorize Ocean ERP, then sends you back here." }
+            div.actions { a.button #consent-link href=(url) { "Continue" } }
+        }
+    };
+    let refresh = HeaderValue::from_str(&format!("0; url={url}")).map_err(|_| {
+        ConsoleError::Api(ApiError::Internal(anyhow::anyhow!(
+            "the consent URL is not a header value"
+        )))
+    })?;
+    Ok((
+        [(header::REFRESH, refresh)],
+        page("Authorize", user, Nav::Integrations, content),
+    )
+        .into_response())
 }
 
 /// This console's callback for the integration, as the browser reaches it.

@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::helpers::{ACCOUNTS, ADMIN_TOKEN, TestApp};
 
 mod driver;
+mod tiktok_shop;
 
 use driver::{Browser, PATIENCE};
 
