@@ -6,8 +6,9 @@
 //! that names it ([`ShopAuthorization`]). Every call to the API host is signed ([`sign`]); answers come
 //! in one envelope ([`envelope`]) and failures say what to do next ([`ErrorClass`]).
 //!
-//! This module stands alone: it shares no type with the Tokopedia client, so the adapter that puts both
-//! marketplaces behind one boundary can wrap it as it is.
+//! The client shares no type with the Tokopedia client; [`Adapter`] puts it behind the marketplace
+//! boundary ([`crate::marketplace::adapter`]) with what the client leaves to its caller: connecting shops
+//! from a consent code, keeping each shop's tokens fresh, and the neutral catalog.
 
 mod adapter;
 mod client;
