@@ -122,10 +122,9 @@ async fn integration_card(
     user: &ConsoleUser,
     marketplace: Marketplace,
 ) -> Result<Markup, ConsoleError> {
-    let (state, user) = (state.clone(), user);
     let integration_id = marketplace.id();
-    let integration = integration_view(&state, &user, integration_id).await?;
-    let list = view_list(&state, &user.auth(), integration_id, 1).await?;
+    let integration = integration_view(state, user, integration_id).await?;
+    let list = view_list(state, &user.auth(), integration_id, 1).await?;
     let summary = reports::totals(&state.pool, integration_id, list.visible.as_deref()).await?;
     let (total, with_errors, last_sync) = (summary.total_accounts, summary.error_accounts, summary.last_sync_at);
     let now = Utc::now();
@@ -136,7 +135,7 @@ async fn integration_card(
         _ => format!("{} of {total} active", summary.active_accounts),
     };
     let base = format!("/integrations/{integration_id}");
-    let can_sync = total > 0 && super::accounts::can_sync_any(&state, user, integration_id).await?;
+    let can_sync = total > 0 && super::accounts::can_sync_any(state, user, integration_id).await?;
     let card = html! {
         section.card.integration aria-labelledby=(format!("{integration_id}-title")) {
             h2 id=(format!("{integration_id}-title")) { (integration.name) }

@@ -259,11 +259,15 @@ impl Marketplaces {
             .await?
             .ok_or_else(|| AdapterError::Setup("no credentials are stored for this account".into()))?;
         match (&account.credentials.0, secrets) {
-            (AccountCredentials::Tokopedia(creds), AccountSecrets::Tokopedia { client_secret }) => Ok(
-                Session::Tokopedia(tokopedia::Session::new(self.tokopedia.clone(), creds, client_secret)),
-            ),
+            (AccountCredentials::Tokopedia(creds), AccountSecrets::Tokopedia { client_secret }) => {
+                Ok(Session::Tokopedia(Box::new(tokopedia::Session::new(
+                    self.tokopedia.clone(),
+                    creds,
+                    client_secret,
+                ))))
+            }
             (AccountCredentials::TikTokShop(_), AccountSecrets::TikTokShop { .. }) => Ok(Session::TikTokShop(
-                self.tiktok_shop()?.session(pool, keyring, account).await?,
+                Box::new(self.tiktok_shop()?.session(pool, keyring, account).await?),
             )),
             _ => Err(AdapterError::Setup(
                 "the stored credentials and secrets belong to different marketplaces".into(),
@@ -314,8 +318,9 @@ impl Marketplaces {
 
 /// A sync's connection to one shop.
 pub enum Session {
-    Tokopedia(tokopedia::Session),
-    TikTokShop(tiktok_shop::Session),
+    // Boxed: both hold a client (hundreds of bytes), and a sync opens one session.
+    Tokopedia(Box<tokopedia::Session>),
+    TikTokShop(Box<tiktok_shop::Session>),
 }
 
 impl Session {
