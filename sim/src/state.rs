@@ -317,6 +317,23 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// The order moves on (the seller ships it, the buyer confirms it): its status becomes `status` now,
+    /// in the order list and the single-order answer alike. False for an unknown shop or order.
+    pub fn set_order_status(&self, shop_id: u64, order_id: u64, status: u32) -> bool {
+        let mut state = self.lock();
+        let Some(order) = state
+            .registry
+            .shops
+            .get_mut(&shop_id)
+            .and_then(|s| s.orders.iter_mut().find(|o| o.order_id == order_id))
+        else {
+            return false;
+        };
+        order.order_status = status;
+        order.history.push((status, chrono::Utc::now().timestamp()));
+        true
+    }
+
     /// The shop's order history sorted by (create_time, order_id).
     pub fn orders(&self, shop_id: u64) -> Vec<Order> {
         let state = self.lock();

@@ -74,6 +74,15 @@ pub struct WorkerSettings {
         default_value_t = 30
     )]
     pub order_lookback_days: u32,
+    /// For a marketplace that lists orders only by creation time (Tokopedia), each sync reads again from
+    /// the oldest order created within this many days whose status can still change, so its changes are
+    /// seen; 0 reads only from the cursor.
+    #[arg(
+        long = "order-status-horizon-days",
+        env = "OCEAN_ORDER_STATUS_HORIZON_DAYS",
+        default_value_t = 7
+    )]
+    pub order_status_horizon_days: u32,
 }
 
 /// The documented defaults (those of the command line, so the two cannot drift apart).

@@ -147,7 +147,9 @@ async fn sync_products(
 }
 
 /// Incremental orders: windows shorter than 3 days from the account's cursor to now; the cursor is saved
-/// after each window, so a failed sync resumes where it stopped.
+/// after each window, so a failed sync resumes where it stopped. A marketplace that lists orders only by
+/// creation time is read again from its oldest recent order whose status can still change (the design
+/// notes' "repeated window polling"), so shipping and completion are seen.
 async fn sync_orders(
     ctx: &SyncContext,
     account: &Account,
@@ -157,10 +159,16 @@ async fn sync_orders(
 ) -> Result<Completion, SyncError> {
     let now = Utc::now();
     let cursor = leases::orders_cursor(&ctx.pool, account.id).await?;
-    let from = match cursor {
+    let mut from = match cursor {
         Some(cursor) => cursor.timestamp() - ORDERS_OVERLAP_SECS,
         None => now.timestamp() - i64::from(ctx.order_lookback_days) * 86_400,
     };
+    if !session.orders_by_update_time() && ctx.order_status_horizon_days > 0 {
+        let horizon = now - chrono::Duration::days(i64::from(ctx.order_status_horizon_days));
+        if let Some(oldest) = catalog::oldest_open_order(&ctx.pool, account.id, horizon).await? {
+            from = from.min(oldest.timestamp());
+        }
+    }
     for window in order_windows(from, now.timestamp()) {
         if !report.take_page() {
             return Ok(Completion::Yielded);

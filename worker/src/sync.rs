@@ -40,6 +40,7 @@ pub struct SyncContext {
     /// Marketplace pages one job may fetch before it hands the rest of the sync to a continuation job.
     pub page_budget: u32,
     pub order_lookback_days: u32,
+    pub order_status_horizon_days: u32,
 }
 
 impl SyncContext {
@@ -62,6 +63,7 @@ impl SyncContext {
             pause_after_failures: settings.pause_after_failures,
             page_budget: settings.page_budget,
             order_lookback_days: settings.order_lookback_days,
+            order_status_horizon_days: settings.order_status_horizon_days,
         }
     }
 }

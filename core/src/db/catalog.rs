@@ -227,3 +227,25 @@ pub async fn sku_places(
     .fetch_all(db)
     .await
 }
+
+/// When the account's oldest order created since `since` whose status can still change was created.
+pub async fn oldest_open_order(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: AccountId,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    let open: Vec<&str> = crate::domain::OrderStatus::ALL
+        .iter()
+        .filter(|s| !s.is_final())
+        .map(|s| s.as_str())
+        .collect();
+    sqlx::query_scalar(
+        "SELECT min(order_created_at) FROM marketplace_orders
+         WHERE account_id = $1 AND order_created_at >= $2 AND status = ANY($3)",
+    )
+    .bind(account_id)
+    .bind(since)
+    .bind(&open)
+    .fetch_one(db)
+    .await
+}

@@ -60,6 +60,11 @@ impl OrderStatus {
         Self::Unknown,
     ];
 
+    /// Completed and cancelled orders do not change any more (an unknown status might).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Cancelled)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unpaid => "unpaid",

@@ -349,6 +349,15 @@ impl Session {
         }
     }
 
+    /// Whether [`Session::orders`] finds orders by their last change; otherwise by their creation, and a
+    /// status change is seen only by reading the order's window again.
+    pub fn orders_by_update_time(&self) -> bool {
+        match self {
+            Self::Tokopedia(_) => false,
+            Self::TikTokShop(_) => true,
+        }
+    }
+
     /// Most SKUs one stock write takes.
     pub fn stock_rows_per_call(&self) -> usize {
         match self {
