@@ -163,8 +163,19 @@ pub(crate) async fn begin(
             None
         }
     };
-    let mut conn = state.pool.acquire().await?;
-    let consent_state = consent::start(&mut conn, integration_id, user.0.id, binding, account_id).await?;
+    let mut tx = state.pool.begin().await?;
+    let consent_state = consent::start(&mut tx, integration_id, user.0.id, binding, account_id).await?;
+    let details = json!({ "reconnect_of": account_id.map(|a| a.0) });
+    logs::insert_audit(
+        &mut *tx,
+        Some(integration_id),
+        account_id,
+        Some(user.0.id),
+        "authorization.start",
+        details,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(adapter.authorize_url(&consent_state, callback))
 }
 

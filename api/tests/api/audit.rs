@@ -58,6 +58,8 @@ struct Row {
     body: Body,
     /// Whether the call writes an audit entry; a call that does not must change nothing at all.
     audited: bool,
+    /// Whether the API refuses the call (4xx) rather than answering it.
+    refused: bool,
     /// SQL run before each call, e.g. to pause the account a resume lifts.
     setup: Option<String>,
 }
@@ -76,6 +78,7 @@ impl Row {
             path,
             body: body.map_or(Body::None, Body::Json),
             audited: true,
+            refused: false,
             setup: None,
         }
     }
@@ -89,12 +92,25 @@ impl Row {
             path,
             body: Body::Form(fields.iter().map(|(n, v)| (*n, (*v).to_owned())).collect()),
             audited: true,
+            refused: false,
             setup: None,
         }
     }
 
     fn writes_nothing(mut self) -> Self {
         self.audited = false;
+        self
+    }
+
+    /// A call its input makes the API refuse (4xx): it changes nothing and audits nothing.
+    fn refused(mut self) -> Self {
+        self.audited = false;
+        self.refused = true;
+        self
+    }
+
+    fn on(mut self, integration: &str) -> Self {
+        self.path = self.path.replacen("/tokopedia", &format!("/{integration}"), 1);
         self
     }
 
@@ -143,8 +159,9 @@ fn table(f: &Fixture) -> Vec<Row> {
         Row::api(M::POST, SYNC_ALL, None, f, 0),
         Row::api(M::POST, TEST, None, f, f.main),
         Row::api(M::POST, TEST_CONNECTION, Some(probe), f, 0).writes_nothing(),
-        // Refused: the fixture's integration connects shops with credentials, not by consent.
-        Row::api(M::POST, AUTHORIZATIONS, Some(json!({})), f, 0).writes_nothing(),
+        // Consent (TikTok Shop): starting is audited; a callback with a state nobody issued is refused and
+        // changes nothing. A connecting callback audits each shop in its transaction (e2e `tiktok_shop`).
+        Row::api(M::POST, AUTHORIZATIONS, Some(json!({})), f, 0).on("tiktok-shop"),
         Row::api(
             M::POST,
             AUTHORIZATION_CALLBACK,
@@ -152,7 +169,8 @@ fn table(f: &Fixture) -> Vec<Row> {
             f,
             0,
         )
-        .writes_nothing(),
+        .on("tiktok-shop")
+        .refused(),
         Row::api(
             M::PUT,
             ACCESS,
@@ -234,7 +252,9 @@ async fn every_mutating_endpoint_rolls_back_when_its_audit_entry_fails(pool: PgP
                 "{name}: changed the database or the queue without its audit entry"
             ));
         }
-        let refused = if !row.audited {
+        let refused = if row.refused {
+            status.is_client_error()
+        } else if !row.audited {
             status.is_success()
         } else if row.path.starts_with("/api") {
             let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

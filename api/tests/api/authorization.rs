@@ -157,6 +157,8 @@ struct Row {
     restore: Restore,
     /// More to verify on a successful answer.
     check: Option<Check>,
+    /// The integration in the path.
+    integration: &'static str,
 }
 
 impl Row {
@@ -170,7 +172,14 @@ impl Row {
             setup: Setup::Nothing,
             restore: Restore::Nothing,
             check: None,
+            integration: "tokopedia",
         }
+    }
+
+    /// Runs the row on another integration than the fixture's.
+    fn on(mut self, integration: &'static str) -> Self {
+        self.integration = integration;
+        self
     }
 
     fn body(mut self, body: fn(&Fixture, Account) -> Option<Value>) -> Self {
@@ -205,7 +214,7 @@ impl Row {
     fn concrete_path(&self, fixture: &Fixture, account: Account) -> String {
         let id = if self.on_account { account.id } else { fixture.bystander };
         self.path
-            .replace("{integration_id}", "tokopedia")
+            .replace("{integration_id}", self.integration)
             .replace("{user_id}", &fixture.bystander.to_string())
             .replace("{token_id}", &fixture.spare_token.to_string())
             .replace("{id}", &id.to_string())

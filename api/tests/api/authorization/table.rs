@@ -25,7 +25,6 @@ pub(super) fn table() -> Vec<Row> {
     let editor = |ok| [ok, ok, ok, 403, 404, 401, 401];
     let account_admin = [200, 200, 403, 403, 404, 401, 401];
     let sync_all = [202, 202, 202, 403, 403, 401, 401];
-    let form_integration = [400, 400, 400, 400, 400, 401, 401];
     vec![
         Row::new(M::GET, "/healthz", public),
         Row::new(M::GET, "/readyz", public),
@@ -41,10 +40,13 @@ pub(super) fn table() -> Vec<Row> {
         Row::new(M::PUT, INTEGRATION, global_admin(200)).body(platform_settings),
         Row::new(M::POST, TEST_CONNECTION, global_admin(200)).body(probe_credentials),
         Row::new(M::POST, LIST, global_admin(201)).body(new_account),
-        // The table's integration connects shops with credentials, not by consent: every signed-in caller
-        // is told so, and nothing is started (the consent integration's roles: e2e `tiktok_shop`).
-        Row::new(M::POST, AUTHORIZATIONS, form_integration).body(|_, _| Some(json!({}))),
-        Row::new(M::POST, AUTHORIZATION_CALLBACK, form_integration)
+        // Shops connect by consent on TikTok Shop: global admins start it; a state nobody issued is
+        // refused for everyone signed in. Reconnecting an account (its admins) is in e2e `tiktok_shop`.
+        Row::new(M::POST, AUTHORIZATIONS, global_admin(201))
+            .on("tiktok-shop")
+            .body(|_, _| Some(json!({}))),
+        Row::new(M::POST, AUTHORIZATION_CALLBACK, [400, 400, 400, 400, 400, 401, 401])
+            .on("tiktok-shop")
             .body(|_, _| Some(json!({ "state": "unknown", "code": "unknown" }))),
         Row::new(M::POST, "/api/users", global_admin(201)).body(new_user),
         Row::new(M::POST, TOKENS, global_admin(201)).body(new_token),

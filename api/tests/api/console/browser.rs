@@ -43,7 +43,7 @@ async fn a_merchant_manages_accounts_in_the_browser(pool: PgPool) {
     let jakarta = api.sim.config.apps[0].clone();
     let surabaya = api.sim.config.apps[1].clone();
 
-    let mut b = Browser::start(&api.url).await;
+    let mut b = Browser::start(&api.url, "merchant").await;
 
     // Sign in.
     b.open("/").await;

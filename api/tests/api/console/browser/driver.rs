@@ -49,7 +49,9 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    pub async fn start(base: &str) -> Self {
+    /// A browser for one walk: its profile and its screenshots (`console-screenshots/{walk}/`) are its
+    /// own, so walks can run at the same time.
+    pub async fn start(base: &str, walk: &str) -> Self {
         for tool in [CHROMEDRIVER, CHROMIUM] {
             assert!(
                 std::path::Path::new(tool).exists(),
@@ -67,7 +69,7 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .expect("start chromedriver");
-        let profile = tempdir::Dir::new("ocean-console-chromium");
+        let profile = tempdir::Dir::new(&format!("ocean-console-chromium-{walk}"));
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(
@@ -91,7 +93,9 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
-                    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+                    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                        .join("console-screenshots")
+                        .join(walk);
                     let _ = std::fs::remove_dir_all(&shots);
                     std::fs::create_dir_all(&shots).expect("screenshot dir");
                     return Self {

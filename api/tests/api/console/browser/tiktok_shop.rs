@@ -87,7 +87,7 @@ async fn a_seller_connects_a_tiktok_shop_shop_through_the_consent_page(pool: PgP
             burst: 1000,
         },
     );
-    let mut b = Browser::start(&api.url).await;
+    let mut b = Browser::start(&api.url, "tiktok-shop").await;
     b.open("/").await;
     b.type_into("#token", ADMIN_TOKEN).await;
     b.click("form[action='/sign-in'] button").await;
@@ -119,9 +119,22 @@ async fn a_seller_connects_a_tiktok_shop_shop_through_the_consent_page(pool: PgP
     b.wait_for_text("#connected-shops", "new account").await;
     b.screenshot("shop-connected").await;
     assert!(b.text("#connected-shops").await.contains("Fashion Store Bandung"));
-    // The accounts page refreshes itself until the first sync is done.
+    // The first sync runs at once (the live refresh itself is the merchant walk's to check).
+    ocean_testkit::wait_for(
+        "the connected shop's first sync",
+        std::time::Duration::from_secs(60),
+        || async {
+            let status: String =
+                sqlx::query_scalar("SELECT status FROM integration_accounts WHERE integration_id = 'tiktok-shop'")
+                    .fetch_one(&pool)
+                    .await
+                    .ok()?;
+            (status == "active").then_some(())
+        },
+    )
+    .await;
     b.open("/integrations/tiktok-shop/accounts").await;
-    b.wait_for_text("article.account .state", "Active").await;
+    assert!(b.text("article.account .state").await.contains("Active"));
     b.screenshot("tiktok-shop-account").await;
     let (products, orders): (i64, i64) =
         sqlx::query_as("SELECT (SELECT count(*) FROM marketplace_products), (SELECT count(*) FROM marketplace_orders)")
