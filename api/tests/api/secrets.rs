@@ -208,39 +208,14 @@ async fn client_secrets_never_reach_answers_the_database_or_the_logs(pool: PgPoo
         .flat_map(|s| [s.to_string(), STANDARD.encode(format!("{}:{s}", app.client_id))])
         .collect();
 
-    let mut database = dump_tables(&pool).await;
-    let sealed: Option<String> =
-        sqlx::query_scalar("SELECT string_agg(encode(secret_ciphertext, 'escape'), ' ') FROM integration_accounts")
-            .fetch_one(&pool)
-            .await
-            .expect("sealed secrets");
-    database.push_str(&sealed.expect("the account's sealed secret"));
-    for needle in &needles {
-        assert!(
-            !database.contains(needle.as_str()),
-            "the database holds `{needle}` in plain text"
-        );
-    }
-
-    let captured = logs.text();
-    for line in [
+    let lines = [
         "account created",
         "finished processing request",
         "db.statement",
         "sync finished",
         "sync failed",
-    ] {
-        assert!(
-            captured.contains(line),
-            "the capture misses `{line}`, so it proves nothing; captured {} bytes",
-            captured.len()
-        );
-    }
-    for needle in &needles {
-        if let Some(line) = captured.lines().find(|l| l.contains(needle.as_str())) {
-            panic!("a log line carries `{needle}`: {line}");
-        }
-    }
+    ];
+    assert_nowhere(&pool, &logs, &needles, &lines).await;
 }
 
 /// `TestApp::send` as the global admin; it checks answers for the original and rotated secrets, this adds
@@ -280,8 +255,11 @@ async fn tiktok_shop_tokens_codes_and_the_app_secret_never_reach_answers_the_dat
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
-    let code = consent_code(started["data"]["authorize_url"].as_str().expect("consent URL")).await;
-    let (state, code) = code;
+    let back = ocean_testkit::consent(started["data"]["authorize_url"].as_str().expect("consent URL")).await;
+    let (state, code) = (
+        ocean_testkit::consent_param(&back, "state"),
+        ocean_testkit::consent_param(&back, "code"),
+    );
     let (status, connected) = call(
         &api,
         Method::POST,
@@ -333,50 +311,44 @@ async fn tiktok_shop_tokens_codes_and_the_app_secret_never_reach_answers_the_dat
 
     let mut needles: Vec<String> = tokens.into_iter().flat_map(|(a, r)| [a, r]).collect();
     needles.extend([code, tts.app_secret.clone()]);
-    let mut database = dump_tables(&pool).await;
+    let lines = [
+        "shop tokens renewed",
+        "sync finished",
+        "shop authorization lapsed",
+        "db.statement",
+    ];
+    assert_nowhere(&pool, &logs, &needles, &lines).await;
+}
+
+/// No needle in the database (sealed columns read as text too) or in a captured log line; the capture
+/// holds each of `lines`, so it saw the flow.
+async fn assert_nowhere(pool: &PgPool, logs: &Captured, needles: &[String], lines: &[&str]) {
+    let mut database = dump_tables(pool).await;
     let sealed: Option<String> =
         sqlx::query_scalar("SELECT string_agg(encode(secret_ciphertext, 'escape'), ' ') FROM integration_accounts")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .expect("sealed secrets");
-    database.push_str(&sealed.expect("the account's sealed tokens"));
-    for needle in &needles {
+    database.push_str(&sealed.expect("sealed secrets are stored"));
+    for needle in needles {
         assert!(
             !database.contains(needle.as_str()),
             "the database holds `{needle}` in plain text"
         );
     }
     let captured = logs.text();
-    for line in [
-        "shop tokens renewed",
-        "sync finished",
-        "shop authorization lapsed",
-        "db.statement",
-    ] {
+    for line in lines {
         assert!(
             captured.contains(line),
-            "the capture misses `{line}`; captured {} bytes",
+            "the capture misses `{line}`, so it proves nothing; captured {} bytes",
             captured.len()
         );
     }
-    for needle in &needles {
+    for needle in needles {
         if let Some(line) = captured.lines().find(|l| l.contains(needle.as_str())) {
             panic!("a log line carries `{needle}`: {line}");
         }
     }
-}
-
-/// Follows the consent page without following its redirect: the callback's `state` and `code`.
-async fn consent_code(url: &str) -> (String, String) {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    let answer = browser.get(url).send().await.expect("consent page");
-    assert_eq!(answer.status(), StatusCode::FOUND);
-    let back = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).expect("callback URL");
-    let get = |key: &str| back.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-    (get("state").expect("state"), get("code").expect("code"))
 }
 
 /// The account's access and refresh tokens as sealed now.
