@@ -1,4 +1,7 @@
-//! What the e2e tests share besides the harness (`ocean_testkit::TestApp`): the simulated shops.
+//! What the e2e tests share besides the harness (`ocean_testkit::TestApp`): the simulated shops, and a
+//! scheduler that has ticked.
+
+use std::time::Duration;
 
 use ocean_sim::SimConfig;
 pub use ocean_testkit::{TestApp, scheduler_settings};
@@ -20,4 +23,20 @@ pub fn two_shops() -> SimConfig {
         burst: 1000,
     };
     config
+}
+
+/// Starts a scheduler and waits for its first tick, which marks the queue's Redis as known (see
+/// `SyncQueue::mark_epoch`). A job pushed before that mark would be taken for one a lost Redis dropped
+/// and fed a second time, so cases start their scheduler before they connect shops or ask for syncs.
+pub async fn start_scheduler(app: &TestApp) {
+    app.spawn_scheduler().await;
+    let mark = format!("{}:ocean:epoch", app.queue.name());
+    ocean_testkit::wait_for("the scheduler's first tick", Duration::from_secs(30), || {
+        let (mut conn, mark) = (app.queue.connection(), mark.clone());
+        async move {
+            let marked: bool = redis::cmd("EXISTS").arg(&mark).query_async(&mut conn).await.ok()?;
+            marked.then_some(())
+        }
+    })
+    .await;
 }

@@ -6,6 +6,7 @@ mod engine;
 mod feeding;
 mod helpers;
 mod intents;
+mod marketplaces;
 mod pruning;
 mod scheduler;
 mod settings;

@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, two_shops};
 const CALLBACK: &str = "https://erp.example.com/tiktok-shop/callback";
 
 /// The demo's TikTok Shop app with a second shop, both small and quick, beside the two Tokopedia shops.
-fn world() -> SimConfig {
+pub(crate) fn world() -> SimConfig {
     let mut config = two_shops();
     let tts = &mut config.tiktok_shop;
     let mut second = tts.apps[0].shops[0].clone();
@@ -40,10 +40,19 @@ fn world() -> SimConfig {
 /// Starts a flow over the API and consents on the simulator's page as the seller's browser would: the
 /// callback's `state` and `code`.
 async fn consent(app: &TestApp, account: Option<AccountId>) -> (String, String) {
+    consent_to(app, account, &[]).await
+}
+
+/// Like [`consent`], for a seller who holds only `shops` of the app (none given: every shop).
+pub(crate) async fn consent_to(app: &TestApp, account: Option<AccountId>, shops: &[u64]) -> (String, String) {
     let body = json!({ "account_id": account.map(|a| a.0), "redirect_url": CALLBACK });
     let (status, started) = app.post("/api/integrations/tiktok-shop/authorizations", body).await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
-    let url = started["data"]["authorize_url"].as_str().expect("a consent URL");
+    let mut url = Url::parse(started["data"]["authorize_url"].as_str().expect("a consent URL")).expect("URL");
+    if !shops.is_empty() {
+        let held: Vec<String> = shops.iter().map(u64::to_string).collect();
+        url.query_pairs_mut().append_pair("shop_id", &held.join(","));
+    }
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -56,7 +65,7 @@ async fn consent(app: &TestApp, account: Option<AccountId>) -> (String, String) 
     (get("state").expect("state"), get("code").expect("code"))
 }
 
-async fn finish(app: &TestApp, state: &str, code: &str) -> (StatusCode, Value) {
+pub(crate) async fn finish(app: &TestApp, state: &str, code: &str) -> (StatusCode, Value) {
     let body = json!({ "state": state, "code": code });
     app.post("/api/integrations/tiktok-shop/authorizations/callback", body)
         .await

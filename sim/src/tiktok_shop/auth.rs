@@ -28,6 +28,9 @@ pub(crate) struct Grant {
     pub shops: Vec<u64>,
     /// Shops whose authorization the seller revoked since.
     pub revoked: BTreeSet<u64>,
+    /// Shops whose calls lack a scope since it was withdrawn (105005); a new
+    /// consent makes a new grant with every scope.
+    pub scope_withdrawn: BTreeSet<u64>,
 }
 
 impl Grant {
@@ -131,6 +134,7 @@ impl Auth {
             seller: entry.seller.clone(),
             shops: entry.shops.clone(),
             revoked: BTreeSet::new(),
+            scope_withdrawn: BTreeSet::new(),
         });
         let grant = self.grants.len() - 1;
         let (refresh_token, refresh_expires_at) = self.mint_refresh(grant, now, life);
@@ -221,6 +225,19 @@ impl Auth {
             .collect()
     }
 
+    /// Withdraws a scope the shop's endpoints need from every grant covering
+    /// the shop (of `app_key` only, when given). Returns how many grants lost it.
+    pub fn withdraw_scope(&mut self, shop_id: u64, app_key: Option<&str>) -> usize {
+        let covering = self
+            .grants
+            .iter_mut()
+            .filter(|g| app_key.is_none_or(|k| g.app_key == k) && g.shops.contains(&shop_id));
+        covering
+            .map(|g| g.scope_withdrawn.insert(shop_id))
+            .filter(|&new| new)
+            .count()
+    }
+
     /// Makes access tokens (and refresh tokens too when `refresh`) of grants
     /// covering `shop_id` (every grant when `None`) expire at `now`. Returns
     /// how many tokens it touched.
@@ -297,6 +314,24 @@ mod tests {
         auth.revoke(8, Some("app"));
         let grant = auth.access(&second.access_token, "app", 60).expect("known").0;
         assert_eq!(auth.grant(grant).live_shops().count(), 0);
+    }
+
+    #[test]
+    fn a_withdrawn_scope_stays_with_its_grant() {
+        let mut auth = Auth::default();
+        let code = auth.issue_code("app", seller(), vec![7, 8], 0, LIFE);
+        let old = auth.exchange("app", &code, 0, LIFE).expect("tokens");
+        assert_eq!(auth.withdraw_scope(7, Some("other")), 0);
+        assert_eq!(auth.withdraw_scope(7, None), 1);
+        assert_eq!(auth.withdraw_scope(7, None), 0, "already withdrawn");
+        let grant = auth.grant(old.grant);
+        assert!(grant.scope_withdrawn.contains(&7) && !grant.scope_withdrawn.contains(&8));
+        let code = auth.issue_code("app", seller(), vec![7], 1, LIFE);
+        let new = auth.exchange("app", &code, 1, LIFE).expect("tokens");
+        assert!(
+            auth.grant(new.grant).scope_withdrawn.is_empty(),
+            "a new consent has every scope"
+        );
     }
 
     #[test]

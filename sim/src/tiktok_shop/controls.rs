@@ -128,6 +128,30 @@ impl Controls<'_> {
         Some(advanced)
     }
 
+    /// A buyer places an order now: the shop's next order still to arrive is
+    /// brought forward to the current world time (its later steps keep their
+    /// spacing). Returns its id; `None` for an unknown shop or when no arrival
+    /// is left. Sends an `ORDER_STATUS_CHANGE` webhook.
+    pub fn place_order(&self, shop_id: u64) -> Option<u64> {
+        let placed = {
+            let mut state = self.lock();
+            let tiktok = &mut state.tiktok;
+            // Steps already due are notified first, so the new order is not twice.
+            tiktok.sweep_webhooks();
+            let now = tiktok.clock.now();
+            let order = tiktok.world.shops.get_mut(&shop_id)?.place_next_order(now)?;
+            let (id, (status, _)) = (order.id, order.steps[0]);
+            let data = webhooks::order_data(id, status, now);
+            let apps = &tiktok.world.apps;
+            tiktok
+                .webhooks
+                .emit(apps, shop_id, EventType::OrderStatusChange, &data, now);
+            id
+        };
+        webhooks::kick(self.sim);
+        Some(placed)
+    }
+
     /// An order's status and `update_time` now; `None` if it does not exist (yet).
     pub fn order_state(&self, shop_id: u64, order_id: u64) -> Option<(String, i64)> {
         self.with_shop(shop_id, |shop, now| {
@@ -190,6 +214,45 @@ impl Controls<'_> {
         let state = self.lock();
         let now = state.tiktok.clock.now();
         state.tiktok.world.shops.get(&shop_id).map(|shop| f(shop, now))
+    }
+
+    /// Sets the probability (clamped to 0..=1) that calls aimed at the shop
+    /// fail with HTTP 500 and code 36009003. Returns false for an unknown shop.
+    pub fn set_failure_rate(&self, shop_id: u64, rate: f64) -> bool {
+        let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        let mut state = self.lock();
+        let shop = state.tiktok.world.shops.get_mut(&shop_id);
+        shop.map(|s| s.failure_rate = rate).is_some()
+    }
+
+    /// Plans an outage: after `ok_calls` more calls to `endpoint` (by name,
+    /// e.g. `order-search`) aimed at the shop, every further call to it fails
+    /// with HTTP 500 and code 36009003 until [`Controls::end_outages`]. Lets a
+    /// test break a sync at an exact point. Returns false for an unknown shop
+    /// or endpoint name.
+    pub fn fail_endpoint_after(&self, shop_id: u64, endpoint: &str, ok_calls: u64) -> bool {
+        let Some(endpoint) = Endpoint::from_name(endpoint) else {
+            return false;
+        };
+        let mut state = self.lock();
+        let shop = state.tiktok.world.shops.get_mut(&shop_id);
+        shop.map(|s| s.outages.insert(endpoint, ok_calls)).is_some()
+    }
+
+    /// Ends every planned outage.
+    pub fn end_outages(&self) {
+        let mut state = self.lock();
+        for shop in state.tiktok.world.shops.values_mut() {
+            shop.outages.clear();
+        }
+    }
+
+    /// The app (every app when `None`) loses a scope the shop's endpoints
+    /// need, in the grants it holds for the shop: their calls for it answer
+    /// 105005 until the seller consents again (a new grant has every scope).
+    /// Returns how many grants lost it.
+    pub fn withdraw_scope(&self, shop_id: u64, app_key: Option<&str>) -> usize {
+        self.lock().tiktok.auth.withdraw_scope(shop_id, app_key)
     }
 
     /// Changes the hidden limit of every endpoint (`None`) or of one, by

@@ -116,6 +116,15 @@ impl TtsError {
         )
     }
 
+    /// 105005: the grant behind the access token lacks a scope the endpoint needs.
+    pub fn missing_scope() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            105_005,
+            "Access denied. The app is not authorized to access the endpoint because the access scopes granted for the app or the access token do not contain the required access scope for the endpoint.",
+        )
+    }
+
     /// 105003: a `shop_cipher` the access token is not authorized for (no
     /// message in the docs' tables either).
     pub fn cipher_mismatch() -> Self {

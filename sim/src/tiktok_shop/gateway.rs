@@ -1,7 +1,7 @@
 //! The API host's gateway: every request to `/tiktok-shop/api` passes a
 //! [`Call`], which counts it, checks app key, signature, timestamp, access
-//! token and shop cipher in that order, applies the hidden rate limit and the
-//! shop's latency and faults, and renders the envelope.
+//! token, shop cipher and scope in that order, applies the hidden rate limit
+//! and the shop's latency and faults, and renders the envelope.
 
 use std::time::{Duration, Instant};
 
@@ -113,7 +113,7 @@ impl Call {
     }
 
     /// Checks the request, takes a token from its hidden bucket and applies
-    /// the shop's latency and failure rate.
+    /// the shop's latency, planned outages and failure rate.
     pub async fn admit(&mut self, request: &SignedRequest, scope: Scope) -> Result<Caller, TtsError> {
         let (caller, knobs) = {
             let mut state = self.sim.lock();
@@ -125,17 +125,24 @@ impl Call {
             {
                 return Err(TtsError::too_many_requests());
             }
+            let endpoint = self.endpoint;
             let knobs = caller
                 .shop
-                .and_then(|id| state.tiktok.world.shops.get(&id))
-                .map(|s| (s.latency_ms, s.failure_rate));
+                .and_then(|id| state.tiktok.world.shops.get_mut(&id))
+                .map(|s| {
+                    (
+                        s.latency_ms,
+                        s.failure_rate,
+                        endpoint.is_some_and(|e| s.outage_reached(e)),
+                    )
+                });
             (caller, knobs)
         };
-        let (latency_ms, failure_rate) = knobs.unwrap_or_default();
+        let (latency_ms, failure_rate, outage) = knobs.unwrap_or_default();
         if latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(latency_ms)).await;
         }
-        if failure_rate > 0.0 && rand::rng().random::<f64>() < failure_rate {
+        if outage || (failure_rate > 0.0 && rand::rng().random::<f64>() < failure_rate) {
             return Err(TtsError::internal());
         }
         Ok(caller)
@@ -233,6 +240,9 @@ fn check(state: &super::State, request: &SignedRequest, scope: Scope) -> Result<
     };
     if expired {
         return Err(TtsError::expired_access_token());
+    }
+    if shop.is_some_and(|id| grant.scope_withdrawn.contains(&id)) {
+        return Err(TtsError::missing_scope());
     }
     Ok(Caller {
         app_key: app.app_key.clone(),

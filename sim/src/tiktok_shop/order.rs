@@ -110,6 +110,16 @@ impl Order {
         Some(self.steps[next].0)
     }
 
+    /// Moves the whole order (creation and every step, keeping their
+    /// spacing) so that it is created at `now`.
+    pub fn place_at(&mut self, now: i64) {
+        let shift = self.create_time() - now;
+        self.generated.create_time = now;
+        for step in &mut self.steps {
+            step.1 -= shift;
+        }
+    }
+
     /// Who cancelled, for a cancelled order.
     pub fn cancelled_by_buyer(&self) -> bool {
         self.id.is_multiple_of(2)
@@ -192,5 +202,16 @@ mod tests {
             order.state_at(1_010).map(|s| s.0),
             Some(Status::Completed | Status::Cancelled)
         ));
+    }
+
+    #[test]
+    fn a_placed_order_keeps_its_timeline_from_its_new_creation() {
+        let mut order = Order::new(9, generated(5_000), 1);
+        let spacing: Vec<i64> = order.steps.iter().map(|(_, t)| t - 5_000).collect();
+        order.place_at(2_000);
+        assert_eq!(order.create_time(), 2_000);
+        assert_eq!(order.state_at(2_000), Some((Status::Unpaid, 2_000)));
+        let moved: Vec<i64> = order.steps.iter().map(|(_, t)| t - 2_000).collect();
+        assert_eq!(moved, spacing);
     }
 }

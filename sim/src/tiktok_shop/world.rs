@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::config::{AppConfig, Config, ShopConfig};
+use super::endpoint::Endpoint;
 use super::ids;
 use super::order::Order;
 use crate::orders::{self, OrderSource};
@@ -44,6 +45,9 @@ pub(crate) struct Shop {
     pub region: String,
     pub latency_ms: u64,
     pub failure_rate: f64,
+    /// Planned outages: calls to the endpoint that still succeed before every
+    /// call to it fails (see [`Shop::outage_reached`]).
+    pub outages: HashMap<Endpoint, u64>,
     pub warehouses: Vec<Warehouse>,
     /// Profile, catalog and history as the shared generators make them.
     pub generated: registry::Shop,
@@ -131,6 +135,7 @@ impl Shop {
             region: config.region.clone(),
             latency_ms: config.latency_ms,
             failure_rate: config.failure_rate,
+            outages: HashMap::new(),
             warehouses,
             generated,
             stock,
@@ -138,6 +143,37 @@ impl Shop {
             product_index,
             order_index,
         }
+    }
+
+    /// Counts a call to `endpoint` against its planned outage; true when the
+    /// outage has begun and the call must fail.
+    pub fn outage_reached(&mut self, endpoint: Endpoint) -> bool {
+        match self.outages.get_mut(&endpoint) {
+            Some(0) => true,
+            Some(left) => {
+                *left -= 1;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Brings the next order still to arrive forward to `now` and returns it;
+    /// `None` when no arrival is left. Orders stay sorted by (create_time, id).
+    pub fn place_next_order(&mut self, now: i64) -> Option<&Order> {
+        let next = self.orders.iter().position(|o| o.create_time() > now)?;
+        self.orders[next].place_at(now);
+        // Ids grow with creation, so this rarely moves it: only past an order
+        // created at `now` too with a greater id.
+        let key = |o: &Order| (o.create_time(), o.id);
+        let mut at = next;
+        while at > 0 && key(&self.orders[at - 1]) > key(&self.orders[at]) {
+            self.orders.swap(at - 1, at);
+            self.order_index.insert(self.orders[at].id, at);
+            at -= 1;
+        }
+        self.order_index.insert(self.orders[at].id, at);
+        Some(&self.orders[at])
     }
 
     /// Catalog index of a wire product id.
