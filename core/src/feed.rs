@@ -32,9 +32,33 @@ pub async fn feed_window(pool: &PgPool, queue: &SyncQueue, limit: i64) -> anyhow
     Ok(fed)
 }
 
+/// Notices a Redis that lost its data (its epoch mark is missing: flush, restart without persistence,
+/// failover to an empty replica, or a new deployment) and forgets every intent's enqueued mark, since
+/// their jobs are gone, so they are fed again. Every path that pushes checks first, so the first push into
+/// an empty Redis is never taken for a job it lost (which would feed that request a second time). Returns
+/// the intents to feed again.
+pub async fn recover_lost_jobs(pool: &PgPool, queue: &SyncQueue) -> anyhow::Result<u64> {
+    if !queue.mark_epoch().await? {
+        return Ok(0);
+    }
+    let mut conn = pool.acquire().await.context("Failed to reach Postgres")?;
+    let recovered = intents::forget_enqueued(&mut conn)
+        .await
+        .context("Failed to reset lost jobs")?;
+    if recovered > 0 {
+        tracing::warn!(
+            intents = recovered,
+            "the queue lost its jobs; feeding their intents again"
+        );
+        metrics::counter!(monitoring::INTENTS_RECOVERED).increment(recovered);
+    }
+    Ok(recovered)
+}
+
 /// Feeds one account's waiting intent now if it can be fed (nothing running, no job out). Returns
 /// whether a job was pushed. On error nothing is marked: the scheduler feeds it.
 pub async fn feed_account(pool: &PgPool, queue: &SyncQueue, id: AccountId) -> anyhow::Result<bool> {
+    recover_lost_jobs(pool, queue).await?;
     let mut tx = pool.begin().await.context("Failed to begin the feed transaction")?;
     let Some(intent) = intents::claim_one(&mut tx, id)
         .await

@@ -135,19 +135,8 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
 /// turn due schedules into intents, feed intents.
 pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
+    report.recovered = feed::recover_lost_jobs(pool, queue).await?;
     let mut conn = pool.acquire().await?;
-    if queue.mark_epoch().await? {
-        report.recovered = intents::forget_enqueued(&mut conn)
-            .await
-            .context("Failed to reset lost jobs")?;
-        if report.recovered > 0 {
-            tracing::warn!(
-                intents = report.recovered,
-                "the queue lost its jobs; feeding their intents again"
-            );
-            metrics::counter!(monitoring::INTENTS_RECOVERED).increment(report.recovered);
-        }
-    }
     report.reaped = leases::reap_lapsed(&mut *conn)
         .await
         .context("Failed to take back lapsed leases")?;

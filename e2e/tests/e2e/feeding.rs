@@ -206,3 +206,30 @@ async fn racing_feeders_hand_out_every_intent_exactly_once(pool: PgPool) {
     assert_eq!(handed_out - fed.len(), 0, "intents fed twice");
     assert_eq!(fed.len(), 600, "every intent fed");
 }
+
+/// A new deployment's Redis has no epoch mark yet. A sync-now pushed before the scheduler's first tick
+/// marks it, so that tick does not take the job for one a lost Redis dropped and push it a second time.
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
+async fn a_job_pushed_before_the_first_scheduler_tick_is_not_fed_twice(pool: PgPool) {
+    let mut sim = two_shops();
+    sim.apps.clear();
+    let app = TestApp::builder(&pool).sim(sim).start().await;
+    insert_accounts(&pool, 1).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM integration_accounts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (status, body) = app
+        .post(&format!("/api/integrations/tokopedia/accounts/{id}/sync"), json!({}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        app.queue.depth().await.unwrap(),
+        1,
+        "the sync-now's fast path pushed its job"
+    );
+
+    let report = run_tick(&pool, &app.queue, &scheduler_settings()).await.unwrap();
+    assert_eq!(report.recovered, 0, "nothing was lost");
+    assert_eq!(app.queue.depth().await.unwrap(), 1, "one job for one request");
+}

@@ -25,9 +25,8 @@ pub fn two_shops() -> SimConfig {
     config
 }
 
-/// Starts a scheduler and waits for its first tick, which marks the queue's Redis as known (see
-/// `SyncQueue::mark_epoch`). A job pushed before that mark would be taken for one a lost Redis dropped
-/// and fed a second time, so cases start their scheduler before they connect shops or ask for syncs.
+/// Starts a scheduler and waits for its first tick (which marks the queue's Redis as known, see
+/// `feed::recover_lost_jobs`), so a case begins with its scheduler running.
 pub async fn start_scheduler(app: &TestApp) {
     app.spawn_scheduler().await;
     let mark = format!("{}:ocean:epoch", app.queue.name());
