@@ -7,6 +7,7 @@ mod feeding;
 mod helpers;
 mod intents;
 mod marketplaces;
+mod order_status;
 mod pruning;
 mod scheduler;
 mod settings;

@@ -320,6 +320,40 @@ impl Adapter {
     }
 }
 
+impl Adapter {
+    /// Moves `order` (a stored order of shop 0 awaiting shipment) one step on at the marketplace, as the
+    /// seller and the courier would: shipped, then completed. Returns its new status as the marketplace
+    /// spells it, `None` once it is completed.
+    pub fn move_order_on(self, app: &TestApp, order: &str) -> Option<String> {
+        let (shop, id) = (self.shop_id(app, 0), order.parse::<u64>().expect("a numeric order id"));
+        match self {
+            Self::Tokopedia => {
+                let stored = app.sim.sim.orders(shop).into_iter().find(|o| o.order_id == id)?;
+                // 400 accepted → 500 shipped → 700 finished.
+                let next = match stored.order_status {
+                    ..500 => 500,
+                    500..700 => 700,
+                    _ => return None,
+                };
+                assert!(app.sim.sim.set_order_status(shop, id, next));
+                Some(next.to_string())
+            }
+            Self::TikTokShop => {
+                let controls = app.sim.sim.tiktok_shop();
+                // The frozen world clock catches up with the wall clock, so the change falls in the window
+                // the next sync reads.
+                let behind = Utc::now().timestamp() - 1 - controls.now();
+                controls.advance_clock(u64::try_from(behind).unwrap_or(0));
+                let (status, _) = controls.order_state(shop, id)?;
+                if status == "COMPLETED" {
+                    return None;
+                }
+                controls.advance_order(shop, id).map(|(status, _)| status)
+            }
+        }
+    }
+}
+
 /// A Tokopedia account update with shop `n`'s credentials and `secret`.
 fn tokopedia_credentials(app: &TestApp, n: usize, secret: &str) -> Value {
     let creds = &app.sim.config.apps[n];
