@@ -235,3 +235,82 @@ async fn a_refused_consent_or_a_rejected_code_connects_nothing(pool: PgPool) {
     let (status, form) = app.post("/api/integrations/tiktok-shop/accounts", body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form}");
 }
+
+/// A sync finds the shop's access token expired (the marketplace expired it early) while another worker
+/// holds the shop's refresh lock: it does not refresh too, but waits, and goes on with the tokens that
+/// worker stored. One refresh per shop across the fleet.
+#[sqlx::test(migrator = "ocean_core::MIGRATOR")]
+async fn a_sync_waits_for_the_refresh_another_worker_holds_the_lock_for(pool: PgPool) {
+    use ocean_core::{
+        domain::{AccountCredentials, AccountSecrets},
+        marketplace::{Marketplaces, TokopediaClient, coordination::Coordination, tiktok_shop},
+    };
+
+    let app = TestApp::builder(&pool).sim(world()).start().await;
+    let (state, code) = consent(&app, None).await;
+    assert_eq!(finish(&app, &state, &code).await.0, StatusCode::CREATED);
+    let account = tiktok_accounts(&pool).await.remove(0);
+    let coordination = Coordination::new(app.queue.connection(), app.queue.name(), app.keyring.clone());
+    let adapter = tiktok_shop::Adapter::new(&app.sim.tiktok_shop_settings(), Some(coordination.clone()))
+        .unwrap()
+        .expect("the simulator's app");
+    let fleet = Marketplaces::new(
+        TokopediaClient::new(&app.sim.marketplace_settings()).unwrap(),
+        Some(adapter.clone()),
+    );
+    let controls = app.sim.sim.tiktok_shop();
+    let shop: u64 = account.credentials.0.shop_id().parse().unwrap();
+    assert!(controls.expire_tokens(Some(shop), false) > 0);
+    let (refreshes, calls) = (
+        controls.stats().refreshes,
+        controls.stats().requests.get("authorized-shops").copied(),
+    );
+
+    // Another worker is renewing this shop's tokens.
+    let lock = format!("tiktok-shop:shop-tokens:{}", account.id);
+    assert!(coordination.lock_token_refresh(&lock, "another-worker").await.unwrap());
+    let session = fleet.open(&pool, &app.keyring, &account).await.expect("a session");
+    let sync = tokio::spawn(async move { session.shop().await.map(|s| s.external_id) });
+    ocean_testkit::wait_for(
+        "the sync's call to meet the expired token",
+        std::time::Duration::from_secs(30),
+        || async { (controls.stats().requests.get("authorized-shops").copied() > calls).then_some(()) },
+    )
+    .await;
+
+    // That worker's refresh, stored as the adapter stores it; then it lets go of the lock.
+    let Some(AccountSecrets::TikTokShop { refresh_token, .. }) =
+        ocean_core::db::accounts::secrets(&pool, &app.keyring, account.id)
+            .await
+            .unwrap()
+    else {
+        panic!("stored tokens");
+    };
+    let grant = adapter.client.refresh_token(&refresh_token).await.expect("a refresh");
+    let AccountCredentials::TikTokShop(mut creds) = account.credentials.0.clone() else {
+        panic!("TikTok Shop credentials");
+    };
+    creds.access_token_expires_at = grant.access_token_expires_at;
+    creds.refresh_token_expires_at = grant.refresh_token_expires_at;
+    let secrets = AccountSecrets::TikTokShop {
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
+    };
+    ocean_core::db::accounts::store_tokens(
+        &pool,
+        &app.keyring,
+        account.id,
+        &AccountCredentials::TikTokShop(creds),
+        &secrets,
+    )
+    .await
+    .unwrap();
+    coordination.unlock_token_refresh(&lock).await.unwrap();
+
+    assert_eq!(sync.await.unwrap().expect("shop info"), shop.to_string());
+    assert_eq!(
+        controls.stats().refreshes,
+        refreshes + 1,
+        "only the lock holder refreshed"
+    );
+}
