@@ -382,10 +382,9 @@ pub async fn create_account(pool: &PgPool, keyring: &Keyring, app: &AppConfig, n
         .expect("insert account")
 }
 
-/// Polls `check` every 100 ms until it yields a value. This bounds a wait for something that must happen;
 /// Follows a marketplace consent page as the seller's browser would, without following its redirect
-/// back: the query the redirect carries (`state` and `code`, or `error`), as pairs.
-pub async fn consent(url: &str) -> Vec<(String, String)> {
+/// back: where it sends the seller, with `state` and `code` (or `error`) in the query.
+pub async fn consent(url: &str) -> reqwest::Url {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -399,21 +398,18 @@ pub async fn consent(url: &str) -> Vec<(String, String)> {
     let location = answer.headers()[reqwest::header::LOCATION]
         .to_str()
         .expect("ascii location");
-    let back = reqwest::Url::parse(location).expect("callback URL");
+    reqwest::Url::parse(location).expect("callback URL")
+}
+
+/// The value of `key` in the query of a consent's redirect.
+pub fn consent_param(back: &reqwest::Url, key: &str) -> String {
     back.query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-/// The value of `key` among a consent's query pairs.
-pub fn consent_param(pairs: &[(String, String)], key: &str) -> String {
-    pairs
-        .iter()
         .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no `{key}` in the consent's answer {pairs:?}"))
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no `{key}` in the consent's redirect {back}"))
 }
 
+/// Polls `check` every 100 ms until it yields a value. This bounds a wait for something that must happen;
 /// it measures nothing (performance lives in `make bench`). Panics with `what` after `limit`.
 pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
 where

@@ -53,16 +53,9 @@ pub(crate) async fn consent_to(app: &TestApp, account: Option<AccountId>, shops:
         let held: Vec<String> = shops.iter().map(u64::to_string).collect();
         url.query_pairs_mut().append_pair("shop_id", &held.join(","));
     }
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    let answer = browser.get(url).send().await.expect("consent page");
-    assert_eq!(answer.status(), StatusCode::FOUND);
-    let back = Url::parse(answer.headers()["location"].to_str().unwrap()).expect("callback URL");
-    assert!(back.as_str().starts_with(CALLBACK), "{back}");
-    let get = |key: &str| back.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-    (get("state").expect("state"), get("code").expect("code"))
+    let back = ocean_testkit::consent(url.as_str()).await;
+    let param = |key| ocean_testkit::consent_param(&back, key);
+    (param("state"), param("code"))
 }
 
 pub(crate) async fn finish(app: &TestApp, state: &str, code: &str) -> (StatusCode, Value) {
