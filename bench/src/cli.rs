@@ -24,6 +24,11 @@ pub enum PhaseName {
     Queue,
     /// The account list, its console fragment and the dashboard over a fleet of synced accounts.
     Listing,
+    /// N worker processes syncing M TikTok Shop shops of one app against a limit the marketplace does not
+    /// tell: how close the fleet's adaptive limit gets to it, and how many 429s it costs.
+    #[value(name = "tiktok-limits")]
+    #[serde(rename = "tiktok_limits")]
+    TikTokLimits,
 }
 
 impl PhaseName {
@@ -37,12 +42,14 @@ impl PhaseName {
             Self::Kills => "kills",
             Self::Queue => "queue",
             Self::Listing => "listing",
+            Self::TikTokLimits => "tiktok-limits",
         }
     }
 }
 
 /// Ocean Sync benchmarks: marketplace limits, write throughput, scheduler emission, crash to resume, queue
-/// throughput and the account list at fleet size, against Postgres and Redis on 127.0.0.1.
+/// throughput, the account list at fleet size and TikTok Shop's unpublished limit, against Postgres and
+/// Redis on 127.0.0.1.
 #[derive(Parser, Debug, Clone)]
 #[command(
     version,
@@ -75,10 +82,10 @@ pub struct Cli {
     /// Longest any one phase may run, in seconds.
     #[arg(long, default_value_t = 150)]
     pub phase_timeout_secs: u64,
-    /// Limits: worker processes [default: 4; quick: 2].
+    /// Limits and TikTok limits: worker processes [default: 4; quick: 2].
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Limits: accounts (shops) of the one app [default: 100; quick: 20].
+    /// Limits and TikTok limits: accounts (shops) of the one app [default: 100; quick: 20].
     #[arg(long)]
     pub accounts: Option<usize>,
     /// Limits: the simulator's limit per endpoint, req/s (burst equal to it), also given to the workers.
@@ -143,6 +150,16 @@ pub struct Cli {
     /// Listing: how long the concurrent clients poll, in seconds [default: 5; quick: 2].
     #[arg(long)]
     pub listing_secs: Option<u64>,
+    /// TikTok limits: the simulator's hidden limit per (app, shop, endpoint), req/s (burst equal to it); the
+    /// workers are not told it.
+    #[arg(long, default_value_t = 10)]
+    pub tiktok_limit_rate: u32,
+    /// TikTok limits: seconds measured from the workers' start [default: 180; quick: 90].
+    #[arg(long)]
+    pub tiktok_window_secs: Option<u64>,
+    /// TikTok limits: the first seconds of the window, allowed for learning and reported apart.
+    #[arg(long, default_value_t = 60)]
+    pub tiktok_learn_secs: u64,
     /// `RUST_LOG` of the worker processes (logs in `target/bench/logs/`).
     #[arg(long, default_value = "warn")]
     pub worker_log: String,
@@ -190,6 +207,9 @@ pub struct Settings {
     pub listing_budget_secs: u64,
     pub listing_clients: usize,
     pub listing_secs: u64,
+    pub tiktok_limit_rate: u32,
+    pub tiktok_window_secs: u64,
+    pub tiktok_learn_secs: u64,
     #[serde(skip)]
     pub worker_log: String,
     #[serde(skip)]
@@ -252,6 +272,9 @@ impl Cli {
             listing_budget_secs: self.listing_budget_secs.max(1),
             listing_clients: self.listing_clients.max(1),
             listing_secs: self.listing_secs.unwrap_or(if q { 2 } else { 5 }).max(1),
+            tiktok_limit_rate: self.tiktok_limit_rate.max(1),
+            tiktok_window_secs: self.tiktok_window_secs.unwrap_or(if q { 90 } else { 180 }).max(2),
+            tiktok_learn_secs: self.tiktok_learn_secs,
             worker_log: self.worker_log,
             node: self.node,
             bullmq_dir: self.bullmq_dir,
@@ -274,7 +297,8 @@ mod tests {
             .settings()
             .expect("valid settings");
         assert_eq!((settings.accounts, settings.workers, settings.queue_runs), (7, 2, 1));
-        assert_eq!(settings.phases.len(), 7, "every phase by default");
+        assert_eq!(settings.phases.len(), 8, "every phase by default");
+        assert_eq!(settings.tiktok_window_secs, 90);
         assert_eq!(settings.listing_accounts, 200);
     }
 

@@ -9,4 +9,5 @@ pub mod kills;
 pub mod limits;
 pub mod listing;
 pub mod queue;
+pub mod tiktok_limits;
 pub mod writes;

@@ -15,6 +15,7 @@ use crate::{
         limits::LimitsResult,
         listing::{ListingResult, Sequential},
         queue::{QueueResult, Rounds},
+        tiktok_limits::{Period, TikTokLimitsResult},
         writes::WritesResult,
     },
 };
@@ -34,6 +35,7 @@ pub struct Results {
     pub kills: Option<KillsResult>,
     pub queue: Option<QueueResult>,
     pub listing: Option<ListingResult>,
+    pub tiktok_limits: Option<TikTokLimitsResult>,
     /// Phase name to error.
     pub errors: BTreeMap<String, String>,
 }
@@ -103,6 +105,9 @@ impl Results {
         }
         if let Some(l) = &self.listing {
             listing(&mut t, l);
+        }
+        if let Some(l) = &self.tiktok_limits {
+            tiktok_limits(&mut t, l);
         }
         for (phase, error) in &self.errors {
             t.add(phase, "FAILED", error.clone());
@@ -298,6 +303,62 @@ fn listing(t: &mut Table, l: &ListingResult) {
         l.poll_secs
     );
     t.add(p, what, value);
+}
+
+fn tiktok_limits(t: &mut Table, l: &TikTokLimitsResult) {
+    let p = "8 tiktok-limits";
+    let what = "workers × slots, shops (one app)";
+    let value = format!(
+        "{} × {}, {} shops ({} consents); {} synced, {} failed syncs",
+        l.workers, l.worker_concurrency, l.shops, l.consents, l.shops_synced, l.failed_syncs
+    );
+    t.add(p, what, value);
+    let value = format!(
+        "{} req/s, burst {}, {} (the client is not told)",
+        l.limit_per_sec, l.limit_burst, l.limit_scope
+    );
+    t.add(p, "hidden limit", value);
+    let raised = match (l.ceiling_raised, l.adaptive_defaults) {
+        (true, _) => " (ceiling raised above the limit)",
+        (false, true) => " (defaults)",
+        (false, false) => " (NOT the defaults: OCEAN_TIKTOK_SHOP_RATE_* set)",
+    };
+    let value = format!(
+        "ceiling {}, ×{} per 429 (cooldown {} ms), +{} per {} ms, floor {}{raised}",
+        l.ceiling, l.decrease, l.cooldown_ms, l.increase, l.probe_interval_ms, l.floor
+    );
+    t.add(p, "adaptive limit, req/s per key", value);
+    let value = format!(
+        "{} order windows per shop (lookback {} days, page budget {}); {} products, {} orders",
+        l.windows_per_shop, l.order_lookback_days, l.job_page_budget, l.products_per_shop, l.orders_per_shop
+    );
+    t.add(p, "busy keys: each sync's order-search", value);
+    let period = |t: &mut Table, what: &str, x: &Period| {
+        let value = format!(
+            "{:.2} ÷ {} = {:.1}% ({:.1} keys busy over {:.0} s); 429s {} of {} = {:.2}%{}",
+            x.per_key_rate,
+            l.limit_per_sec,
+            x.share_of_limit * 100.0,
+            x.mean_busy_keys,
+            x.secs,
+            x.rate_limited,
+            x.requests,
+            x.share_429 * 100.0,
+            x.learnt_rate.map_or(String::new(), |[min, mean, max]| format!(
+                "; learnt {min:.1}/{mean:.1}/{max:.1}"
+            ))
+        );
+        t.add(p, what, value);
+    };
+    period(t, "first minute: busy key req/s ÷ limit", &l.first);
+    period(t, "after it: busy key req/s ÷ limit", &l.after);
+    let verdict = if l.bar_missed().is_some() { "MISSED" } else { "met" };
+    let value = format!(
+        "≥ {:.0}% of the limit, ≤ {:.0}% 429s after the first minute: {verdict}",
+        l.bar_min_share_of_limit * 100.0,
+        l.bar_max_share_429 * 100.0
+    );
+    t.add(p, "bar", value);
 }
 
 /// `N jobs/s <round> (median s of runs; extra)`.
