@@ -324,8 +324,14 @@ fn tiktok_limits(t: &mut Table, l: &TikTokLimitsResult) {
         (false, false) => " (NOT the defaults: OCEAN_TIKTOK_SHOP_RATE_* set)",
     };
     let value = format!(
-        "ceiling {}, ×{} per 429 (cooldown {} ms), +{} per {} ms, floor {}{raised}",
-        l.ceiling, l.decrease, l.cooldown_ms, l.increase, l.probe_interval_ms, l.floor
+        "ceiling {}, ×{} per 429 on the first descent then ×{} (cooldown {} ms), +{} % per {} successes, floor {}{raised}",
+        l.ceiling,
+        l.decrease,
+        l.trim,
+        l.cooldown_ms,
+        l.increase * 100.0,
+        l.probe_successes,
+        l.floor
     );
     t.add(p, "adaptive limit, req/s per key", value);
     let value = format!(

@@ -63,13 +63,14 @@ fn shop(id: &str) -> AdaptiveKey {
     AdaptiveKey::new("app-1", id, "/order/202309/orders/search")
 }
 
-/// A policy whose cooldown outlasts any test, so every cut after the first would be an echo.
+/// A policy whose cooldown outlasts any test, so every cut after the first would be an echo; each
+/// success raises the rate by a quarter (exact in binary, so rates compare exactly).
 fn long_cooldown() -> AdaptivePolicy {
     AdaptivePolicy {
         ceiling: 50.0,
         cooldown: Duration::from_secs(600),
-        probe_interval: Duration::ZERO,
-        increase: 5.0,
+        probe_successes: 1,
+        increase: 0.25,
         ..AdaptivePolicy::default()
     }
 }
@@ -125,7 +126,7 @@ async fn successes_raise_the_rate_back_to_the_ceiling_and_not_above() {
     for _ in 0..8 {
         rates.push(c.report_success(&key, &policy).await.unwrap().rate_per_sec);
     }
-    assert_eq!(rates, [30.0, 35.0, 40.0, 45.0, 50.0, 50.0, 50.0, 50.0]);
+    assert_eq!(rates, [31.25, 39.0625, 48.828125, 50.0, 50.0, 50.0, 50.0, 50.0]);
     assert_eq!(c.adaptive_rate(&key, &policy).await.unwrap(), 50.0);
     // A key the fleet knows nothing about is at its ceiling already and gets no state from a success.
     let untouched = c.report_success(&shop("s2"), &policy).await.unwrap();
@@ -135,19 +136,57 @@ async fn successes_raise_the_rate_back_to_the_ceiling_and_not_above() {
 }
 
 #[tokio::test]
-async fn increases_wait_for_the_probe_interval() {
+async fn increases_wait_for_enough_successes_and_a_cut_restarts_the_count() {
     let fleet = Fleet::start().await;
     let c = &fleet.coordination;
     let policy = AdaptivePolicy {
-        probe_interval: Duration::from_secs(600),
+        probe_successes: 3,
+        cooldown: Duration::ZERO,
         ..long_cooldown()
     };
     let key = shop("s1");
     c.report_throttled(&key, None, &policy).await.unwrap();
-    for _ in 0..3 {
+    for _ in 0..2 {
         assert!(!c.report_success(&key, &policy).await.unwrap().changed);
     }
-    assert_eq!(c.adaptive_rate(&key, &policy).await.unwrap(), 25.0);
+    // A cut before the third success: the count starts again.
+    assert_eq!(
+        c.report_throttled(&key, None, &policy).await.unwrap().rate_per_sec,
+        12.5
+    );
+    for _ in 0..2 {
+        assert!(!c.report_success(&key, &policy).await.unwrap().changed);
+    }
+    let third = c.report_success(&key, &policy).await.unwrap();
+    assert_eq!((third.changed, third.rate_per_sec), (true, 15.625));
+    fleet.clean_up().await;
+}
+
+#[tokio::test]
+async fn once_raised_a_429_trims_the_rate_instead_of_halving_it() {
+    let fleet = Fleet::start().await;
+    let c = &fleet.coordination;
+    let policy = AdaptivePolicy {
+        cooldown: Duration::ZERO,
+        trim: 0.75,
+        ..long_cooldown()
+    };
+    let key = shop("s1");
+    // The first descent halves: 50 → 25 → 12.5.
+    assert_eq!(
+        c.report_throttled(&key, None, &policy).await.unwrap().rate_per_sec,
+        25.0
+    );
+    assert_eq!(
+        c.report_throttled(&key, None, &policy).await.unwrap().rate_per_sec,
+        12.5
+    );
+    // Raised once (12.5 → 15.625), the key is near its limit: a 429 trims by a quarter.
+    assert_eq!(c.report_success(&key, &policy).await.unwrap().rate_per_sec, 15.625);
+    assert_eq!(
+        c.report_throttled(&key, None, &policy).await.unwrap().rate_per_sec,
+        11.71875
+    );
     fleet.clean_up().await;
 }
 

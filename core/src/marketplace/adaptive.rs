@@ -7,19 +7,26 @@
 //! # Algorithm
 //!
 //! One Redis hash per key (for TikTok Shop: app, shop, endpoint) holds the key's current rate, its GCRA
-//! schedule, the time of its last decrease and last increase, and a hold. Three Lua scripts change it, each
+//! schedule, the time of its last decrease, the successes counted since, whether it was ever raised, and
+//! a hold. Three Lua scripts change it, each
 //! atomically and with Redis `TIME` as the one clock:
 //!
 //! - **reserve** books the next slot of the key's schedule at its *current* rate (the ceiling while the key
 //!   has no state), never before the hold, and returns the wait before sending.
-//! - **throttled** (a 429): multiplicative decrease. The rate becomes `rate × decrease`, not below `floor`,
-//!   at most once per `cooldown`: every request already in flight or booked when the marketplace started
-//!   refusing comes back 429 too, from several pods, and those echoes must not cut the rate again and again
-//!   down to the floor. A `Retry-After` holds every caller of the key until then (the latest hold wins),
-//!   and the first slots after the hold come one interval apart, not as a burst.
-//! - **success**: additive increase. The rate grows by `increase` req/s, at most once per `probe_interval`
-//!   (fleet-wide, however many pods report successes), never above the `ceiling`. A decrease restarts that
-//!   clock, so the rate probes upward only from answers to requests sent at the lowered rate.
+//! - **throttled** (a 429): multiplicative decrease, not below `floor`, at most once per `cooldown`: every
+//!   request already in flight or booked when the marketplace started refusing comes back 429 too, from
+//!   several pods, and those echoes must not cut the rate again and again down to the floor. While the
+//!   key is still descending from the ceiling (it has not been raised yet) a cut halves the rate
+//!   (`decrease`), so the first minute finds the limit in a few cuts; once it has been raised, a cut
+//!   trims it (`trim`), since the limit is then known to be close. A `Retry-After` holds every caller of
+//!   the key until then (the latest hold wins), and the first slots after the hold come one interval
+//!   apart, not as a burst.
+//! - **success**: multiplicative increase by successes, not by time. Every `probe_successes` accepted
+//!   requests of the key (counted fleet-wide in its hash) raise the rate by `increase` of itself, never
+//!   above the `ceiling`; a cut restarts the count. Probing by successes makes the time between two 429s
+//!   grow with the limit (about `probe_successes / increase × ln(1 / trim)` requests per refusal), so the
+//!   share of refused requests is the same at 2 req/s as at 40, where a fixed step per second refused a
+//!   larger share the lower the limit (bench `tiktok-limits`).
 //!
 //! Every write renews the hash's TTL: `idle_ttl`, or longer while a booked slot or a hold lies further
 //! ahead. An idle key disappears and starts again from the ceiling.
@@ -27,15 +34,18 @@
 //! # Constants (the defaults of [`AdaptiveLimitSettings`])
 //!
 //! - `ceiling` 50 req/s: the figure reported per store. An operator lowers it (or raises it, once measured).
-//! - `decrease` 0.5: AIMD's classic halving. From 50 req/s it reaches any real limit of 1 req/s or more
-//!   within six 429 bursts, and AIMD with halving is what keeps many senders of one budget stable.
+//! - `decrease` 0.5 on the first descent: from 50 req/s it reaches any real limit of 1 req/s or more
+//!   within six 429 bursts.
+//! - `trim` 0.8 afterwards: a 429 at the learnt rate means the limit is a little below it; halving there
+//!   would give away a quarter of the budget on average for nothing.
 //! - `floor` 1 req/s: a burst of spurious 429s must not stop syncs; one request a second still moves a
 //!   shop's sync forward while probing lifts the rate again.
 //! - `cooldown` 2 s: longer than a request's usual round trip (well under a second) plus the slots booked
 //!   just before the first 429, so one burst cuts once; short enough that a rate still too high after
 //!   halving is cut again within seconds.
-//! - `increase` 1 req/s per `probe_interval` 1 s: after a halving from 50, the rate is back at the ceiling
-//!   in about 25 s, a slow sawtooth rather than a quick return into the next 429 burst.
+//! - `increase` 2 % per `probe_successes` 25: from a trim to the limit again takes about 280 accepted
+//!   requests, so a key at its limit meets about one 429 in 300 requests (0.3 %) while it averages about
+//!   90 % of the limit; at 10 req/s that is one probe every 2.5 s.
 //! - `burst` 1: the shape of the marketplace's bucket is unknown, and evenly spaced requests trip no
 //!   window of any size; a burst would only save the first few requests of a sync a few milliseconds.
 //! - `idle_ttl` 10 min: long enough to carry a learnt rate across one shop's consecutive syncs, short
@@ -85,14 +95,16 @@ pub struct AdaptivePolicy {
     pub ceiling: f64,
     /// The rate a decrease never goes below, in req/s.
     pub floor: f64,
-    /// The factor a 429 multiplies the rate by, between 0 and 1.
+    /// The factor a 429 multiplies the rate by while the key descends from the ceiling, between 0 and 1.
     pub decrease: f64,
+    /// The factor a 429 multiplies the rate by once the key has been raised, between 0 and 1.
+    pub trim: f64,
     /// After a decrease, 429s of the key are not cut again for this long.
     pub cooldown: Duration,
-    /// What a success adds to the rate, in req/s.
+    /// The share of itself the rate grows by per step (0.02: 2 %).
     pub increase: f64,
-    /// At most one increase per key per this interval.
-    pub probe_interval: Duration,
+    /// Accepted requests of the key per step up.
+    pub probe_successes: u32,
     /// Requests a key may send at once.
     pub burst: u32,
     /// How long an untouched key keeps its state.
@@ -105,9 +117,10 @@ impl Default for AdaptivePolicy {
             ceiling: 50.0,
             floor: 1.0,
             decrease: 0.5,
+            trim: 0.8,
             cooldown: Duration::from_secs(2),
-            increase: 1.0,
-            probe_interval: Duration::from_secs(1),
+            increase: 0.02,
+            probe_successes: 25,
             burst: 1,
             idle_ttl: Duration::from_secs(600),
         }
@@ -148,43 +161,51 @@ keep(KEYS[1], now, tonumber(ARGV[3]), math.max(tat, hold))
 return tostring(wait)
 "#;
 
-/// ARGV: ceiling, floor, decrease, cooldown (ms), Retry-After (ms, negative: none), idle TTL (ms).
-/// Returns the rate and 1 when it was lowered.
+/// ARGV: ceiling, floor, decrease, trim, cooldown (ms), Retry-After (ms, negative: none), idle TTL (ms).
+/// Returns the rate and 1 when it was lowered. A key that has been raised (`raised`) is trimmed, one still
+/// descending from the ceiling is cut by `decrease`; a cut restarts the count of successes (`ok`).
 const THROTTLED: &str = r#"
 local now = now_ms()
-local s = redis.call('HMGET', KEYS[1], 'rate', 'cut', 'hold', 'tat')
+local s = redis.call('HMGET', KEYS[1], 'rate', 'cut', 'hold', 'tat', 'raised')
 local rate = current_rate(s[1], tonumber(ARGV[1]))
 local cut = tonumber(s[2])
 local changed = 0
-if not cut or now - cut >= tonumber(ARGV[4]) then
-  local lowered = math.max(rate * tonumber(ARGV[3]), tonumber(ARGV[2]))
+if not cut or now - cut >= tonumber(ARGV[5]) then
+  local factor = tonumber(ARGV[3])
+  if s[5] then factor = tonumber(ARGV[4]) end
+  local lowered = math.max(rate * factor, tonumber(ARGV[2]))
   if lowered < rate then changed = 1 end
   rate = lowered
-  redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'cut', tostring(now), 'raised', tostring(now))
+  redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'cut', tostring(now), 'ok', '0')
 end
 local hold = tonumber(s[3]) or 0
-local retry = tonumber(ARGV[5])
+local retry = tonumber(ARGV[6])
 if retry >= 0 and now + retry > hold then
   hold = now + retry
   redis.call('HSET', KEYS[1], 'hold', tostring(hold))
 end
-keep(KEYS[1], now, tonumber(ARGV[6]), math.max(hold, tonumber(s[4]) or 0))
+keep(KEYS[1], now, tonumber(ARGV[7]), math.max(hold, tonumber(s[4]) or 0))
 return {tostring(rate), changed}
 "#;
 
-/// ARGV: ceiling, increase, probe interval (ms), idle TTL (ms). Returns the rate and 1 when it was raised.
-/// A key without state is at its ceiling: nothing to write.
+/// ARGV: ceiling, increase (share), successes per step, idle TTL (ms). Returns the rate and 1 when it was
+/// raised. A key without state is at its ceiling: nothing to write.
 const SUCCEEDED: &str = r#"
-local s = redis.call('HMGET', KEYS[1], 'rate', 'raised', 'hold', 'tat')
+local s = redis.call('HMGET', KEYS[1], 'rate', 'ok', 'hold', 'tat')
 local ceiling = tonumber(ARGV[1])
 if not s[1] then return {tostring(ceiling), 0} end
 local now = now_ms()
 local rate = current_rate(s[1], ceiling)
 local changed = 0
-if rate < ceiling and now - (tonumber(s[2]) or 0) >= tonumber(ARGV[3]) then
-  rate = math.min(rate + tonumber(ARGV[2]), ceiling)
-  changed = 1
-  redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'raised', tostring(now))
+if rate < ceiling then
+  local ok = (tonumber(s[2]) or 0) + 1
+  if ok >= tonumber(ARGV[3]) then
+    rate = math.min(rate * (1 + tonumber(ARGV[2])), ceiling)
+    changed = 1
+    redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'ok', '0', 'raised', '1')
+  else
+    redis.call('HSET', KEYS[1], 'ok', tostring(ok))
+  end
 end
 keep(KEYS[1], now, tonumber(ARGV[4]), math.max(tonumber(s[3]) or 0, tonumber(s[4]) or 0))
 return {tostring(rate), changed}
@@ -240,6 +261,7 @@ impl AdaptiveScripts {
             .arg(policy.ceiling)
             .arg(policy.floor)
             .arg(policy.decrease)
+            .arg(policy.trim)
             .arg(millis(policy.cooldown))
             .arg(retry_after.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
             .arg(millis(policy.idle_ttl))
@@ -260,7 +282,7 @@ impl AdaptiveScripts {
             .key(key.redis_key(prefix))
             .arg(policy.ceiling)
             .arg(policy.increase)
-            .arg(millis(policy.probe_interval))
+            .arg(policy.probe_successes.max(1))
             .arg(millis(policy.idle_ttl))
             .invoke_async(conn)
             .await?;
@@ -318,7 +340,7 @@ pub struct AdaptiveLimitSettings {
         default_value_t = 1.0
     )]
     pub floor: f64,
-    /// Factor a 429 multiplies the rate by (above 0, below 1).
+    /// Factor a 429 multiplies the rate by while the key descends from the ceiling (above 0, below 1).
     #[arg(
         id = "tiktok-shop-rate-decrease",
         long = "tiktok-shop-rate-decrease",
@@ -326,6 +348,14 @@ pub struct AdaptiveLimitSettings {
         default_value_t = 0.5
     )]
     pub decrease: f64,
+    /// Factor a 429 multiplies the rate by once the key has been raised (above 0, below 1).
+    #[arg(
+        id = "tiktok-shop-rate-trim",
+        long = "tiktok-shop-rate-trim",
+        env = "OCEAN_TIKTOK_SHOP_RATE_TRIM",
+        default_value_t = 0.8
+    )]
+    pub trim: f64,
     /// Milliseconds after a decrease during which further 429s of the same key (echoes of one burst, from
     /// any pod) do not lower the rate again.
     #[arg(
@@ -335,22 +365,22 @@ pub struct AdaptiveLimitSettings {
         default_value_t = 2000
     )]
     pub cooldown_ms: u64,
-    /// Requests per second a success adds to the rate, at most once per probe interval.
+    /// Share of itself the rate grows by per step up (0.02: 2 %).
     #[arg(
         id = "tiktok-shop-rate-increase",
         long = "tiktok-shop-rate-increase",
         env = "OCEAN_TIKTOK_SHOP_RATE_INCREASE",
-        default_value_t = 1.0
+        default_value_t = 0.02
     )]
     pub increase: f64,
-    /// Milliseconds between two increases of one key, fleet-wide.
+    /// Accepted requests of one key, fleet-wide, per step up.
     #[arg(
-        id = "tiktok-shop-rate-probe-interval-ms",
-        long = "tiktok-shop-rate-probe-interval-ms",
-        env = "OCEAN_TIKTOK_SHOP_RATE_PROBE_INTERVAL_MS",
-        default_value_t = 1000
+        id = "tiktok-shop-rate-probe-successes",
+        long = "tiktok-shop-rate-probe-successes",
+        env = "OCEAN_TIKTOK_SHOP_RATE_PROBE_SUCCESSES",
+        default_value_t = 25
     )]
-    pub probe_interval_ms: u64,
+    pub probe_successes: u32,
     /// Requests a (shop, endpoint) may send at once.
     #[arg(
         id = "tiktok-shop-rate-burst",
@@ -375,9 +405,10 @@ impl AdaptiveLimitSettings {
             ceiling: self.ceiling,
             floor: self.floor,
             decrease: self.decrease,
+            trim: self.trim,
             cooldown: Duration::from_millis(self.cooldown_ms),
             increase: self.increase,
-            probe_interval: Duration::from_millis(self.probe_interval_ms),
+            probe_successes: self.probe_successes,
             burst: self.burst,
             idle_ttl: Duration::from_secs(self.idle_secs),
         }
@@ -392,9 +423,10 @@ impl Default for AdaptiveLimitSettings {
             ceiling: policy.ceiling,
             floor: policy.floor,
             decrease: policy.decrease,
+            trim: policy.trim,
             cooldown_ms: millis(policy.cooldown),
             increase: policy.increase,
-            probe_interval_ms: millis(policy.probe_interval),
+            probe_successes: policy.probe_successes,
             burst: policy.burst,
             idle_secs: policy.idle_ttl.as_secs(),
         }
@@ -413,8 +445,14 @@ impl Validate for AdaptiveLimitSettings {
         if !(self.decrease > 0.0 && self.decrease < 1.0) {
             problems.push("OCEAN_TIKTOK_SHOP_RATE_DECREASE must be above 0 and below 1".into());
         }
+        if !(self.trim > 0.0 && self.trim < 1.0) {
+            problems.push("OCEAN_TIKTOK_SHOP_RATE_TRIM must be above 0 and below 1".into());
+        }
         if !(self.increase.is_finite() && self.increase > 0.0) {
             problems.push("OCEAN_TIKTOK_SHOP_RATE_INCREASE must be above 0".into());
+        }
+        if self.probe_successes == 0 {
+            problems.push("OCEAN_TIKTOK_SHOP_RATE_PROBE_SUCCESSES must be at least 1".into());
         }
         if self.burst == 0 {
             problems.push("OCEAN_TIKTOK_SHOP_RATE_BURST must be at least 1".into());

@@ -5,9 +5,9 @@
 //! Successes are reported only while the key's rate is known to be below the ceiling. At the ceiling a
 //! report changes nothing, and reporting every answer would cost one Redis round trip per request. So the
 //! client remembers, per key, the last rate Redis returned and when, and skips the report while that rate
-//! is the ceiling and younger than the policy's probe interval. A key this process has not seen yet is
+//! is the ceiling and younger than a second ([`KNOWN_FOR`]). A key this process has not seen yet is
 //! reported once to learn its rate. The age limit bounds how long this process misses a decrease another
-//! pod made: at most one probe interval, the time in which the fleet raises a key once anyway.
+//! pod made, and with it the successes it leaves uncounted: at most a second's worth.
 //!
 //! Redis trouble never stops a call: the client logs it and sends without the fleet's budget, with the
 //! marketplace's 429 still coming back as [`ErrorClass::RateLimited`](super::ErrorClass::RateLimited).
@@ -25,7 +25,10 @@ use crate::monitoring;
 /// The shop part of the key of a call made for the app rather than one shop (the consent's shop list).
 const APP_WIDE: &str = "app";
 
-/// Remembered rates beyond which entries older than the probe interval are dropped.
+/// How long this process trusts that a key is at its ceiling and skips reporting its successes.
+const KNOWN_FOR: Duration = Duration::from_secs(1);
+
+/// Remembered rates beyond which entries older than [`KNOWN_FOR`] are dropped.
 const KNOWN_RATES_PRUNE_AT: usize = 1024;
 
 /// An endpoint of the API host, as the adaptive limit and the metrics name it: the path without its ids
@@ -123,7 +126,7 @@ impl FleetLimit {
         let Ok(known) = self.known.lock() else { return false };
         known
             .get(key)
-            .is_some_and(|&(rate, at)| self.at_ceiling(rate) && at.elapsed() < self.policy.probe_interval)
+            .is_some_and(|&(rate, at)| self.at_ceiling(rate) && at.elapsed() < KNOWN_FOR)
     }
 
     fn at_ceiling(&self, rate: f64) -> bool {
@@ -150,8 +153,7 @@ impl FleetLimit {
         }
         let Ok(mut known) = self.known.lock() else { return };
         if known.len() >= KNOWN_RATES_PRUNE_AT {
-            let fresh = self.policy.probe_interval;
-            known.retain(|_, (_, at)| at.elapsed() < fresh);
+            known.retain(|_, (_, at)| at.elapsed() < KNOWN_FOR);
         }
         known.insert(key.clone(), (adjustment.rate_per_sec, Instant::now()));
     }
