@@ -223,6 +223,16 @@ pub(crate) async fn complete(
             "the consent authorized no shop; nothing was connected".into(),
         ));
     }
+    // A Reconnect must bring the account's own shop back; another seller's consent would renew nothing.
+    if let Some(id) = flow.account_id {
+        let shop = accounts::get(&state.pool, id).await?.map(|a| a.credentials.0.shop_id());
+        if let Some(shop) = shop.filter(|s| !connections.iter().any(|c| &c.credentials.shop_id == s)) {
+            return Err(refused(
+                "code",
+                format!("the consent did not include shop {shop}, which this Reconnect is for; nothing was connected"),
+            ));
+        }
+    }
     let mut tx = state.pool.begin().await?;
     let mut shops = Vec::with_capacity(connections.len());
     for connection in connections {

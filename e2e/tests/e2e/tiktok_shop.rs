@@ -184,6 +184,14 @@ async fn shops_connected_by_consent_sync_follow_order_changes_and_come_back_afte
     let other = app.wait_for_outcome(ids[1], other.sync_count + 1, 0).await;
     assert_eq!(other.status, "active");
 
+    // A Reconnect whose consent leaves the account's shop out renews nothing.
+    let (state, code) = consent_to(&app, Some(id), &[shops[1].shop_id]).await;
+    let (status, body) = finish(&app, &state, &code).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("did not include shop"), "{body}");
+    let waiting = accounts::get(&pool, id).await.unwrap().unwrap();
+    assert_eq!(waiting.status, "needs_reauthorization");
+
     // Reconnect: the seller consents again and the account syncs.
     let (state, code) = consent(&app, Some(id)).await;
     let (status, renewed) = finish(&app, &state, &code).await;
