@@ -97,13 +97,6 @@ impl AccountCredentials {
             Self::TikTokShop(c) => c.shop_id.clone(),
         }
     }
-
-    pub fn marketplace(&self) -> Marketplace {
-        match self {
-            Self::Tokopedia(_) => Marketplace::Tokopedia,
-            Self::TikTokShop(_) => Marketplace::TikTokShop,
-        }
-    }
 }
 
 /// The secret half, sealed with [`crate::crypto::Keyring`] before it reaches Postgres.
