@@ -134,8 +134,10 @@ pub async fn run(pool: PgPool, queue: SyncQueue, settings: SchedulerSettings, sh
 /// One tick: notice a Redis that lost its data, take back lapsed leases, heal what should not happen,
 /// turn due schedules into intents, feed intents.
 pub async fn run_tick(pool: &PgPool, queue: &SyncQueue, settings: &SchedulerSettings) -> anyhow::Result<TickReport> {
-    let mut report = TickReport::default();
-    report.recovered = feed::recover_lost_jobs(pool, queue).await?;
+    let mut report = TickReport {
+        recovered: feed::recover_lost_jobs(pool, queue).await?,
+        ..TickReport::default()
+    };
     let mut conn = pool.acquire().await?;
     report.reaped = leases::reap_lapsed(&mut *conn)
         .await
