@@ -321,6 +321,18 @@ impl Adapter {
 }
 
 impl Adapter {
+    /// One shop connected and synced once by a worker that keeps running: the app, the account and the
+    /// path that asks for its next sync.
+    pub async fn synced_shop(self, pool: &sqlx::PgPool) -> (TestApp, AccountId, String) {
+        let app = TestApp::builder(pool).sim(self.world()).start().await;
+        let id = self.connect(&app, 1).await[0];
+        let sync = format!("{}/sync", self.account(id));
+        assert_eq!(app.post(&sync, json!({})).await.0, 202);
+        app.spawn_worker().await;
+        app.wait_for_outcome(id, 1, 0).await;
+        (app, id, sync)
+    }
+
     /// Moves `order` (a stored order of shop 0 awaiting shipment) one step on at the marketplace, as the
     /// seller and the courier would: shipped, then completed. Returns its new status as the marketplace
     /// spells it, `None` once it is completed.

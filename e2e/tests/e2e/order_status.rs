@@ -5,7 +5,6 @@ use ocean_core::{db::reports, domain::AccountId};
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::TestApp;
 use crate::marketplaces::{Adapter, both_marketplaces};
 
 async fn stored(pool: &PgPool, id: AccountId, order: &str) -> (String, String) {
@@ -30,12 +29,7 @@ async fn pending(pool: &PgPool, adapter: Adapter, id: AccountId) -> i64 {
 
 both_marketplaces!(an_order_moving_on_is_seen_by_the_next_sync_and_pending_orders_follow);
 async fn an_order_moving_on_is_seen_by_the_next_sync_and_pending_orders_follow(adapter: Adapter, pool: PgPool) {
-    let app = TestApp::builder(&pool).sim(adapter.world()).start().await;
-    let id = adapter.connect(&app, 1).await[0];
-    let sync = format!("{}/sync", adapter.account(id));
-    assert_eq!(app.post(&sync, json!({})).await.0, 202);
-    app.spawn_worker().await;
-    app.wait_for_outcome(id, 1, 0).await;
+    let (app, id, sync) = adapter.synced_shop(&pool).await;
 
     // A recent order still to ship: the window a later sync reads again covers it on either marketplace.
     let order: String = sqlx::query_scalar(

@@ -151,12 +151,7 @@ async fn a_failing_shop_records_one_error_while_the_other_syncs_fully(adapter: A
 
 both_marketplaces!(a_later_sync_reads_only_what_changed_since_its_cursor);
 async fn a_later_sync_reads_only_what_changed_since_its_cursor(adapter: Adapter, pool: PgPool) {
-    let app = TestApp::builder(&pool).sim(adapter.world()).start().await;
-    let id = adapter.connect(&app, 1).await[0];
-    let sync = format!("{}/sync", adapter.account(id));
-    assert_eq!(app.post(&sync, json!({})).await.0, 202);
-    app.spawn_worker().await;
-    app.wait_for_outcome(id, 1, 0).await;
+    let (app, id, sync) = adapter.synced_shop(&pool).await;
     let first_cursor = leases::orders_cursor(&pool, id).await.unwrap().expect("a cursor");
     let order_windows = |log: &logs::LogEntry| log.details["order_windows"].as_i64().expect("windows");
     let full_windows = order_windows(&sync_logs(&pool, id).await[0]);
