@@ -9,10 +9,7 @@ use ocean_core::{
     config::{self, CryptoSettings, DatabaseSettings, MarketplaceSettings, RedisSettings},
     connect::Connected,
     db::users,
-    marketplace::{
-        Marketplaces,
-        tiktok_shop::{self, TikTokShopSettings},
-    },
+    marketplace::{Marketplaces, tiktok_shop::TikTokShopSettings},
     monitoring::MetricsSettings,
     queue::QueueTiming,
 };
@@ -67,11 +64,11 @@ impl Application {
                 .context("Failed to ensure the admin user")?;
         }
         // Connection tests spend the same per-app budgets and share the same tokens as the workers.
-        let coordination = connected.coordination;
-        let marketplaces = Marketplaces::new(
-            crate::connection_test_client(&settings.marketplace)?.with_coordination(coordination.clone()),
-            tiktok_shop::Adapter::new(&settings.tiktok_shop, Some(coordination))?,
-        );
+        let marketplaces = Marketplaces::for_fleet(
+            crate::connection_test_client(&settings.marketplace)?,
+            &settings.tiktok_shop,
+            connected.coordination,
+        )?;
         let listener = TcpListener::bind(&settings.api.addr)
             .await
             .with_context(|| format!("Failed to listen on {}", settings.api.addr))?;

@@ -54,11 +54,11 @@ impl Application {
         let keyring = settings.crypto.keyring()?;
         let timing = settings.worker.queue_timing();
         let connected = Connected::open(&settings.database, &settings.redis, &keyring, timing).await?;
-        let coordination = connected.coordination;
-        let marketplaces = Marketplaces::new(
-            TokopediaClient::new(&settings.marketplace)?.with_coordination(coordination.clone()),
-            tiktok_shop::Adapter::new(&settings.tiktok_shop, Some(coordination))?,
-        );
+        let marketplaces = Marketplaces::for_fleet(
+            TokopediaClient::new(&settings.marketplace)?,
+            &settings.tiktok_shop,
+            connected.coordination,
+        )?;
         let queue = connected.queue;
         let ctx = SyncContext::new(connected.pool, keyring, marketplaces, queue.clone(), &settings.worker);
         Ok(Self {

@@ -16,7 +16,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::tiktok_shop::{self, TikTokShopError};
-use super::{MarketplaceError, TokopediaClient, tokopedia};
+use super::{MarketplaceError, TokopediaClient, coordination::Coordination, tokopedia};
 use crate::crypto::Keyring;
 use crate::db::{accounts, inventory::StockLevel};
 use crate::domain::{Account, CatalogOrder, CatalogProduct};
@@ -236,6 +236,17 @@ impl Marketplaces {
         Self { tokopedia, tiktok_shop }
     }
 
+    /// The adapters of a fleet process (api or worker): every one keeps to the budgets, tokens and locks
+    /// the processes on the same queue share.
+    pub fn for_fleet(
+        tokopedia: TokopediaClient,
+        tiktok_shop: &tiktok_shop::TikTokShopSettings,
+        coordination: Coordination,
+    ) -> anyhow::Result<Self> {
+        let tiktok_shop = tiktok_shop::Adapter::new(tiktok_shop, Some(coordination.clone()))?;
+        Ok(Self::new(tokopedia.with_coordination(coordination), tiktok_shop))
+    }
+
     /// The TikTok Shop adapter, or why there is none.
     pub fn tiktok_shop(&self) -> Result<&tiktok_shop::Adapter, AdapterError> {
         self.tiktok_shop.as_ref().ok_or_else(|| {
@@ -248,23 +259,19 @@ impl Marketplaces {
     /// Opens the account's secrets and, for a marketplace with expiring tokens, renews them first when
     /// they are close to expiry.
     pub async fn open(&self, pool: &PgPool, keyring: &Keyring, account: &Account) -> Result<Session, AdapterError> {
-        let secrets = accounts::secrets(pool, keyring, account.id)
-            .await?
-            .ok_or_else(|| AdapterError::Setup("no credentials are stored for this account".into()))?;
-        match (&account.credentials.0, secrets) {
-            (AccountCredentials::Tokopedia(creds), AccountSecrets::Tokopedia { client_secret }) => {
-                Ok(Session::Tokopedia(Box::new(tokopedia::Session::new(
-                    self.tokopedia.clone(),
-                    creds,
-                    client_secret,
-                ))))
-            }
-            (AccountCredentials::TikTokShop(_), AccountSecrets::TikTokShop { .. }) => Ok(Session::TikTokShop(
-                Box::new(self.tiktok_shop()?.session(pool, keyring, account).await?),
-            )),
-            _ => Err(AdapterError::Setup(
-                "the stored credentials and secrets belong to different marketplaces".into(),
-            )),
+        match &account.credentials.0 {
+            AccountCredentials::Tokopedia(creds) => match accounts::secrets(pool, keyring, account.id).await? {
+                Some(AccountSecrets::Tokopedia { client_secret }) => Ok(Session::Tokopedia(Box::new(
+                    tokopedia::Session::new(self.tokopedia.clone(), creds, client_secret),
+                ))),
+                _ => Err(AdapterError::Setup(
+                    "no client secret is stored for this account".into(),
+                )),
+            },
+            // The adapter reads the tokens itself, under its refresh lock when they need renewing.
+            AccountCredentials::TikTokShop(_) => Ok(Session::TikTokShop(Box::new(
+                self.tiktok_shop()?.session(pool, keyring, account).await?,
+            ))),
         }
     }
 }
